@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import pinned from './versions.json' with { type: 'json' }
+
+export interface Versions {
+  kubernetes: string
+  goMinimum: string
+  etcd: string
+  kwok: string
+}
+
+export const versions: Versions = pinned
+
+/** Bumped when the way binaries are built changes, so an old cache is not reused. */
+const RECIPE = 1
+
+export const BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'etcd', 'kwok'] as const
+export type Binary = (typeof BINARIES)[number]
+
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DROVER_CACHE_DIR) return env.DROVER_CACHE_DIR
+  return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'drover')
+}
+
+/** The directory the pinned versions build into: one per combination of versions and recipe. */
+export function kubernetesCacheDir(env: NodeJS.ProcessEnv = process.env, v: Versions = versions): string {
+  const key = createHash('sha256').update(JSON.stringify([RECIPE, v.kubernetes, v.etcd, v.kwok])).digest('hex').slice(0, 12)
+  return join(cacheRoot(env), 'kubernetes', `${v.kubernetes}-${key}`)
+}
+
+/** `v1.37.2` → `{ major: '1', minor: '37' }` */
+export function majorMinor(version: string): { major: string; minor: string } {
+  const m = /^v(\d+)\.(\d+)\.\d+$/.exec(version)
+  if (!m) throw new Error(`pinned version "${version}" is not of the form vMAJOR.MINOR.PATCH`)
+  return { major: m[1]!, minor: m[2]! }
+}

@@ -1,0 +1,3 @@
+export const GROUP = 'management.cattle.io'
+export const VERSION = 'v3'
+export const API_VERSION = `${GROUP}/${VERSION}` as const

@@ -1,0 +1,28 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin'
+import { defineConfig } from 'vitest/config'
+
+// Two runtimes, two projects: code for Workers and Durable Objects is tested inside workerd; everything
+// that runs on Node (runner, agent, dev-cluster tooling, cross-component tests) is tested in Node.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['{protocol,controller-runner,agent,infra,cli}/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['test/workerd/**', '**/node_modules/**'],
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
+        test: {
+          name: 'workerd',
+          include: ['{workers,objects}/**/*.test.ts', 'test/workerd/**/*.test.ts'],
+        },
+      },
+    ],
+  },
+})
