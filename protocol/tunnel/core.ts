@@ -1,0 +1,109 @@
+// A session's shared state: its streams, id bookkeeping and buffer budgets. The public TunnelSession
+// wraps it; edge.ts, agent.ts, dispatch.ts and sync.ts work on it directly.
+import type { Limits } from './limits.ts'
+import type { Stream, StreamHost } from './stream.ts'
+import type { Transport } from './types.ts'
+
+export const MAX_STREAM_ID = 0xffffffff
+
+export interface CoreEvents {
+  streamsChanged(count: number): void
+  writeFailed(error: unknown): void
+}
+
+export class SessionCore implements StreamHost {
+  readonly streams = new Map<number, Stream>()
+  closed = false
+  /** Agent: the highest stream id the edge has opened so far. */
+  lastPeerId = 0
+  /** Edge: the id the next stream gets. */
+  nextStreamId: number
+  private receiveBuffered = 0
+  private sendQueued = 0
+  private starved = new Set<Stream>()
+
+  constructor(
+    readonly role: 'edge' | 'agent',
+    readonly limits: Limits,
+    private readonly transport: Transport,
+    private readonly events: CoreEvents,
+    firstStreamId = 1,
+  ) {
+    if (!Number.isInteger(firstStreamId) || firstStreamId < 1 || firstStreamId % 2 !== 1 || firstStreamId > MAX_STREAM_ID) {
+      throw new RangeError('firstStreamId must be an odd integer in 1..2^32-1')
+    }
+    this.nextStreamId = firstStreamId
+  }
+
+  get bufferedBytes(): number {
+    return this.receiveBuffered
+  }
+
+  write(frame: Uint8Array | string): void {
+    if (this.closed) return
+    try {
+      this.transport.send(frame)
+    } catch (e) {
+      this.events.writeFailed(e)
+    }
+  }
+
+  canGrant(): boolean {
+    return this.receiveBuffered < this.limits.sessionBufferBytes
+  }
+
+  buffered(delta: number): void {
+    this.receiveBuffered += delta
+    if (delta >= 0 || this.starved.size === 0) return
+    for (const s of this.starved) {
+      if (!this.canGrant()) return
+      this.starved.delete(s)
+      s.grant()
+    }
+  }
+
+  starve(stream: Stream): void {
+    this.starved.add(stream)
+  }
+
+  reserveSend(delta: number): boolean {
+    if (delta > 0 && this.sendQueued + delta > this.limits.sessionBufferBytes) return false
+    this.sendQueued += delta
+    return true
+  }
+
+  add(stream: Stream): void {
+    this.streams.set(stream.id, stream)
+    this.events.streamsChanged(this.streams.size)
+  }
+
+  finished(stream: Stream): void {
+    this.starved.delete(stream)
+    if (this.streams.get(stream.id) !== stream) return
+    this.streams.delete(stream.id)
+    this.events.streamsChanged(this.streams.size)
+  }
+
+  /** Edge: the next stream id, or undefined once the u32 space is used up. */
+  allocateId(): number | undefined {
+    if (this.nextStreamId > MAX_STREAM_ID) return undefined
+    const id = this.nextStreamId
+    this.nextStreamId += 2
+    return id
+  }
+
+  get idsExhausted(): boolean {
+    return this.nextStreamId > MAX_STREAM_ID
+  }
+
+  /** An id no stream of this session ever had; frames for other unknown ids belong to closed streams. */
+  neverSeen(id: number): boolean {
+    if (id % 2 === 0) return true
+    return this.role === 'edge' ? id >= this.nextStreamId : id > this.lastPeerId
+  }
+
+  /** The highest id both sides may know: what a SYNC from this side covers. */
+  get syncUpTo(): number {
+    return this.role === 'edge' ? Math.max(0, this.nextStreamId - 2) : this.lastPeerId
+  }
+}

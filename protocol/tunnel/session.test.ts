@@ -1,0 +1,234 @@
+import { describe, expect, it } from 'vitest'
+import { TunnelError } from './errors.ts'
+import { defaultLimits } from './limits.ts'
+import { expectPattern, pattern, readAll, sessionPair, settle, source, text, until, utf8 } from './testing.ts'
+import type { Identity, RequestHead, StreamHandler } from './types.ts'
+
+const identity: Identity = { user: 'alice@example.com', groups: ['system:authenticated', 'ops'], extra: { 'authentication.kubernetes.io/pod-name': ['x'] } }
+const get = (path: string, headers: [string, string][] = []): RequestHead => ({ method: 'GET', path, headers, identity })
+const noWs: StreamHandler['websocket'] = async () => ({ head: { status: 404, headers: [] }, body: null })
+const handler = (http: StreamHandler['http']): StreamHandler => ({ http, websocket: noWs })
+const never = <T>(): Promise<T> => new Promise<T>(() => {})
+
+describe('TunnelSession over an in-memory socket', () => {
+  it('round-trips a GET with repeated headers and the identity', async () => {
+    let seen: { head: RequestHead; body: ReadableStream<Uint8Array> | null } | undefined
+    const { edge } = sessionPair({
+      handler: handler(async (head, body) => {
+        seen = { head, body }
+        return { head: { status: 200, headers: [['content-type', 'text/plain'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2']] }, body: source([text('hello '), text('world')]).body }
+      }),
+    })
+    const head = get('/api/v1/namespaces/default/pods?limit=5', [['accept', 'application/json'], ['x-multi', '1'], ['x-multi', '2']])
+    const res = await edge.fetch(head, null)
+    expect(res.head).toEqual({ status: 200, headers: [['content-type', 'text/plain'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2']] })
+    expect(utf8(await readAll(res.body))).toBe('hello world')
+    expect(seen?.head).toEqual(head)
+    expect(seen?.body).toBeNull()
+    await until(() => edge.streamCount === 0)
+  })
+
+  it('carries a 20 MiB body both ways intact, streaming, with bounded buffers', async () => {
+    const total = 20 * 1024 * 1024
+    let agentBuffered = 0
+    const { edge, agent } = sessionPair({
+      // Echo: the request body is piped straight back as the response body.
+      handler: handler(async (_head, body) => ({ head: { status: 200, headers: [] }, body })),
+    })
+    const up = source(pattern(total, 64 * 1024 + 3))
+    const res = await edge.fetch({ ...get('/echo'), method: 'POST' }, up.body)
+    let maxAhead = 0
+    let maxEdgeBuffered = 0
+    await expectPattern(res.body, total, (got) => {
+      maxAhead = Math.max(maxAhead, up.pulled() - got)
+      maxEdgeBuffered = Math.max(maxEdgeBuffered, edge.bufferedBytes)
+      agentBuffered = Math.max(agentBuffered, agent.bufferedBytes)
+    })
+    // Streamed: the source is never far ahead of the consumer (two windows in between plus a chunk).
+    expect(maxAhead).toBeLessThanOrEqual(2 * defaultLimits.streamWindow + 64 * 1024 + 3)
+    expect(maxEdgeBuffered).toBeLessThanOrEqual(defaultLimits.streamWindow)
+    expect(agentBuffered).toBeLessThanOrEqual(defaultLimits.streamWindow)
+    await until(() => edge.streamCount === 0 && agent.streamCount === 0)
+  })
+
+  it('does not let a reader that never reads block another stream, and holds at most its window', async () => {
+    const slow = source(pattern(8 * 1024 * 1024, 16 * 1024))
+    const { edge, agent } = sessionPair({
+      handler: handler(async (head) =>
+        head.path === '/slow'
+          ? { head: { status: 200, headers: [] }, body: slow.body }
+          : { head: { status: 200, headers: [] }, body: source([text('small')]).body },
+      ),
+    })
+    const stuck = await edge.fetch(get('/slow'), null)
+    await settle(50)
+    const small = await edge.fetch(get('/small'), null)
+    expect(utf8(await readAll(small.body))).toBe('small')
+    await settle(50)
+    expect(edge.bufferedBytes).toBeLessThanOrEqual(defaultLimits.streamWindow)
+    expect(edge.bufferedBytes).toBeGreaterThan(0)
+    // The agent read only what the window allowed (plus the chunk it was splitting).
+    expect(slow.pulled()).toBeLessThanOrEqual(defaultLimits.streamWindow + 16 * 1024)
+    expect(agent.streamCount).toBe(1)
+    await stuck.body.cancel()
+    await until(() => agent.streamCount === 0 && edge.bufferedBytes === 0)
+    expect(slow.cancelled()).toBeDefined()
+  })
+
+  it('withholds grants while the session budget is used up, and resumes them', async () => {
+    const budget = 512 * 1024
+    const total = 1024 * 1024
+    const bodies = Array.from({ length: 4 }, () => source(pattern(total, 8 * 1024)))
+    const { edge } = sessionPair({
+      limits: { sessionBufferBytes: budget },
+      handler: handler(async (head) => ({ head: { status: 200, headers: [] }, body: bodies[Number(head.path.slice(1))]!.body })),
+    })
+    const res = await Promise.all([0, 1, 2, 3].map((i) => edge.fetch(get(`/${i}`), null)))
+    const readers = res.map((r) => r.body.getReader())
+    await settle(50)
+    // Every stream filled its initial window; each consumer now takes half of it and stops.
+    expect(edge.bufferedBytes).toBe(4 * defaultLimits.streamWindow)
+    const taken: number[] = []
+    for (const reader of readers) {
+      let got = 0
+      while (got < defaultLimits.streamWindow / 2) got += (await reader.read()).value!.byteLength
+      taken.push(got)
+    }
+    await settle(50)
+    // Without the budget each stream would have been topped up to its window again (1 MiB in all).
+    expect(edge.bufferedBytes).toBeLessThanOrEqual(budget)
+    readers.forEach((r) => r.releaseLock())
+    // Reading on frees the budget; withheld grants resume and every body completes intact.
+    const rest = await Promise.all(res.map((r) => readAll(r.body)))
+    expect(rest.map((b, i) => b.byteLength + taken[i]!)).toEqual(Array(4).fill(total))
+    expect(edge.bufferedBytes).toBe(0)
+  })
+
+  it('serves many concurrent streams', async () => {
+    const { edge, agent } = sessionPair({
+      handler: handler(async (head, body) => {
+        const got = await readAll(body)
+        return { head: { status: 200, headers: [['x-len', String(got.length)]] }, body: source(pattern(Number(head.path.slice(1)), 1000)).body }
+      }),
+    })
+    const sizes = Array.from({ length: 300 }, (_, i) => (i * 7919) % 100_000)
+    const results = await Promise.all(
+      sizes.map(async (size, i) => {
+        const res = await edge.fetch({ ...get(`/${size}`), method: 'PUT' }, i % 2 ? source(pattern(i * 100, 333)).body : null)
+        expect(res.head.headers).toEqual([['x-len', String(i % 2 ? i * 100 : 0)]])
+        return expectPattern(res.body, size)
+      }),
+    )
+    expect(results).toEqual(sizes)
+    await until(() => edge.streamCount === 0 && agent.streamCount === 0)
+  })
+
+  it('refuses streams beyond maxStreams on either side', async () => {
+    const { edge } = sessionPair({ agentLimits: { maxStreams: 2 }, edgeLimits: { maxStreams: 3 }, handler: handler(never) })
+    edge.fetch(get('/1'), null).catch(() => {})
+    edge.fetch(get('/2'), null).catch(() => {})
+    const third = edge.fetch(get('/3'), null)
+    await expect(third).rejects.toMatchObject({ code: 'TOO_MANY_STREAMS', retryable: true })
+    await settle()
+    expect(edge.streamCount).toBe(2)
+    // The edge counts it until the agent's RESET arrives; its own cap of 3 refuses the next at once.
+    edge.fetch(get('/4'), null).catch(() => {})
+    await expect(edge.fetch(get('/5'), null)).rejects.toMatchObject({ code: 'TOO_MANY_STREAMS' })
+  })
+
+  it('rejects a request head over maxHeadBytes before sending it', async () => {
+    const { edge } = sessionPair({ limits: { maxHeadBytes: 1024 }, handler: handler(never) })
+    await expect(edge.fetch(get('/', [['x-big', 'x'.repeat(2000)]]), null)).rejects.toMatchObject({ code: 'HEAD_TOO_LARGE' })
+    expect(edge.streamCount).toBe(0)
+  })
+
+  it('delivers an edge abort to the agent handler signal', async () => {
+    let signal: AbortSignal | undefined
+    const { edge, agent } = sessionPair({
+      handler: handler(async (_head, _body, s) => {
+        signal = s
+        return never()
+      }),
+    })
+    const client = new AbortController()
+    const pending = edge.fetch(get('/watch'), null, client.signal)
+    await until(() => signal !== undefined)
+    client.abort()
+    await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' })
+    await until(() => signal!.aborted)
+    expect(signal!.reason).toBeInstanceOf(TunnelError)
+    expect(signal!.reason).toMatchObject({ code: 'CANCELLED' })
+    await until(() => agent.streamCount === 0)
+  })
+
+  it('aborting mid-body errors the body and cancels the agent source', async () => {
+    const body = source(pattern(50 * 1024 * 1024, 32 * 1024))
+    const { edge, agent } = sessionPair({ handler: handler(async () => ({ head: { status: 200, headers: [] }, body: body.body })) })
+    const client = new AbortController()
+    const res = await edge.fetch(get('/logs'), null, client.signal)
+    const reader = res.body.getReader()
+    await reader.read()
+    client.abort()
+    await expect(reader.read()).rejects.toMatchObject({ code: 'CANCELLED' })
+    await until(() => body.cancelled() !== undefined && agent.streamCount === 0)
+  })
+
+  it('fails in-flight fetches and open bodies at once when the session closes', async () => {
+    const closed: TunnelError[] = []
+    const signals: AbortSignal[] = []
+    const { edge, agent } = sessionPair({
+      edge: { onClose: (e) => closed.push(e) },
+      handler: handler(async (head, _body, signal) => {
+        signals.push(signal)
+        if (head.path === '/hang') return never()
+        return { head: { status: 200, headers: [] }, body: source(pattern(10 * 1024 * 1024, 1024)).body }
+      }),
+    })
+    const streaming = await edge.fetch(get('/stream'), null)
+    const reader = streaming.body.getReader()
+    await reader.read()
+    const hanging = edge.fetch(get('/hang'), null)
+    hanging.catch(() => {})
+    await until(() => signals.length === 2)
+    edge.close('SUPERSEDED', 'a newer agent session replaced this one')
+    const failures = await Promise.allSettled([hanging, reader.read()])
+    for (const f of failures) {
+      expect(f.status).toBe('rejected')
+      const e = (f as PromiseRejectedResult).reason
+      expect(e).toBeInstanceOf(TunnelError)
+      expect(e).toMatchObject({ code: 'SUPERSEDED', retryable: true })
+    }
+    expect(closed).toHaveLength(1)
+    expect(edge.closed).toBe(true)
+    expect(edge.streamCount).toBe(0)
+    await expect(edge.fetch(get('/'), null)).rejects.toMatchObject({ code: 'SESSION_CLOSED', retryable: true })
+    // The agent heard the GOAWAY and failed its side too.
+    await until(() => agent.closed && signals.every((s) => s.aborted))
+  })
+
+  it('maps handler failures to a reset with the handler error code', async () => {
+    const { edge } = sessionPair({
+      handler: handler(async (head) => {
+        if (head.path === '/down') throw new TunnelError('UPSTREAM_UNREACHABLE', 'connect ECONNREFUSED')
+        throw new Error('boom')
+      }),
+    })
+    await expect(edge.fetch(get('/down'), null)).rejects.toMatchObject({ code: 'UPSTREAM_UNREACHABLE', message: 'connect ECONNREFUSED', retryable: true })
+    await expect(edge.fetch(get('/bug'), null)).rejects.toMatchObject({ code: 'INTERNAL' })
+  })
+
+  it('keeps a complete response when the agent stops an unread request body', async () => {
+    const up = source(pattern(30 * 1024 * 1024, 64 * 1024))
+    const { edge, agent } = sessionPair({
+      handler: handler(async (_head, body) => {
+        await body!.cancel()
+        return { head: { status: 413, headers: [] }, body: source([text('too large')]).body }
+      }),
+    })
+    const res = await edge.fetch({ ...get('/upload'), method: 'POST' }, up.body)
+    expect(res.head.status).toBe(413)
+    expect(utf8(await readAll(res.body))).toBe('too large')
+    await until(() => edge.streamCount === 0 && agent.streamCount === 0 && up.cancelled() !== undefined)
+    expect(up.pulled()).toBeLessThan(30 * 1024 * 1024)
+  })
+})
