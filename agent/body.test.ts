@@ -1,0 +1,88 @@
+import { createServer, request, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { pumpRequestBody, responseBody } from './body.ts'
+
+const CHUNK = Buffer.alloc(64 * 1024, 1)
+const TOTAL = 256 * 1024 * 1024
+
+describe('bodies with backpressure', () => {
+  let server: Server | undefined
+  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())))
+
+  const listen = async (s: Server) => {
+    server = s
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+    return (s.address() as AddressInfo).port
+  }
+  const get = (port: number) =>
+    new Promise<IncomingMessage>((resolve, reject) => request({ host: '127.0.0.1', port, path: '/' }, resolve).on('error', reject).end())
+
+  it('reads a response only as fast as the stream is consumed', async () => {
+    let written = 0
+    const port = await listen(
+      createServer((_req, res) => {
+        const pump = () => {
+          while (written < TOTAL) {
+            written += CHUNK.byteLength
+            if (!res.write(CHUNK)) return void res.once('drain', pump)
+          }
+          res.end()
+        }
+        res.on('close', () => (written = written >= TOTAL ? written : -written))
+        pump()
+      }),
+    )
+    const reader = responseBody(await get(port)).getReader()
+    await reader.read()
+    await new Promise((r) => setTimeout(r, 300))
+    // Kernel socket buffers hold a few MiB at most; without backpressure the whole 256 MiB would flow.
+    expect(Math.abs(written)).toBeLessThan(32 * 1024 * 1024)
+    let read = 0
+    for (let i = 0; i < 200; i++) read += (await reader.read()).value?.byteLength ?? 0
+    expect(read).toBeGreaterThan(1024 * 1024)
+    await reader.cancel()
+    await new Promise((r) => setTimeout(r, 100))
+    expect(written).toBeLessThan(0) // the server saw the connection close early
+  })
+
+  it('ends the stream on a clean end and errors it on a cut response', async () => {
+    const port = await listen(
+      createServer((req, res) => {
+        if (req.url === '/') return res.end('whole')
+        res.writeHead(200, { 'content-length': '100' })
+        res.write('part')
+        setTimeout(() => res.destroy(), 20)
+      }),
+    )
+    expect(await new Response(responseBody(await get(port))).text()).toBe('whole')
+    const cut = await new Promise<IncomingMessage>((resolve) => request({ host: '127.0.0.1', port, path: '/cut' }, resolve).end())
+    await expect(new Response(responseBody(cut)).text()).rejects.toThrow()
+  })
+
+  it('writes a request body in order and destroys the request when the body fails', async () => {
+    const received: string[] = []
+    const port = await listen(
+      createServer((req, res) => {
+        let text = ''
+        req.on('data', (d: Buffer) => (text += d.toString()))
+        req.on('end', () => {
+          received.push(text)
+          res.end()
+        })
+        req.on('error', () => received.push('aborted'))
+      }),
+    )
+    const send = (body: ReadableStream<Uint8Array>) => {
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/' })
+      const errored = new Promise<unknown>((resolve) => req.on('error', resolve))
+      void pumpRequestBody(body, req)
+      return errored
+    }
+    const enc = new TextEncoder()
+    void send(new ReadableStream({ start: (c) => (c.enqueue(enc.encode('a')), c.enqueue(enc.encode('b')), c.close()) }))
+    await expect.poll(() => received).toEqual(['ab'])
+    const err = await send(new ReadableStream({ start: (c) => (c.enqueue(enc.encode('x')), c.error(new Error('client went away'))) }))
+    expect(String(err)).toContain('client went away')
+  })
+})

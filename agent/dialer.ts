@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import { KubeConfig } from '@kubernetes/client-node'
+import type { Logger } from 'pino'
+import { systemClock, type Clock, type Limits, type StreamHandler } from '../protocol/tunnel/index.ts'
+import pkg from '../package.json' with { type: 'json' }
+import { Backoff, type BackoffOptions } from './backoff.ts'
+import { Connector } from './connection.ts'
+import { UpstreamCredentials } from './credentials.ts'
+import { kubeFacts, type CollectFacts } from './facts.ts'
+import { errorText } from './log.ts'
+import { describeProxy } from './proxy.ts'
+import { createUpstreamHandler } from './upstream.ts'
+
+export const AGENT_VERSION: string = pkg.version
+
+/** Stable for the life of the process, distinct between replicas that share a hostname pattern. */
+export const REPLICA_ID = `${hostname()}-${randomBytes(4).toString('hex')}`
+
+export interface RunningAgent {
+  /** Closes the tunnel with AGENT_SHUTDOWN and stops reconnecting; resolves once the socket is closed. */
+  stop(): Promise<void>
+  readonly connected: boolean
+}
+
+export interface DialerOptions {
+  /** The edge's base URL (http or https; ws/wss accepted too). */
+  server: string
+  /** The registration or agent token, sent as X-API-Tunnel-Token. Never logged. */
+  token: string
+  handler: StreamHandler
+  logger: Logger
+  clock?: Clock
+  collectFacts?: CollectFacts
+  factsIntervalMs?: number
+  backoff?: BackoffOptions
+  limits?: Partial<Limits>
+  tls?: { ca?: string | Buffer | (string | Buffer)[] }
+}
+
+export interface AgentOptions extends Omit<DialerOptions, 'handler' | 'collectFacts'> {
+  /** Kubeconfig of the cluster to serve; without it the in-cluster service account is used. */
+  kubeconfig?: string
+  /** Replaces the kube-apiserver handler or facts (tests only). */
+  handler?: StreamHandler
+  collectFacts?: CollectFacts
+}
+
+/**
+ * Runs an agent for the cluster of `kubeconfig` (or the one it runs in): dials the edge, serves tunnel
+ * streams against that cluster's kube-apiserver only, reports facts, reconnects until stopped.
+ */
+export function runAgent(opts: AgentOptions): RunningAgent {
+  const { logger } = opts
+  const kc = loadKubeConfig(opts.kubeconfig)
+  const credentials = new UpstreamCredentials(kc, {
+    onRefreshError: (e) => logger.warn({ err: errorText(e) }, 'rereading kube-apiserver credentials failed; keeping the previous ones'),
+  })
+  if (kc.getCurrentCluster()?.proxyUrl) logger.warn('the kubeconfig names a proxy-url; the agent connects to the kube-apiserver directly')
+  logger.info({ apiserver: kc.getCurrentCluster()?.server }, 'serving the kube-apiserver of this cluster')
+  const dialer = startDialer({
+    ...opts,
+    handler: opts.handler ?? createUpstreamHandler({ credentials, logger }),
+    collectFacts: opts.collectFacts ?? kubeFacts(kc, logger),
+  })
+  return {
+    get connected() {
+      return dialer.connected
+    },
+    async stop() {
+      await dialer.stop()
+      credentials.close()
+    },
+  }
+}
+
+export function startDialer(opts: DialerOptions): RunningAgent {
+  const { url, proxyLookupUrl } = connectUrl(opts.server)
+  const proxy = describeProxy(proxyLookupUrl)
+  opts.logger.info({ edge: url.origin, ...(proxy ? { proxy } : {}), agentVersion: AGENT_VERSION, replicaId: REPLICA_ID }, 'agent starting')
+  const connector = new Connector({
+    url,
+    proxyLookupUrl,
+    token: opts.token,
+    handler: opts.handler,
+    logger: opts.logger,
+    clock: opts.clock ?? systemClock,
+    backoff: new Backoff(opts.backoff),
+    agentVersion: AGENT_VERSION,
+    replicaId: REPLICA_ID,
+    ...(opts.collectFacts ? { collectFacts: opts.collectFacts } : {}),
+    ...(opts.factsIntervalMs ? { factsIntervalMs: opts.factsIntervalMs } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.tls ? { tls: opts.tls } : {}),
+  })
+  connector.start()
+  return {
+    get connected() {
+      return connector.connected
+    },
+    stop: () => connector.stop(),
+  }
+}
+
+/** `<server>/v3/connect` as a ws(s) URL, plus its http(s) form for proxy lookup. */
+export function connectUrl(server: string): { url: URL; proxyLookupUrl: URL } {
+  let base: URL
+  try {
+    base = new URL(server)
+  } catch {
+    throw new Error(`the edge URL "${server}" is not a URL`)
+  }
+  const scheme = { 'http:': 'ws:', 'https:': 'wss:', 'ws:': 'ws:', 'wss:': 'wss:' }[base.protocol]
+  if (!scheme) throw new Error(`the edge URL must be http(s), not ${base.protocol}`)
+  if (base.username || base.password) throw new Error('the edge URL may not carry credentials')
+  const path = `${base.pathname.replace(/\/+$/, '')}/v3/connect`
+  const url = new URL(`${scheme}//${base.host}${path}`)
+  const proxyLookupUrl = new URL(`${scheme === 'wss:' ? 'https:' : 'http:'}//${base.host}${path}`)
+  return { url, proxyLookupUrl }
+}
+
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig()
+  if (path) kc.loadFromFile(path)
+  else {
+    if (!process.env.KUBERNETES_SERVICE_HOST) throw new Error('not running inside a cluster (KUBERNETES_SERVICE_HOST unset); pass --kubeconfig')
+    kc.loadFromCluster()
+  }
+  if (!kc.getCurrentCluster()) throw new Error('the kubeconfig has no current cluster')
+  return kc
+}

@@ -1,0 +1,111 @@
+import { CoreV1Api, VersionApi, type KubeConfig, type V1Node } from '@kubernetes/client-node'
+import type { Logger } from 'pino'
+import type { ClusterFacts, Clock } from '../protocol/tunnel/index.ts'
+import { errorText } from './log.ts'
+import { formatMilli, parseMilli } from './quantity.ts'
+
+export type CollectFacts = () => Promise<ClusterFacts>
+
+/** The resources summed over nodes; byte-sized ones are printed with binary suffixes. */
+const RESOURCES: Record<string, { bytes: boolean }> = { cpu: { bytes: false }, memory: { bytes: true }, pods: { bytes: false } }
+const PAGE = 500
+
+/**
+ * Facts from the agent's own cluster, read with the agent's service account (it needs `list nodes`).
+ * A part that cannot be read is left out rather than failing the whole report.
+ */
+export function kubeFacts(kc: KubeConfig, logger: Logger): CollectFacts {
+  const core = kc.makeApiClient(CoreV1Api)
+  const version = kc.makeApiClient(VersionApi)
+  const warned = new Set<string>()
+  const warnOnce = (what: string, e: unknown) => {
+    if (warned.has(what)) return
+    warned.add(what)
+    logger.warn({ err: errorText(e) }, `cannot read ${what} for cluster facts`)
+  }
+  return async () => {
+    const facts: ClusterFacts = {}
+    const [info, nodes] = await Promise.allSettled([version.getCode(), listNodes(core)])
+    if (info.status === 'fulfilled') facts.kubernetesVersion = info.value.gitVersion
+    else warnOnce('the Kubernetes version', info.reason)
+    if (nodes.status === 'fulfilled') Object.assign(facts, summarizeNodes(nodes.value))
+    else warnOnce('nodes', nodes.reason)
+    return facts
+  }
+}
+
+async function listNodes(core: CoreV1Api): Promise<V1Node[]> {
+  const out: V1Node[] = []
+  let cont: string | undefined
+  do {
+    // The first page may come from the watch cache (resourceVersion 0); continued pages may not name one.
+    const list = await core.listNode(cont ? { limit: PAGE, _continue: cont } : { limit: PAGE, resourceVersion: '0' })
+    out.push(...list.items)
+    cont = list.metadata?._continue || undefined
+  } while (cont)
+  return out
+}
+
+export function summarizeNodes(nodes: Pick<V1Node, 'status'>[]): Pick<ClusterFacts, 'nodeCount' | 'capacity' | 'allocatable'> {
+  return {
+    nodeCount: nodes.length,
+    capacity: sumResources(nodes.map((n) => n.status?.capacity)),
+    allocatable: sumResources(nodes.map((n) => n.status?.allocatable)),
+  }
+}
+
+export function sumResources(lists: (Record<string, string> | undefined)[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, { bytes }] of Object.entries(RESOURCES)) {
+    let total = 0n
+    for (const list of lists) {
+      const q = list?.[name]
+      const milli = q === undefined ? undefined : parseMilli(q)
+      if (milli !== undefined) total += milli
+    }
+    out[name] = formatMilli(total, { bytes })
+  }
+  return out
+}
+
+export interface FactsReporterOptions {
+  collect: CollectFacts
+  send: (facts: ClusterFacts) => void
+  clock: Clock
+  logger: Logger
+  intervalMs?: number
+}
+
+/** Sends facts once at start and then whenever a poll finds them changed; one reporter per connection. */
+export class FactsReporter {
+  private timer: unknown
+  private last?: string
+  private stopped = false
+
+  constructor(private readonly opts: FactsReporterOptions) {}
+
+  start(): void {
+    void this.poll()
+  }
+
+  stop(): void {
+    this.stopped = true
+    if (this.timer !== undefined) this.opts.clock.clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      const facts = await this.opts.collect()
+      const text = JSON.stringify(facts)
+      if (!this.stopped && text !== this.last) {
+        this.opts.send(facts)
+        this.last = text
+        this.opts.logger.debug({ facts }, 'sent cluster facts')
+      }
+    } catch (e) {
+      this.opts.logger.warn({ err: errorText(e) }, 'collecting cluster facts failed')
+    }
+    if (!this.stopped) this.timer = this.opts.clock.setTimeout(() => void this.poll(), this.opts.intervalMs ?? 30_000)
+  }
+}
