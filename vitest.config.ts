@@ -3,6 +3,15 @@ import { defineConfig } from 'vitest/config'
 
 // Two runtimes, two projects: code for Workers and Durable Objects is tested inside workerd; everything
 // that runs on Node (runner, agent, dev-cluster tooling, cross-component tests) is tested in Node.
+/** Development tokens for the workerd tests (see workers/auth/static-tokens.ts). */
+const workerdTestTokens = {
+  users: {
+    'token-all:secret': { identity: { user: 'u-all', groups: ['g1'], extra: {} }, clusters: '*' },
+    'token-one:secret': { identity: { user: 'u-one', groups: [], extra: {} }, clusters: ['c-one'] },
+  },
+  agents: { 'agent-token-one': 'c-one' },
+}
+
 export default defineConfig({
   test: {
     projects: [
@@ -17,7 +26,12 @@ export default defineConfig({
         },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: { bindings: { DROVER_STATIC_TOKENS: JSON.stringify(workerdTestTokens) } },
+          }),
+        ],
         test: {
           name: 'workerd',
           include: ['{workers,objects}/**/*.test.ts', 'test/workerd/**/*.test.ts'],

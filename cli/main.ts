@@ -1,9 +1,6 @@
 import { MissingToolchainError } from '../infra/kubernetes/go-toolchain.ts'
 import { DevClusterError } from '../infra/dev-cluster/state.ts'
 import { CommandError } from '../infra/kubernetes/progress.ts'
-import { devClusterCommand } from './dev-cluster.ts'
-import { buildKubernetesCommand } from './build-kubernetes.ts'
-import { startCommand } from './start.ts'
 import { UsageError } from './usage.ts'
 
 const USAGE = `usage: drover <command>
@@ -15,18 +12,23 @@ commands:
   dev-cluster down NAME               stop it and delete its data
   dev-cluster list                    list dev clusters and whether they run
   dev-cluster kubeconfig NAME         print the path of a dev cluster's admin kubeconfig
+  agent --server URL [--token T] [--kubeconfig PATH]
+                                      run a cluster agent as a local process (token also from DROVER_AGENT_TOKEN)
   build-kubernetes                    build the pinned Kubernetes binaries into the cache (done on demand too)
 `
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
+  // Commands load lazily: `dev-cluster list` should not pay for the agent's dependencies.
   switch (command) {
     case 'dev-cluster':
-      return devClusterCommand(rest)
+      return (await import('./dev-cluster.ts')).devClusterCommand(rest)
+    case 'agent':
+      return (await import('./agent.ts')).agentCommand(rest)
     case 'build-kubernetes':
-      return buildKubernetesCommand(rest)
+      return (await import('./build-kubernetes.ts')).buildKubernetesCommand(rest)
     case 'start':
-      return startCommand(rest)
+      return (await import('./start.ts')).startCommand(rest)
     case undefined:
     case 'help':
     case '--help':

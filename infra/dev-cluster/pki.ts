@@ -56,7 +56,7 @@ function escapeDn(v: string): string {
 }
 
 async function leaf(
-  ca: { cert: x509.X509Certificate; keys: CryptoKeyPair },
+  ca: Ca,
   subject: string,
   usage: 'server' | 'client',
   san: { dns?: string[]; ip?: string[] } = {},
@@ -83,23 +83,39 @@ async function leaf(
   return { certPem: cert.toString('pem') + '\n', keyPem: await exportKey(keys.privateKey) }
 }
 
-/** A fresh CA and every certificate and key one dev cluster needs; nothing is shared between clusters. */
-export async function generatePki(clusterName: string): Promise<Pki> {
-  const caKeys = await keyPair()
+interface Ca {
+  cert: x509.X509Certificate
+  keys: CryptoKeyPair
+}
+
+async function createCa(commonName: string): Promise<Ca> {
+  const keys = await keyPair()
   const now = Date.now()
-  const caCert = await x509.X509CertificateGenerator.createSelfSigned({
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
-    name: `CN=drover-dev-${escapeDn(clusterName)}-ca`,
+    name: `CN=${escapeDn(commonName)}`,
     notBefore: new Date(now - 60_000),
     notAfter: new Date(now + 10 * YEAR),
     signingAlgorithm: ALG,
-    keys: caKeys,
+    keys,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
     ],
   })
-  const ca = { cert: caCert, keys: caKeys }
+  return { cert, keys }
+}
+
+/** A throwaway CA and one loopback serving certificate (the local edge's HTTPS). */
+export async function generateServingPki(name: string): Promise<{ caPem: string; certPem: string; keyPem: string }> {
+  const ca = await createCa(`drover-${name}-ca`)
+  const serving = await leaf(ca, `CN=${escapeDn(name)}`, 'server', { dns: ['localhost'], ip: ['127.0.0.1'] })
+  return { caPem: ca.cert.toString('pem') + '\n', ...serving }
+}
+
+/** A fresh CA and every certificate and key one dev cluster needs; nothing is shared between clusters. */
+export async function generatePki(clusterName: string): Promise<Pki> {
+  const ca = await createCa(`drover-dev-${clusterName}-ca`)
   const loopback = { dns: ['localhost'], ip: ['127.0.0.1'] }
   const apiserver = await leaf(ca, 'CN=kube-apiserver', 'server', {
     dns: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
@@ -113,7 +129,7 @@ export async function generatePki(clusterName: string): Promise<Pki> {
   }
   const sa = await keyPair()
   return {
-    ca: { certPem: caCert.toString('pem') + '\n', keyPem: await exportKey(caKeys.privateKey) },
+    ca: { certPem: ca.cert.toString('pem') + '\n', keyPem: await exportKey(ca.keys.privateKey) },
     apiserver,
     kwok,
     clients,

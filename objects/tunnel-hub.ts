@@ -1,0 +1,182 @@
+import type {
+  TunnelError} from '../protocol/tunnel/index.ts';
+import {
+  TunnelSession,
+  systemClock,
+  type ClusterFacts,
+  type Clock,
+  type Hello,
+  type Limits,
+} from '../protocol/tunnel/index.ts'
+
+/** The parts of a hibernatable WebSocket the hub uses; a plain object in Node tests. */
+export interface AgentSocket {
+  send(message: string | ArrayBuffer | Uint8Array): void
+  close(code?: number, reason?: string): void
+  serializeAttachment(value: unknown): void
+  deserializeAttachment(): unknown
+}
+
+/** Per-socket data that must survive hibernation (kept in the socket attachment, ≤ 2 KiB). */
+interface Attachment {
+  connectedAt: number
+  hello?: Hello
+  facts?: ClusterFacts
+  /** Stream ids below this may have been used on this socket; a session resumed after hibernation starts here. */
+  streamIdCeiling?: number
+}
+
+/** Stream ids are reserved in blocks, so the attachment is rewritten once per block, not per request. */
+const STREAM_ID_BLOCK = 20_000
+
+export interface SessionStatus {
+  sessionId: string
+  replicaId: string
+  agentVersion: string
+  connectedSince: string
+  lastMessageAt: string
+  streams: number
+}
+
+export interface TunnelStatus {
+  clusterId: string
+  connected: boolean
+  sessions: SessionStatus[]
+  facts?: ClusterFacts
+}
+
+interface Entry {
+  socket: AgentSocket
+  session: TunnelSession
+  attachment: Attachment
+}
+
+/**
+ * All agent sessions of one cluster. New streams go to the least busy session that has said hello; a
+ * reconnect of the same agent replica supersedes its stale session. Knows nothing of Durable Objects:
+ * the object feeds it socket events, so it runs in Node tests too.
+ */
+export class TunnelHub {
+  private entries = new Map<AgentSocket, Entry>()
+
+  constructor(
+    readonly clusterId: string,
+    private opts: { clock?: Clock; limits?: Partial<Limits>; onChange?: () => void } = {},
+  ) {}
+
+  /** A new agent connection. */
+  attach(socket: AgentSocket, connectedAt: number): void {
+    const attachment: Attachment = { connectedAt }
+    socket.serializeAttachment(attachment)
+    this.entryFor(socket)
+  }
+
+  /** Every message from an agent socket; recreates the session after hibernation. */
+  message(socket: AgentSocket, data: string | ArrayBuffer): void {
+    this.entryFor(socket).session.receive(data)
+  }
+
+  /** The socket closed or errored: fail its streams at once. */
+  closed(socket: AgentSocket, reason: string): void {
+    const e = this.entries.get(socket)
+    if (!e) return
+    this.entries.delete(socket)
+    if (!e.session.closed) e.session.close('SESSION_CLOSED', reason)
+    this.opts.onChange?.()
+  }
+
+  /** The session a new stream should use, or undefined when no agent is connected. */
+  pick(): TunnelSession | undefined {
+    let best: Entry | undefined
+    for (const e of this.entries.values()) {
+      if (e.session.closed || !e.attachment.hello) continue
+      if (!best || e.session.streamCount < best.session.streamCount) best = e
+    }
+    if (best) this.reserveStreamId(best)
+    return best?.session
+  }
+
+  private reserveStreamId(e: Entry): void {
+    const next = e.session.nextStreamId
+    if (e.attachment.streamIdCeiling !== undefined && next < e.attachment.streamIdCeiling) return
+    e.attachment.streamIdCeiling = next + STREAM_ID_BLOCK
+    e.socket.serializeAttachment(e.attachment)
+  }
+
+  get connected(): boolean {
+    return this.pick() !== undefined
+  }
+
+  status(): TunnelStatus {
+    const sessions: SessionStatus[] = []
+    let facts: ClusterFacts | undefined
+    let factsAt = -1
+    for (const e of this.entries.values()) {
+      const { hello, connectedAt } = e.attachment
+      if (!hello || e.session.closed) continue
+      sessions.push({
+        sessionId: hello.sessionId,
+        replicaId: hello.replicaId,
+        agentVersion: hello.agentVersion,
+        connectedSince: new Date(connectedAt).toISOString(),
+        lastMessageAt: new Date(e.session.lastReceivedAt).toISOString(),
+        streams: e.session.streamCount,
+      })
+      if (e.attachment.facts && connectedAt > factsAt) {
+        facts = e.attachment.facts
+        factsAt = connectedAt
+      }
+    }
+    return { clusterId: this.clusterId, connected: sessions.length > 0, sessions, ...(facts ? { facts } : {}) }
+  }
+
+  /** Ends every session (the cluster was deleted or its credential revoked). */
+  closeAll(code: 'SESSION_CLOSED' | 'SUPERSEDED', reason: string): void {
+    for (const e of [...this.entries.values()]) {
+      e.session.close(code, reason)
+      this.entries.delete(e.socket)
+    }
+    this.opts.onChange?.()
+  }
+
+  private entryFor(socket: AgentSocket): Entry {
+    const known = this.entries.get(socket)
+    if (known) return known
+    const attachment = (socket.deserializeAttachment() as Attachment | null) ?? { connectedAt: (this.opts.clock ?? systemClock).now() }
+    const entry: Entry = { socket, attachment, session: undefined as unknown as TunnelSession }
+    entry.session = new TunnelSession({
+      role: 'edge',
+      transport: {
+        send: (m) => socket.send(m),
+        close: (code, reason) => socket.close(code, reason),
+      },
+      ...(this.opts.clock ? { clock: this.opts.clock } : {}),
+      ...(this.opts.limits ? { limits: this.opts.limits } : {}),
+      onHello: (hello) => this.hello(entry, hello),
+      onFacts: (facts) => {
+        entry.attachment.facts = facts
+        socket.serializeAttachment(entry.attachment)
+        this.opts.onChange?.()
+      },
+      onClose: (err: TunnelError) => this.closed(socket, err.message),
+      // Resuming after hibernation: the hello is known and ids already used on this socket are skipped.
+      ...(attachment.hello ? { hello: attachment.hello } : {}),
+      ...(attachment.streamIdCeiling ? { firstStreamId: attachment.streamIdCeiling } : {}),
+    })
+    this.entries.set(socket, entry)
+    return entry
+  }
+
+  private hello(entry: Entry, hello: Hello): void {
+    for (const other of this.entries.values()) {
+      if (other !== entry && other.attachment.hello?.replicaId === hello.replicaId) {
+        // Closing the session closes its socket with the SUPERSEDED close code.
+        other.session.close('SUPERSEDED', `replica ${hello.replicaId} reconnected`)
+        this.entries.delete(other.socket)
+      }
+    }
+    entry.attachment.hello = hello
+    entry.socket.serializeAttachment(entry.attachment)
+    this.opts.onChange?.()
+  }
+}

@@ -1,0 +1,39 @@
+import type { Identity } from '../../protocol/tunnel/index.ts'
+
+/** Who a verified credential belongs to, and which clusters it may reach. */
+export interface Principal {
+  identity: Identity
+  /** `'*'` for any cluster; otherwise the ids this credential is scoped to. */
+  clusters: '*' | string[]
+}
+
+/**
+ * The edge's one seam for authentication. The proxy path depends only on this; the identity issue
+ * replaces the development implementation behind it without touching the proxy.
+ */
+export interface Authenticator {
+  /** A user's credential (token value) → principal, or null when it is not valid. */
+  user(token: string): Promise<Principal | null>
+  /** An agent's `X-API-Tunnel-Token` → the cluster it belongs to, or null. */
+  agent(token: string): Promise<{ clusterId: string } | null>
+}
+
+/** Rancher accepts a token as Bearer, as Basic `user:password` (the two halves of `token-xxxxx:secret`) or the R_SESS cookie. */
+export function credentialFrom(req: Request): string | null {
+  const auth = req.headers.get('authorization')
+  if (auth) {
+    const [scheme, value] = auth.split(/\s+/, 2)
+    if (scheme?.toLowerCase() === 'bearer' && value) return value
+    if (scheme?.toLowerCase() === 'basic' && value) {
+      try {
+        return atob(value)
+      } catch {
+        return null
+      }
+    }
+    return null
+  }
+  const cookie = req.headers.get('cookie')
+  const m = cookie ? /(?:^|;\s*)R_SESS=([^;]+)/.exec(cookie) : null
+  return m ? decodeURIComponent(m[1]!) : null
+}

@@ -1,0 +1,48 @@
+import type { Authenticator, Principal } from './authenticator.ts'
+
+/**
+ * Development authenticator: tokens listed in the `DROVER_STATIC_TOKENS` binding (JSON). It stands in
+ * until the identity issue lands (login, Token CRs); it compares SHA-256 digests in constant time and
+ * never logs a token. Shape: `{ "users": { "<token>": Principal }, "agents": { "<token>": "<clusterId>" } }`.
+ */
+export interface StaticTokens {
+  users?: Record<string, Principal>
+  agents?: Record<string, string>
+}
+
+async function digest(s: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)))
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  let d = a.length ^ b.length
+  for (let i = 0; i < a.length && i < b.length; i++) d |= a[i]! ^ b[i]!
+  return d === 0
+}
+
+async function lookup<T>(table: Record<string, T> | undefined, token: string): Promise<T | null> {
+  if (!table || !token) return null
+  const want = await digest(token)
+  let found: T | null = null
+  // Every entry is compared, so timing does not reveal which one matched or how far.
+  for (const [candidate, value] of Object.entries(table)) {
+    if (equal(await digest(candidate), want)) found = value
+  }
+  return found
+}
+
+export function staticTokenAuthenticator(json: string | undefined): Authenticator {
+  let tokens: StaticTokens = {}
+  try {
+    tokens = json ? (JSON.parse(json) as StaticTokens) : {}
+  } catch {
+    console.error('DROVER_STATIC_TOKENS is not valid JSON; no static tokens are accepted')
+  }
+  return {
+    user: (token) => lookup(tokens.users, token),
+    agent: async (token) => {
+      const clusterId = await lookup(tokens.agents, token)
+      return clusterId ? { clusterId } : null
+    },
+  }
+}

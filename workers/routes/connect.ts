@@ -1,0 +1,24 @@
+import { Hono } from 'hono'
+import { TUNNEL_SUBPROTOCOL } from '../../protocol/tunnel/index.ts'
+import { INTERNAL } from '../../objects/internal.ts'
+import { ApiError } from '../errors.ts'
+import { locationHint, type AppEnv } from '../env.ts'
+
+/**
+ * `GET /v3/connect`: an agent's tunnel upgrade. The credential is checked here, before any object wakes,
+ * and the cluster comes from the credential — nothing the agent says about itself is trusted.
+ */
+export const connect = new Hono<AppEnv>().get('/', async (c) => {
+  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new ApiError(426, 'expected a WebSocket upgrade', 'UpgradeRequired')
+  const protocols = (c.req.header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim())
+  if (!protocols.includes(TUNNEL_SUBPROTOCOL)) {
+    throw new ApiError(400, `unsupported tunnel protocol: offer "${TUNNEL_SUBPROTOCOL}" (upgrade the agent)`, 'UnsupportedProtocol')
+  }
+  const token = c.req.header('x-api-tunnel-token')
+  const agent = token ? await c.var.authenticator.agent(token) : null
+  if (!agent) throw new ApiError(401, 'invalid or missing X-API-Tunnel-Token')
+  const hint = locationHint(c.req.raw)
+  const stub = c.env.TUNNEL.get(c.env.TUNNEL.idFromName(agent.clusterId), hint ? { locationHint: hint } : undefined)
+  const headers = new Headers({ upgrade: 'websocket', [INTERNAL.action]: 'connect', [INTERNAL.cluster]: agent.clusterId })
+  return stub.fetch(new Request('https://tunnel/connect', { headers }))
+})

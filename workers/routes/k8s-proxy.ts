@@ -1,0 +1,46 @@
+import { Hono } from 'hono'
+import { INTERNAL, isInternalHeader } from '../../objects/internal.ts'
+import { ApiError } from '../errors.ts'
+import type { AppEnv } from '../env.ts'
+
+/** Client headers that could claim an identity or carry a credential: never forwarded (DESIGN.md, flow 3). */
+function isIdentityHeader(name: string): boolean {
+  const n = name.toLowerCase()
+  return n === 'authorization' || n === 'cookie' || n.startsWith('impersonate-') || n.startsWith('x-remote-') || isInternalHeader(n)
+}
+
+const CLUSTER_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
+
+/** `/k8s/clusters/:id/*`: any method, streamed both ways, WebSocket upgrades included. */
+export const k8sProxy = new Hono<AppEnv>().all('/:id/*', async (c) => {
+  const id = c.req.param('id')
+  if (!CLUSTER_ID.test(id)) throw new ApiError(404, `no cluster "${id}"`)
+  const { clusters, identity } = c.var.principal
+  if (clusters !== '*' && !clusters.includes(id)) throw new ApiError(403, `this credential is not valid for cluster ${id}`)
+
+  const upgrade = c.req.header('upgrade')?.toLowerCase()
+  if (upgrade && upgrade !== 'websocket') {
+    throw new ApiError(
+      400,
+      `${c.req.header('upgrade')} upgrades cannot pass the edge, only WebSocket: use kubectl 1.31 or newer ` +
+        'and leave KUBECTL_REMOTE_COMMAND_WEBSOCKETS and KUBECTL_PORT_FORWARD_WEBSOCKETS unset (exec, attach, cp and ' +
+        'port-forward then use v5.channel.k8s.io and the WebSocket port-forward protocol)',
+      'UpgradeNotSupported',
+    )
+  }
+
+  const url = new URL(c.req.url)
+  const prefix = `/k8s/clusters/${id}`
+  const path = url.pathname.slice(prefix.length) || '/'
+  const headers = new Headers()
+  c.req.raw.headers.forEach((v, n) => {
+    if (!isIdentityHeader(n)) headers.append(n, v)
+  })
+  headers.set(INTERNAL.action, 'proxy')
+  headers.set(INTERNAL.cluster, id)
+  headers.set(INTERNAL.identity, JSON.stringify(identity))
+  const stub = c.env.TUNNEL.get(c.env.TUNNEL.idFromName(id))
+  const init: RequestInit = { method: c.req.method, headers, signal: c.req.raw.signal }
+  if (c.req.method !== 'GET' && c.req.method !== 'HEAD') init.body = c.req.raw.body
+  return stub.fetch(new Request(`https://tunnel${path}${url.search}`, init))
+})

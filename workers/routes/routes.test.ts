@@ -1,0 +1,60 @@
+import { SELF } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+
+const edge = (path: string, init?: RequestInit) => SELF.fetch(`https://edge.test${path}`, init)
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` })
+const wsHeaders = { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' }
+
+describe('/k8s/clusters/:id in workerd', () => {
+  it('requires a credential, with a Rancher error body', async () => {
+    const res = await edge('/k8s/clusters/c-one/version')
+    expect(res.status).toBe(401)
+    expect(await res.json()).toEqual({ type: 'error', status: 401, code: 'Unauthorized', message: 'must authenticate' })
+  })
+
+  it('accepts Bearer, Basic and the R_SESS cookie, and refuses tokens in the query string', async () => {
+    for (const headers of [bearer('token-all:secret'), { authorization: `Basic ${btoa('token-all:secret')}` }, { cookie: 'a=b; R_SESS=token-all%3Asecret' }]) {
+      const res = await edge('/k8s/clusters/c-nowhere/version', { headers })
+      expect(res.status).toBe(503) // authenticated; no agent for that cluster
+      expect(await res.json()).toMatchObject({ code: 'ClusterUnavailable' })
+    }
+    expect((await edge('/k8s/clusters/c-one/version?token=token-all:secret')).status).toBe(400)
+    expect((await edge('/k8s/clusters/c-one/version', { headers: bearer('token-all:wrong') })).status).toBe(401)
+  })
+
+  it('holds a scoped credential to its cluster', async () => {
+    const res = await edge('/k8s/clusters/c-two/version', { headers: bearer('token-one:secret') })
+    expect(res.status).toBe(403)
+    expect(await res.json()).toMatchObject({ type: 'error', code: 'PermissionDenied' })
+  })
+
+  it('refuses SPDY upgrades with a message naming the WebSocket alternative', async () => {
+    const res = await edge('/k8s/clusters/c-one/api/v1/namespaces/default/pods/p/exec?command=true', {
+      method: 'POST',
+      headers: { ...bearer('token-all:secret'), connection: 'Upgrade', upgrade: 'SPDY/3.1' },
+    })
+    expect(res.status).toBe(400)
+    const body = (await res.json()) as { message: string }
+    expect(body.message).toMatch(/only WebSocket/)
+    expect(body.message).toMatch(/KUBECTL_REMOTE_COMMAND_WEBSOCKETS/)
+  })
+})
+
+describe('/v3/connect in workerd', () => {
+  it('wants a WebSocket upgrade, the tunnel subprotocol and a valid agent token', async () => {
+    expect((await edge('/v3/connect')).status).toBe(426)
+    expect((await edge('/v3/connect', { headers: { ...wsHeaders, 'sec-websocket-protocol': 'other', 'x-api-tunnel-token': 'agent-token-one' } })).status).toBe(400)
+    const noToken = await edge('/v3/connect', { headers: { ...wsHeaders, 'sec-websocket-protocol': 'drover.tunnel.v1' } })
+    expect(noToken.status).toBe(401)
+    const wrong = await edge('/v3/connect', { headers: { ...wsHeaders, 'sec-websocket-protocol': 'drover.tunnel.v1', 'x-api-tunnel-token': 'nope' } })
+    expect(wrong.status).toBe(401)
+  })
+
+  it('accepts an agent with a valid token into its cluster’s tunnel', async () => {
+    const res = await edge('/v3/connect', { headers: { ...wsHeaders, 'sec-websocket-protocol': 'drover.tunnel.v1', 'x-api-tunnel-token': 'agent-token-one' } })
+    expect(res.status).toBe(101)
+    expect(res.headers.get('sec-websocket-protocol')).toBe('drover.tunnel.v1')
+    res.webSocket!.accept()
+    res.webSocket!.close(1000, 'done')
+  })
+})
