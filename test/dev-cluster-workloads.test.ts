@@ -1,10 +1,10 @@
 import { AuthenticationV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { connect } from 'node:net'
+import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { versions } from '../infra/kubernetes/versions.ts'
 import { appendPodLog } from '../infra/dev-cluster/pod-log.ts'
 import { devCluster, kubectlBin, type DevCluster } from './support/dev-cluster.ts'
+import { echoOver, waitForOutput } from './support/streams.ts'
 
 // One full cluster (controller-manager, scheduler, kwok): it must behave like a real one without a kubelet.
 describe('a full dev cluster', () => {
@@ -146,34 +146,5 @@ function deployment(name: string): string {
         spec: { containers: [{ name, image: 'registry.invalid/web:1' }] },
       },
     },
-  })
-}
-
-/** Resolves with the output seen so far once it matches; rejects if the process exits first. */
-function waitForOutput(child: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = ''
-    const onData = (d: Buffer) => {
-      seen += d.toString()
-      if (pattern.test(seen)) resolve(seen)
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.on('exit', (code) => reject(new Error(`exited (${code}) before printing ${pattern}: ${seen}`)))
-  })
-}
-
-function echoOver(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(text))
-    let got = ''
-    socket.on('data', (d) => {
-      got += d.toString()
-      if (got.length >= text.length) {
-        socket.end()
-        resolve(got)
-      }
-    })
-    socket.on('error', reject)
   })
 }

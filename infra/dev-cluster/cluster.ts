@@ -1,5 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { GROUP, KINDS } from '../../protocol/crds/index.ts'
 import { crdManifestFiles } from '../crds/index.ts'
 import { ensureKubernetesBinaries, type KubernetesBinaries } from '../kubernetes/build.ts'
@@ -215,7 +216,8 @@ class Starter {
 
   async installCrds() {
     await this.kubectl(['apply', '--server-side', ...crdManifestFiles().flatMap((f) => ['-f', f])])
-    await this.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all'])
+    // `kubectl wait` fails outright ("conditions accessor error") on a CRD whose status is not written yet.
+    await retry(() => this.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']), 30)
     // Established is not yet servable: until each resource's watch cache is warm, lists and watches get
     // 429. kubectl retries those, so one successful list of every kind means clients can start at once.
     const resources = Object.values(KINDS).map((k) => `${k.plural}.${GROUP}`)
@@ -287,6 +289,17 @@ class Starter {
 
   async waitUsable() {
     await this.kubectl(['wait', '--for=condition=Ready', '--timeout=60s', 'node', '--all'], 'waiting for kwok nodes to be Ready')
+  }
+}
+
+async function retry<T>(fn: () => Promise<T>, attempts: number): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn()
+    } catch (e) {
+      if (i >= attempts) throw e
+      await sleep(1000)
+    }
   }
 }
 

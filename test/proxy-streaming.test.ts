@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { appendPodLog } from '../infra/dev-cluster/pod-log.ts'
+import { devCluster, kubectlBin, type DevCluster } from './support/dev-cluster.ts'
+import { edgeKubeconfig, grantClusterAdmin, kubectlVia, startAgent, startEdge, waitConnected, type AgentProcess, type TestEdge } from './support/proxy-fixture.ts'
+import { echoOver, waitForOutput } from './support/streams.ts'
+
+// exec, logs, attach, cp and port-forward through the edge against kwok pods (WebSocket protocols only).
+describe('streaming through the edge', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'drover-stream-'))
+  let c: DevCluster
+  let edge: TestEdge
+  let agent: AgentProcess
+  let kc: string
+  let pod: string
+
+  beforeAll(async () => {
+    c = await devCluster('px-stream')
+    await grantClusterAdmin(c, 'ops')
+    edge = await startEdge([{ token: 'token-ops:x', identity: { user: 'ops-user', groups: ['ops'], extra: {} }, clusters: '*' }], { 'agent-s': 'c-s' })
+    agent = startAgent(edge, 'agent-s', c.kubeconfigPath)
+    kc = await edgeKubeconfig(dir, edge, 'c-s', 'token-ops:x')
+    await waitConnected(kc)
+    await c.kubectl(['create', 'deployment', 'web', '--image=registry.invalid/web:1'])
+    const wait = await c.kubectl(['wait', '--for=condition=Ready', 'pod', '-l', 'app=web', '--timeout=90s'])
+    expect(wait.code, wait.stderr).toBe(0)
+    pod = (await c.kubectl(['get', 'pod', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout
+  })
+  afterAll(async () => {
+    await agent?.[Symbol.asyncDispose]()
+    await edge?.dispose()
+    await c?.[Symbol.asyncDispose]()
+  })
+
+  it('kubectl exec runs a command and carries stdin, stdout and the exit code', async () => {
+    const r = await kubectlVia(kc, ['exec', pod, '--', 'sh', '-c', 'echo out-$((6*7)); echo err >&2; exit 3'])
+    expect(r.stdout.trim()).toBe('out-42')
+    expect(r.stderr).toContain('err')
+    // kwok reports a command's failure as an error naming its exit status (kubectl then exits 1), the
+    // same through the edge as direct.
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('exit status 3')
+    const direct = await c.kubectl(['exec', pod, '--', 'sh', '-c', 'exit 3'])
+    expect(direct.stderr).toContain('exit status 3')
+    // kwok does not pass stdin's end on to the command, so it reads a known number of bytes.
+    const stdin = await kubectlVia(kc, ['exec', '-i', pod, '--', 'sh', '-c', 'head -c 19 | tr a-z A-Z'], { input: 'through the tunnel\n' })
+    expect(stdin.stdout).toBe('THROUGH THE TUNNEL\n')
+  })
+
+  it('kubectl logs and logs -f', async () => {
+    const logs = await kubectlVia(kc, ['logs', pod])
+    expect(logs.code, logs.stderr).toBe(0)
+    expect(logs.stdout).toContain('container log')
+    const follow = spawn(await kubectlBin(), ['--kubeconfig', kc, 'logs', '-f', pod])
+    try {
+      await appendPodLog(c.record.dir, 'followed through the edge')
+      await waitForOutput(follow, /followed through the edge/)
+    } finally {
+      follow.kill()
+    }
+  })
+
+  it('kubectl attach shows what the container prints next', async () => {
+    const attach = spawn(await kubectlBin(), ['--kubeconfig', kc, 'attach', pod])
+    try {
+      const seen = waitForOutput(attach, /printed while attached/)
+      const printer = setInterval(() => void appendPodLog(c.record.dir, 'printed while attached'), 500)
+      try {
+        await seen
+      } finally {
+        clearInterval(printer)
+      }
+    } finally {
+      attach.kill()
+    }
+  })
+
+  it('kubectl port-forward carries bytes both ways', async () => {
+    const forward = spawn(await kubectlBin(), ['--kubeconfig', kc, 'port-forward', pod, ':8080'])
+    try {
+      const line = await waitForOutput(forward, /Forwarding from 127\.0\.0\.1:(\d+)/)
+      const port = Number(/127\.0\.0\.1:(\d+)/.exec(line)![1])
+      expect(await echoOver(port, 'hello over port-forward')).toBe('hello over port-forward')
+      expect(await echoOver(port, 'a second connection')).toBe('a second connection')
+    } finally {
+      forward.kill()
+    }
+  })
+
+  it('kubectl cp copies a file out of the pod', async () => {
+    const r = await kubectlVia(kc, ['exec', pod, '--', 'sh', '-c', 'printf copied > cp-source.txt'])
+    expect(r.code, r.stderr).toBe(0)
+    const target = join(dir, 'copied.txt')
+    const cp = await kubectlVia(kc, ['cp', `default/${pod}:cp-source.txt`, target])
+    expect(cp.code, cp.stderr).toBe(0)
+    const { readFile } = await import('node:fs/promises')
+    expect(await readFile(target, 'utf8')).toBe('copied')
+  })
+
+  it('gives an SPDY-only client a clear error naming the WebSocket alternative', async () => {
+    const env = { ...process.env, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' }
+    const r = await kubectlVia(kc, ['exec', pod, '--', 'true'], { env })
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toMatch(/only WebSocket/)
+    expect(r.stderr).toMatch(/KUBECTL_REMOTE_COMMAND_WEBSOCKETS/)
+  })
+})
