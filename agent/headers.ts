@@ -8,8 +8,9 @@ import { RefusedError } from './status.ts'
  * identity the apiserver sees is the agent's own credential plus the impersonation built from
  * `head.identity`.
  *
- * - accept, accept-encoding, content-type, content-encoding: content negotiation (`as=Table`, protobuf,
- *   gzip) and patch types (`application/apply-patch+yaml`, …).
+ * - accept, content-type, content-encoding: content negotiation (`as=Table`, protobuf) and patch types
+ *   (`application/apply-patch+yaml`, …). Not accept-encoding: Workers normalise it on every request, so
+ *   it does not say what the client accepts; the tunnel carries identity bodies and the edge compresses.
  * - content-length: lets a known-size body go out unchunked (dropped for upgrades).
  * - user-agent: the apiserver records it in audit logs and metrics.
  * - if-match, if-none-match: conditional requests.
@@ -23,7 +24,6 @@ import { RefusedError } from './status.ts'
  */
 export const REQUEST_HEADER_ALLOWLIST: ReadonlySet<string> = new Set([
   'accept',
-  'accept-encoding',
   'content-type',
   'content-encoding',
   'content-length',

@@ -17,7 +17,7 @@ const TOKEN = 'token-bench:secret'
 
 interface Target {
   name: string
-  get(path: string): Promise<{ status: number; bytes: number }>
+  get(path: string): Promise<{ status: number; bytes: number; body?: string }>
   stream(path: string, onChunk: (s: string) => void): () => void
 }
 
@@ -37,8 +37,12 @@ function target(name: string, base: string, options: RequestOptions): Target {
       new Promise((resolve, reject) => {
         const r = open(path, (res) => {
           let bytes = 0
-          res.on('data', (d: Buffer) => (bytes += d.length))
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }))
+          let body = ''
+          res.on('data', (d: Buffer) => {
+            bytes += d.length
+            if (res.statusCode !== 200 && body.length < 2000) body += d.toString()
+          })
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, body }))
           res.on('error', reject)
         })
         r.on('error', reject)
@@ -83,8 +87,12 @@ async function throughput(t: Target, clients: number, seconds: number): Promise<
 }
 
 function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? Number(m[1]) / 1024 : 0
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : 0
+  } catch {
+    return 0
+  }
 }
 function cpuSeconds(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
@@ -139,6 +147,9 @@ async function main() {
       `(${agentCpu.toFixed(2)} CPU-s for ${(pT * 5).toFixed(0)} proxied requests; target ≤ 0.3)`,
   )
 
+  if (agent.child.exitCode !== null || agent.child.signalCode !== null) {
+    throw new Error(`the agent exited during the load (${agent.child.exitCode ?? agent.child.signalCode}): ${agent.output().slice(-3000)}`)
+  }
   log('creating ~50 MiB of ConfigMaps…')
   const value = 'z'.repeat(950 * 1024)
   for (let i = 0; i < 54; i++) {
@@ -155,6 +166,7 @@ async function main() {
   const timeList = async (t: Target) => {
     const start = performance.now()
     const r = await t.get(listPath)
+    if (r.status !== 200) throw new Error(`${t.name}: LIST answered ${r.status} ${r.body ?? ''}`)
     return { mib: r.bytes / 1048576, s: (performance.now() - start) / 1000 }
   }
   await timeList(direct)
@@ -173,7 +185,9 @@ async function main() {
   const watchPath = '/api/v1/namespaces/default/configmaps?watch=1'
   const stopD = direct.stream(watchPath, (s) => record(seen.direct, s))
   const stopP = proxied.stream(watchPath, (s) => record(seen.edge, s))
-  await new Promise((r) => setTimeout(r, 1500))
+  // Both watches are established once both have seen a first event.
+  await createConfigMap(cluster.kubectl, 'watch-sentinel')
+  while (!seen.direct.has('watch-sentinel') || !seen.edge.has('watch-sentinel')) await new Promise((r) => setTimeout(r, 50))
   for (let i = 0; i < 200; i++) {
     await createConfigMap(cluster.kubectl, `watch-${i}`)
   }
@@ -183,14 +197,14 @@ async function main() {
   const added: number[] = []
   for (const [name, t] of seen.edge) {
     const td = seen.direct.get(name)
-    if (name.startsWith('watch-') && td !== undefined) added.push(t - td)
+    if (/^watch-\d+$/.test(name) && td !== undefined) added.push(t - td)
   }
   console.log(`P4 watch event delivery (n=${added.length}): added p50 ${ms(pct(added, 50))} p99 ${ms(pct(added, 99))} vs direct watcher (target p99 ≤ 2 ms)`)
 }
 
 function record(map: Map<string, number>, chunk: string) {
   const now = performance.now()
-  for (const m of chunk.matchAll(/"name":"(watch-\d+)"/g)) if (!map.has(m[1]!)) map.set(m[1]!, now)
+  for (const m of chunk.matchAll(/"name":"(watch-(?:\d+|sentinel))"/g)) if (!map.has(m[1]!)) map.set(m[1]!, now)
 }
 
 async function createConfigMap(kubectl: (a: string[]) => Promise<unknown>, name: string) {

@@ -20,7 +20,11 @@ export class ClusterTunnel extends DurableObject<Record<string, unknown>> {
 
   private hubFor(clusterId?: string): TunnelHub {
     if (clusterId && !this.ctx.storage.kv.get('clusterId')) this.ctx.storage.kv.put('clusterId', clusterId)
-    this.hub ??= new TunnelHub(clusterId ?? String(this.ctx.storage.kv.get('clusterId') ?? 'unknown'))
+    if (!this.hub) {
+      this.hub = new TunnelHub(clusterId ?? String(this.ctx.storage.kv.get('clusterId') ?? 'unknown'))
+      // Woken from hibernation: the agents' sockets are still open; a request may come before any message.
+      for (const ws of this.ctx.getWebSockets()) this.hub.restore(ws)
+    }
     return this.hub
   }
 

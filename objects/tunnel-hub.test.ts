@@ -130,4 +130,17 @@ describe('TunnelHub (the ClusterTunnel object’s logic) in workerd', () => {
     expect(res.head.status).toBe(200)
     expect(utf8(await readAll(res.body))).toBe('r1 /after-wake')
   })
+
+  it('after hibernation serves a request that arrives before any agent message', async () => {
+    const before = new TunnelHub('c-six')
+    const a = connectAgent(before, 'r1', handler('r1'))
+    await until(() => before.connected)
+    await readAll((await before.pick()!.fetch(get('/warm'), null)).body)
+    const after = new TunnelHub('c-six')
+    a.hubOf.current = after
+    expect(after.connected).toBe(false) // nothing known until the object restores its sockets
+    after.restore(a.socket)
+    const res = await after.pick()!.fetch(get('/first-after-wake'), null)
+    expect(utf8(await readAll(res.body))).toBe('r1 /first-after-wake')
+  })
 })

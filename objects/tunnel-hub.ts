@@ -71,6 +71,11 @@ export class TunnelHub {
     this.entryFor(socket)
   }
 
+  /** A socket that outlived the object (hibernation): its session is rebuilt from the attachment. */
+  restore(socket: AgentSocket): void {
+    this.entryFor(socket)
+  }
+
   /** Every message from an agent socket; recreates the session after hibernation. */
   message(socket: AgentSocket, data: string | ArrayBuffer): void {
     this.entryFor(socket).session.receive(data)
