@@ -1,10 +1,8 @@
 import { AuthenticationV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node'
-import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { versions } from '../infra/kubernetes/versions.ts'
-import { appendPodLog } from '../infra/dev-cluster/pod-log.ts'
-import { devCluster, kubectlBin, type DevCluster } from './support/dev-cluster.ts'
-import { echoOver, waitForOutput } from './support/streams.ts'
+import { devCluster, type DevCluster } from './support/dev-cluster.ts'
+import { expectAttachSees, expectPortForwardEchoes } from './support/kubectl-streams.ts'
 
 // One full cluster (controller-manager, scheduler, kwok): it must behave like a real one without a kubelet.
 describe('a full dev cluster', () => {
@@ -54,29 +52,8 @@ describe('a full dev cluster', () => {
 
   it('answers kubectl attach with what the container prints next, and port-forward with an echo', async () => {
     const name = (await c.kubectl(['get', 'pod', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout
-    const kubectl = await kubectlBin()
-    const attach = spawn(kubectl, ['--kubeconfig', c.kubeconfigPath, 'attach', name])
-    try {
-      const seen = waitForOutput(attach, /printed after attach/)
-      // attach follows from the end: keep printing until the attached stream carries it.
-      const printer = setInterval(() => void appendPodLog(c.record.dir, 'printed after attach'), 500)
-      try {
-        await seen
-      } finally {
-        clearInterval(printer)
-      }
-    } finally {
-      attach.kill()
-    }
-
-    const forward = spawn(kubectl, ['--kubeconfig', c.kubeconfigPath, 'port-forward', name, ':8080'])
-    try {
-      const line = await waitForOutput(forward, /Forwarding from 127\.0\.0\.1:(\d+)/)
-      const port = Number(/127\.0\.0\.1:(\d+)/.exec(line)![1])
-      expect(await echoOver(port, 'through port-forward')).toBe('through port-forward')
-    } finally {
-      forward.kill()
-    }
+    await expectAttachSees(c.kubeconfigPath, name, c.record.dir, 'printed after attach')
+    await expectPortForwardEchoes(c.kubeconfigPath, name, ['through port-forward'])
   })
 
   it('deletes a namespace completely', async () => {

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { appendPodLog } from '../infra/dev-cluster/pod-log.ts'
 import { devCluster, kubectlBin, type DevCluster } from './support/dev-cluster.ts'
 import { edgeKubeconfig, grantClusterAdmin, kubectlVia, startAgent, startEdge, waitConnected, type AgentProcess, type TestEdge } from './support/proxy-fixture.ts'
-import { echoOver, waitForOutput } from './support/streams.ts'
+import { expectAttachSees, expectPortForwardEchoes } from './support/kubectl-streams.ts'
+import { waitForOutput } from './support/streams.ts'
 
 // exec, logs, attach, cp and port-forward through the edge against kwok pods (WebSocket protocols only).
 describe('streaming through the edge', () => {
@@ -64,30 +65,11 @@ describe('streaming through the edge', () => {
   })
 
   it('kubectl attach shows what the container prints next', async () => {
-    const attach = spawn(await kubectlBin(), ['--kubeconfig', kc, 'attach', pod])
-    try {
-      const seen = waitForOutput(attach, /printed while attached/)
-      const printer = setInterval(() => void appendPodLog(c.record.dir, 'printed while attached'), 500)
-      try {
-        await seen
-      } finally {
-        clearInterval(printer)
-      }
-    } finally {
-      attach.kill()
-    }
+    await expectAttachSees(kc, pod, c.record.dir, 'printed while attached')
   })
 
   it('kubectl port-forward carries bytes both ways', async () => {
-    const forward = spawn(await kubectlBin(), ['--kubeconfig', kc, 'port-forward', pod, ':8080'])
-    try {
-      const line = await waitForOutput(forward, /Forwarding from 127\.0\.0\.1:(\d+)/)
-      const port = Number(/127\.0\.0\.1:(\d+)/.exec(line)![1])
-      expect(await echoOver(port, 'hello over port-forward')).toBe('hello over port-forward')
-      expect(await echoOver(port, 'a second connection')).toBe('a second connection')
-    } finally {
-      forward.kill()
-    }
+    await expectPortForwardEchoes(kc, pod, ['hello over port-forward', 'a second connection'])
   })
 
   it('kubectl cp copies a file out of the pod', async () => {
