@@ -31,7 +31,15 @@ async function lookup<T>(table: Record<string, T> | undefined, token: string): P
   return found
 }
 
+// One authenticator per isolate and binding value: the JSON is parsed once, not on every request.
+let memo: { json: string | undefined; authenticator: Authenticator } | undefined
+
 export function staticTokenAuthenticator(json: string | undefined): Authenticator {
+  if (!memo || memo.json !== json) memo = { json, authenticator: build(json) }
+  return memo.authenticator
+}
+
+function build(json: string | undefined): Authenticator {
   let tokens: StaticTokens = {}
   try {
     tokens = json ? (JSON.parse(json) as StaticTokens) : {}
