@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers'
-import { TUNNEL_SUBPROTOCOL, type Identity } from '../protocol/tunnel/index.ts'
+import { parseIdentity, TUNNEL_SUBPROTOCOL, type Identity } from '../protocol/tunnel/index.ts'
 import { INTERNAL } from './internal.ts'
 import { errorResponse, proxyHttp, proxyUpgrade, requestHead } from './proxy.ts'
 import { TunnelHub, type TunnelStatus } from './tunnel-hub.ts'
@@ -51,7 +51,12 @@ export class ClusterTunnel extends DurableObject<Record<string, unknown>> {
   private async proxy(hub: TunnelHub, req: Request): Promise<Response> {
     const session = hub.pick()
     if (!session) return errorResponse(503, 'ClusterUnavailable', `cluster ${hub.clusterId} is not connected: no agent session`)
-    const identity = JSON.parse(req.headers.get(INTERNAL.identity) ?? 'null') as Identity
+    let identity: Identity
+    try {
+      identity = parseIdentity(JSON.parse(req.headers.get(INTERNAL.identity) ?? 'null'))
+    } catch {
+      return errorResponse(400, 'InvalidIdentity', 'the proxied request carries no valid identity')
+    }
     const url = new URL(req.url)
     const head = requestHead(req, url.pathname + url.search, identity)
     head.headers = head.headers.filter(([n]) => !n.startsWith('x-drover-'))
