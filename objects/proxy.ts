@@ -1,8 +1,9 @@
+import { errorBody } from '../protocol/api/error.ts'
 import { TunnelError, httpStatusFor, type Identity, type RequestHead, type TunnelSession, type TunnelSocket } from '../protocol/tunnel/index.ts'
 
-/** A Rancher-style error response; the object and the worker answer failures the same way. */
+/** A Rancher-style error response; the body comes from the same builder the worker uses. */
 export function errorResponse(status: number, code: string, message: string): Response {
-  return Response.json({ type: 'error', status, code, message }, { status })
+  return Response.json(errorBody(status, code, message), { status })
 }
 
 export function tunnelErrorResponse(err: unknown, clusterId: string): Response {

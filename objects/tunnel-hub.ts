@@ -92,13 +92,18 @@ export class TunnelHub {
 
   /** The session a new stream should use, or undefined when no agent is connected. */
   pick(): TunnelSession | undefined {
+    const best = this.leastBusy()
+    if (best) this.reserveStreamId(best)
+    return best?.session
+  }
+
+  private leastBusy(): Entry | undefined {
     let best: Entry | undefined
     for (const e of this.entries.values()) {
       if (e.session.closed || !e.attachment.hello) continue
       if (!best || e.session.streamCount < best.session.streamCount) best = e
     }
-    if (best) this.reserveStreamId(best)
-    return best?.session
+    return best
   }
 
   private reserveStreamId(e: Entry): void {
@@ -109,7 +114,7 @@ export class TunnelHub {
   }
 
   get connected(): boolean {
-    return this.pick() !== undefined
+    return this.leastBusy() !== undefined
   }
 
   status(): TunnelStatus {
@@ -133,15 +138,6 @@ export class TunnelHub {
       }
     }
     return { clusterId: this.clusterId, connected: sessions.length > 0, sessions, ...(facts ? { facts } : {}) }
-  }
-
-  /** Ends every session (the cluster was deleted or its credential revoked). */
-  closeAll(code: 'SESSION_CLOSED' | 'SUPERSEDED', reason: string): void {
-    for (const e of [...this.entries.values()]) {
-      e.session.close(code, reason)
-      this.entries.delete(e.socket)
-    }
-    this.opts.onChange?.()
   }
 
   private entryFor(socket: AgentSocket): Entry {

@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { errorBody } from '../protocol/api/error.ts'
 
 /** Rancher's Norman error codes for the statuses we return. */
 const CODES: Partial<Record<number, string>> = {
@@ -27,10 +28,6 @@ export class ApiError extends Error {
   ) {
     super(message)
   }
-}
-
-export function errorBody(status: number, code: string, message: string) {
-  return { type: 'error', status, code, message }
 }
 
 export function onError(err: Error, c: Context): Response {

@@ -20,13 +20,20 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0
 }
 
-async function lookup<T>(table: Record<string, T> | undefined, token: string): Promise<T | null> {
-  if (!table || !token) return null
+type Digested<T> = Promise<[Uint8Array, T][]>
+
+/** The table's token digests, computed once per table instead of on every request. */
+function digestAll<T>(table: Record<string, T> | undefined): Digested<T> {
+  return Promise.all(Object.entries(table ?? {}).map(async ([token, value]) => [await digest(token), value] as [Uint8Array, T]))
+}
+
+async function lookup<T>(table: Digested<T>, token: string): Promise<T | null> {
+  if (!token) return null
   const want = await digest(token)
   let found: T | null = null
   // Every entry is compared, so timing does not reveal which one matched or how far.
-  for (const [candidate, value] of Object.entries(table)) {
-    if (equal(await digest(candidate), want)) found = value
+  for (const [candidate, value] of await table) {
+    if (equal(candidate, want)) found = value
   }
   return found
 }
@@ -46,10 +53,12 @@ function build(json: string | undefined): Authenticator {
   } catch {
     console.error('DROVER_STATIC_TOKENS is not valid JSON; no static tokens are accepted')
   }
+  const users = digestAll(tokens.users)
+  const agents = digestAll(tokens.agents)
   return {
-    user: (token) => lookup(tokens.users, token),
+    user: (token) => lookup(users, token),
     agent: async (token) => {
-      const clusterId = await lookup(tokens.agents, token)
+      const clusterId = await lookup(agents, token)
       return clusterId ? { clusterId } : null
     },
   }

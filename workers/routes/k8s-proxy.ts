@@ -30,8 +30,8 @@ export const k8sProxy = new Hono<AppEnv>().all('/:id/*', async (c) => {
   }
 
   const url = new URL(c.req.url)
-  const prefix = `/k8s/clusters/${id}`
-  const path = url.pathname.slice(prefix.length) || '/'
+  // From the raw path: `id` is decoded, so its length need not match what the URL spells.
+  const path = '/' + url.pathname.split('/').slice(4).join('/')
   const headers = new Headers()
   c.req.raw.headers.forEach((v, n) => {
     if (!isIdentityHeader(n)) headers.append(n, v)

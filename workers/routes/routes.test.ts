@@ -57,4 +57,11 @@ describe('/v3/connect in workerd', () => {
     res.webSocket!.accept()
     res.webSocket!.close(1000, 'done')
   })
+
+  it('takes the cluster from a percent-encoded id without garbling the path', async () => {
+    const res = await edge('/k8s/clusters/%63-none/version', { headers: bearer('token-one:secret') })
+    // Decoded, the id is c-none: outside this credential's scope, so the scope check sees the real id.
+    expect(res.status).toBe(403)
+    expect(await res.json()).toMatchObject({ message: 'this credential is not valid for cluster c-none' })
+  })
 })
