@@ -1,5 +1,6 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
+import { generateEdgeSecrets } from './infra/edge/secrets.ts'
 
 // Two runtimes, two projects: code for Workers and Durable Objects is tested inside workerd; everything
 // that runs on Node (runner, agent, dev-cluster tooling, cross-component tests) is tested in Node.
@@ -11,6 +12,9 @@ const workerdTestTokens = {
   },
   agents: { 'agent-token-one': 'c-one' },
 }
+
+/** Fresh edge secrets for each run of the workerd tests (token keys, password pepper, system tokens). */
+const edgeSecrets = await generateEdgeSecrets()
 
 export default defineConfig({
   test: {
@@ -29,12 +33,13 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { DROVER_STATIC_TOKENS: JSON.stringify(workerdTestTokens) } },
+            miniflare: { bindings: { ...edgeSecrets, DROVER_STATIC_TOKENS: JSON.stringify(workerdTestTokens) } },
           }),
         ],
         test: {
           name: 'workerd',
           include: ['{workers,objects}/**/*.test.ts', 'test/workerd/**/*.test.ts'],
+          setupFiles: ['test/workerd/production-limits.ts'],
         },
       },
     ],

@@ -20,6 +20,8 @@ describe('drover agent flags', () => {
     [['--server', 'https://edge.example'], /--token/],
     [['--server', 'https://edge.example', '--token', 't', '--kubeconfig', ''], /--kubeconfig/],
     [['--server', 'https://edge.example', '--token', 't', 'extra'], /unexpected/],
+    [['--server', 'https://edge.example', '--token', 't', '--service-account', 'default'], /<namespace>\/<name>/],
+    [['--server', 'https://edge.example', '--token', 't', '--service-account', 'Bad/x'], /<namespace>\/<name>/],
   ])('%j is a usage error', async (argv, message) => {
     const run = agentCommand(argv as string[])
     await expect(run).rejects.toThrow(UsageError)

@@ -41,6 +41,8 @@ export interface DialerOptions {
 export interface AgentOptions extends Omit<DialerOptions, 'handler' | 'collectFacts'> {
   /** Kubeconfig of the cluster to serve; without it the in-cluster service account is used. */
   kubeconfig?: string
+  /** An already built kubeconfig (e.g. a service account's, see service-account.ts); wins over `kubeconfig`. */
+  kubeConfig?: KubeConfig
   /** Replaces the kube-apiserver handler or facts (tests only). */
   handler?: StreamHandler
   collectFacts?: CollectFacts
@@ -52,7 +54,7 @@ export interface AgentOptions extends Omit<DialerOptions, 'handler' | 'collectFa
  */
 export function runAgent(opts: AgentOptions): RunningAgent {
   const { logger } = opts
-  const kc = loadKubeConfig(opts.kubeconfig)
+  const kc = opts.kubeConfig ?? loadKubeConfig(opts.kubeconfig)
   const credentials = new UpstreamCredentials(kc, {
     onRefreshError: (e) => logger.warn({ err: errorText(e) }, 'rereading kube-apiserver credentials failed; keeping the previous ones'),
   })

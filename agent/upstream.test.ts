@@ -121,6 +121,29 @@ describe('upstream handler against a real kube-apiserver', () => {
     await expect(reader.read()).rejects.toThrow()
   })
 
+  it('frames a DELETE body, so the next request on the keep-alive connection is intact', async () => {
+    const identity = { user: 'admin', groups: ['system:masters'], extra: {} }
+    const create = await handler.http(
+      { method: 'POST', path: '/api/v1/namespaces/default/configmaps', headers: [['content-type', 'application/json']], identity },
+      streamOf(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'delete-with-body' } })),
+      new AbortController().signal,
+    )
+    expect(create.head.status).toBe(201)
+    await readText(create.body)
+    const del = await handler.http(
+      { method: 'DELETE', path: '/api/v1/namespaces/default/configmaps/delete-with-body', headers: [['content-type', 'application/json']], identity },
+      streamOf(JSON.stringify({ apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' })),
+      new AbortController().signal,
+    )
+    expect(del.head.status).toBe(200)
+    await readText(del.body)
+    for (let i = 0; i < 3; i++) {
+      const res = await handler.http(getHead('/version', identity), null, new AbortController().signal)
+      expect(res.head.status).toBe(200)
+      await readText(res.body)
+    }
+  })
+
   it('returns the apiserver status of a refused WebSocket upgrade and closes nothing else', async () => {
     const socket = new RecordingSocket()
     const res = await handler.websocket(

@@ -80,7 +80,10 @@ function send(
 ): Promise<IncomingMessage> {
   const { url } = target
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest
-  const all: OutgoingHttpHeaders = target.authorization ? { ...headers, authorization: target.authorization } : headers
+  const all: OutgoingHttpHeaders = target.authorization ? { ...headers, authorization: target.authorization } : { ...headers }
+  // Node frames a body of unknown length as chunked only for some methods: a DELETE (or OPTIONS) body
+  // would go out unframed and the apiserver would read its bytes as the next request on the connection.
+  if (body && all['content-length'] === undefined) all['transfer-encoding'] = 'chunked'
   return new Promise((resolve, reject) => {
     let reached = false
     const req: ClientRequest = request({

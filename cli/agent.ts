@@ -1,12 +1,17 @@
 import { parseArgs } from 'node:util'
-import { runAgent } from '../agent/dialer.ts'
+import type { KubeConfig } from '@kubernetes/client-node'
+import { loadKubeConfig, runAgent } from '../agent/dialer.ts'
 import { createLogger } from '../agent/log.ts'
+import { parseServiceAccount, ServiceAccountToken, type ServiceAccountRef } from '../agent/service-account.ts'
 import { UsageError } from './usage.ts'
 
 /**
- * `drover agent --server <url> --token <token> [--kubeconfig <path>]`: an agent as a local process, for
- * a cluster with no nodes to run it. The token may come from DROVER_AGENT_TOKEN instead, which keeps it
- * out of `ps`. Runs until SIGINT/SIGTERM, then closes the tunnel cleanly.
+ * `drover agent --server <url> --token <token> [--kubeconfig <path>] [--service-account <ns>/<name>]`: an
+ * agent as a local process, for a cluster with no nodes to run it. The token may come from
+ * DROVER_AGENT_TOKEN instead, which keeps it out of `ps`. With --service-account the kubeconfig (an
+ * admin's) is used only to request that service account's tokens, and the agent serves as the service
+ * account — with the same least privilege as an agent in a pod. Runs until SIGINT/SIGTERM, then closes
+ * the tunnel cleanly.
  */
 export async function agentCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -16,6 +21,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
       server: { type: 'string' },
       token: { type: 'string' },
       kubeconfig: { type: 'string' },
+      'service-account': { type: 'string' },
     },
   })
   if (positionals.length) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`)
@@ -31,9 +37,23 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const token = values.token ?? process.env.DROVER_AGENT_TOKEN
   if (!token) throw new UsageError('agent needs --token <token> (or DROVER_AGENT_TOKEN in the environment)')
   if (values.kubeconfig === '') throw new UsageError('--kubeconfig needs a path')
+  let serviceAccount: ServiceAccountRef | undefined
+  if (values['service-account'] !== undefined) {
+    try {
+      serviceAccount = parseServiceAccount(values['service-account'])
+    } catch (e) {
+      throw new UsageError((e as Error).message)
+    }
+  }
 
   const logger = createLogger()
-  const agent = runAgent({ server, token, logger, ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}) })
+  let saToken: ServiceAccountToken | undefined
+  let kubeConfig: KubeConfig | undefined
+  if (serviceAccount) {
+    saToken = await ServiceAccountToken.start(loadKubeConfig(values.kubeconfig), serviceAccount, { logger })
+    kubeConfig = saToken.kubeConfig
+  }
+  const agent = runAgent({ server, token, logger, ...(kubeConfig ? { kubeConfig } : values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}) })
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const on = (s: NodeJS.Signals) => {
       // A second signal while stopping gets Node's default handling (exit at once).
@@ -46,5 +66,6 @@ export async function agentCommand(argv: string[]): Promise<number> {
   })
   logger.info({ signal }, 'stopping the agent')
   await agent.stop()
+  saToken?.stop()
   return 0
 }

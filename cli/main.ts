@@ -14,6 +14,10 @@ commands:
   dev-cluster kubeconfig NAME         print the path of a dev cluster's admin kubeconfig
   agent --server URL [--token T] [--kubeconfig PATH]
                                       run a cluster agent as a local process (token also from DROVER_AGENT_TOKEN)
+  runner [--kubeconfig PATH] [--namespace NS] [--lease-name NAME]
+         [--lease-duration S] [--renew-deadline S] [--retry-period S] [--metrics-addr HOST:PORT]
+         [--edge-url URL] [--edge-token T] [--edge-ca PEM] [--server-url URL]
+                                      run the controller runner (leader-elected; token also from DROVER_EDGE_TOKEN)
   build-kubernetes                    build the pinned Kubernetes binaries into the cache (done on demand too)
 `
 
@@ -25,6 +29,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./dev-cluster.ts')).devClusterCommand(rest)
     case 'agent':
       return (await import('./agent.ts')).agentCommand(rest)
+    case 'runner':
+      return (await import('./runner.ts')).runnerCommand(rest)
     case 'build-kubernetes':
       return (await import('./build-kubernetes.ts')).buildKubernetesCommand(rest)
     case 'start':

@@ -1,5 +1,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import { parseIdentity, TUNNEL_SUBPROTOCOL, type Identity } from '../protocol/tunnel/index.ts'
+import { LOCAL_CLUSTER } from '../protocol/api/identities.ts'
+import { retryDelayMs, statusPatch, statusRequest } from './cluster-status.ts'
 import { INTERNAL } from './internal.ts'
 import { errorResponse, proxyHttp, proxyUpgrade, requestHead } from './proxy.ts'
 import { TunnelHub, type TunnelStatus } from './tunnel-hub.ts'
@@ -21,7 +23,7 @@ export class ClusterTunnel extends DurableObject<Record<string, unknown>> {
   private hubFor(clusterId?: string): TunnelHub {
     if (clusterId && !this.ctx.storage.kv.get('clusterId')) this.ctx.storage.kv.put('clusterId', clusterId)
     if (!this.hub) {
-      this.hub = new TunnelHub(clusterId ?? String(this.ctx.storage.kv.get('clusterId') ?? 'unknown'))
+      this.hub = new TunnelHub(clusterId ?? String(this.ctx.storage.kv.get('clusterId') ?? 'unknown'), { onChange: () => this.statusChanged() })
       // Woken from hibernation: the agents' sockets are still open; a request may come before any message.
       for (const ws of this.ctx.getWebSockets()) this.hub.restore(ws)
     }
@@ -66,6 +68,43 @@ export class ClusterTunnel extends DurableObject<Record<string, unknown>> {
 
   async status(): Promise<TunnelStatus> {
     return this.hubFor().status()
+  }
+
+  /** Closes every agent socket (the cluster was deleted or its registration revoked). */
+  disconnect(reason: string): number {
+    const sockets = this.ctx.getWebSockets()
+    for (const ws of sockets) ws.close(4003, reason.slice(0, 120))
+    return sockets.length
+  }
+
+  /** Agents came or went, or reported new facts: push the Cluster's status, through an alarm so it is retried. */
+  private statusChanged(): void {
+    const patch = JSON.stringify(statusPatch(this.hubFor().status()))
+    const kv = this.ctx.storage.kv
+    if (kv.get('pushedStatus') === patch && !kv.get('pendingStatus')) return
+    kv.put('pendingStatus', patch)
+    kv.put('pushAttempt', 0)
+    void this.ctx.storage.setAlarm(Date.now())
+  }
+
+  override async alarm(): Promise<void> {
+    const kv = this.ctx.storage.kv
+    const patch = kv.get('pendingStatus') as string | undefined
+    const clusterId = kv.get('clusterId') as string | undefined
+    if (!patch || !clusterId) return
+    const req = statusRequest(clusterId, JSON.parse(patch))
+    // The management cluster's own status goes through this very object.
+    const tunnel = (this.env as { TUNNEL?: DurableObjectNamespace }).TUNNEL
+    const res = clusterId === LOCAL_CLUSTER || !tunnel ? await this.fetch(req) : await tunnel.get(tunnel.idFromName(LOCAL_CLUSTER)).fetch(req)
+    // 404: no Cluster of that id (yet); nothing to keep up to date.
+    if (res.ok || res.status === 404) {
+      kv.put('pushedStatus', patch)
+      if (kv.get('pendingStatus') === patch) kv.delete('pendingStatus')
+      return
+    }
+    const attempt = Number(kv.get('pushAttempt') ?? 0)
+    kv.put('pushAttempt', attempt + 1)
+    await this.ctx.storage.setAlarm(Date.now() + retryDelayMs(attempt))
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {

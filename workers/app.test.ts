@@ -9,14 +9,14 @@ describe('edge worker in workerd', () => {
   })
 
   it('gives unknown paths a Rancher-style 404 body', async () => {
-    const res = await SELF.fetch('https://edge.test/v3/nothing-here', { method: 'POST' })
+    const res = await SELF.fetch('https://edge.test/nothing-here', { method: 'POST' })
     expect(res.status).toBe(404)
     expect(res.headers.get('content-type')).toMatch(/application\/json/)
     expect(await res.json()).toEqual({
       type: 'error',
       status: 404,
       code: 'NotFound',
-      message: 'no route for POST /v3/nothing-here',
+      message: 'no route for POST /nothing-here',
     })
   })
 })

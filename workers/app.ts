@@ -1,18 +1,21 @@
 import { Hono } from 'hono'
 import type { Authenticator } from './auth/authenticator.ts'
 import { requireUser } from './auth/middleware.ts'
-import { staticTokenAuthenticator } from './auth/static-tokens.ts'
+import { droverAuthenticator } from './auth/drover-authenticator.ts'
 import type { AppEnv, Bindings } from './env.ts'
 import { notFound, onError } from './errors.ts'
 import { connect } from './routes/connect.ts'
 import { k8sProxy } from './routes/k8s-proxy.ts'
+import { importManifest } from './routes/import.ts'
+import { v3Public } from './routes/login.ts'
+import { v3 } from './v3/index.ts'
 
 export interface AppOptions {
   authenticator?: (env: Bindings) => Authenticator
 }
 
 export function createApp(opts: AppOptions = {}) {
-  const authenticatorFor = opts.authenticator ?? ((env: Bindings) => staticTokenAuthenticator(env.DROVER_STATIC_TOKENS))
+  const authenticatorFor = opts.authenticator ?? droverAuthenticator
   const app = new Hono<AppEnv>()
   app.use(async (c, next) => {
     c.set('authenticator', authenticatorFor(c.env))
@@ -21,6 +24,9 @@ export function createApp(opts: AppOptions = {}) {
   // Rancher answers /ping with "pong"; load balancers and agents use it as a liveness probe.
   app.get('/ping', (c) => c.text('pong'))
   app.route('/v3/connect', connect)
+  app.route('/v3-public', v3Public)
+  app.route('/v3/import', importManifest)
+  app.route('/v3', v3)
   app.use('/k8s/clusters/*', requireUser)
   app.route('/k8s/clusters', k8sProxy)
   app.notFound(notFound)

@@ -1,9 +1,21 @@
 import type { ClusterTunnel } from '../objects/cluster-tunnel.ts'
+import type { LoginThrottle } from '../objects/login-throttle.ts'
+import type { TokenState } from '../objects/token-state.ts'
 import type { Authenticator, Principal } from './auth/authenticator.ts'
 
 export interface Bindings {
   TUNNEL: DurableObjectNamespace<ClusterTunnel>
-  /** Development tokens (see auth/static-tokens.ts) until the identity issue lands. */
+  TOKENS: DurableObjectNamespace<TokenState>
+  THROTTLE: DurableObjectNamespace<LoginThrottle>
+  /** Secret: JSON array of private P-256 JWKs with `kid`; the first signs tokens (auth/jwt.ts). */
+  DROVER_TOKEN_KEYS?: string
+  /** Secret: `id:base64[,…]` password peppers, current first (auth/password.ts). */
+  DROVER_PASSWORD_PEPPERS?: string
+  /** Secret: the agent token of cluster `local`, which cannot be checked through a tunnel that is not up yet. */
+  DROVER_LOCAL_AGENT_TOKEN?: string
+  /** Secret: the controller runner's credential; it acts as `system:drover:runner` in every cluster. */
+  DROVER_RUNNER_TOKEN?: string
+  /** Development only: fixed tokens (see auth/static-tokens.ts). Never set in production. */
   DROVER_STATIC_TOKENS?: string
 }
 

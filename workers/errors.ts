@@ -28,10 +28,16 @@ export class ApiError extends Error {
   ) {
     super(message)
   }
+
+  /** Sent as Retry-After (seconds) with the error. */
+  retryAfterMs?: number
 }
 
 export function onError(err: Error, c: Context): Response {
-  if (err instanceof ApiError) return c.json(errorBody(err.status, err.code, err.message), err.status)
+  if (err instanceof ApiError) {
+    if (err.retryAfterMs !== undefined) c.header('retry-after', String(Math.ceil(err.retryAfterMs / 1000)))
+    return c.json(errorBody(err.status, err.code, err.message), err.status)
+  }
   if (err instanceof HTTPException) {
     const status = err.status
     return c.json(errorBody(status, CODES[status] ?? 'ServerError', err.message || 'request failed'), status)

@@ -1,6 +1,8 @@
-// `npm run gen:crds`: renders the CRD manifests and protocol/crds from definitions.ts. Refuses to write a
-// schema the API server would reject, and removes manifests of kinds that are no longer defined.
-import { readdir, rm, writeFile } from 'node:fs/promises'
+// `npm run gen:crds`: renders the CRD manifests and protocol/crds from definitions.ts, and the Helm chart's
+// generated files (its crds/ and RBAC template, infra/helm/outputs.ts). Refuses to write a schema the API
+// server would reject, and removes manifests of kinds that are no longer defined.
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
+import { chartCrdsDir, renderChartOutputs } from '../helm/outputs.ts'
 import { definitions } from './definitions.ts'
 import { crdsDir, isManifest, renderOutputs } from './outputs.ts'
 import { renderCrd } from './render.ts'
@@ -13,10 +15,13 @@ if (problems.length > 0) {
   process.exit(1)
 }
 
-const outputs = await renderOutputs()
+const outputs = [...(await renderOutputs()), ...renderChartOutputs()]
 const wanted = new Set(outputs.map(({ path }) => path))
-for (const file of (await readdir(crdsDir)).filter(isManifest)) {
-  if (!wanted.has(`${crdsDir}${file}`)) await rm(`${crdsDir}${file}`)
+await mkdir(chartCrdsDir, { recursive: true })
+for (const dir of [crdsDir, chartCrdsDir]) {
+  for (const file of (await readdir(dir)).filter(isManifest)) {
+    if (!wanted.has(`${dir}${file}`)) await rm(`${dir}${file}`)
+  }
 }
 for (const { path, text } of outputs) await writeFile(path, text)
 console.log(`wrote ${outputs.length} files`)

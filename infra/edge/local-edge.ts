@@ -60,7 +60,11 @@ export async function startLocalEdge(opts: LocalEdgeOptions = {}): Promise<Local
     modules: true,
     script: await bundleWorker(),
     compatibilityDate: await compatibilityDate(),
-    durableObjects: { TUNNEL: { className: 'ClusterTunnel', useSQLite: true } },
+    durableObjects: {
+      TUNNEL: { className: 'ClusterTunnel', useSQLite: true },
+      TOKENS: { className: 'TokenState', useSQLite: true },
+      THROTTLE: { className: 'LoginThrottle', useSQLite: true },
+    },
     bindings: opts.bindings ?? {},
     ...(process.env.DROVER_EDGE_LOG ? { log: new Log(LogLevel.DEBUG) } : {}),
     host: '127.0.0.1',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { stagingReplaces } from './build.ts'
 import { findGo, MissingToolchainError } from './go-toolchain.ts'
-import { kubernetesCacheDir, majorMinor, versions } from './versions.ts'
+import { helmCacheDir, helmModule, kubernetesCacheDir, majorMinor, versions } from './versions.ts'
 
 describe('the Kubernetes build recipe', () => {
   it('turns every ./staging replace of the upstream go.mod into a replace to the published module', () => {
@@ -25,6 +25,16 @@ describe('the Kubernetes build recipe', () => {
     expect(kubernetesCacheDir(env, { ...versions, etcd: 'v3.6.0' })).not.toBe(kubernetesCacheDir(env))
     expect(majorMinor('v1.37.2')).toEqual({ major: '1', minor: '37' })
     expect(() => majorMinor('1.37')).toThrow(/vMAJOR\.MINOR\.PATCH/)
+  })
+
+  it('gives helm its own cache entry, so a new helm pin leaves Kubernetes alone', () => {
+    const env = { DROVER_CACHE_DIR: '/c' }
+    expect(helmCacheDir(env)).toMatch(new RegExp(`^/c/helm/${versions.helm}-[0-9a-f]{12}$`))
+    expect(kubernetesCacheDir(env, { ...versions, helm: 'v4.0.0' })).toBe(kubernetesCacheDir(env))
+    expect(helmCacheDir(env, { ...versions, helm: 'v4.0.0' })).not.toBe(helmCacheDir(env))
+    expect(helmModule('v4.3.1')).toBe('helm.sh/helm/v4')
+    expect(helmModule('v3.22.0')).toBe('helm.sh/helm/v3')
+    expect(() => helmModule('v2.17.0')).toThrow(/v3\.X\.Y or v4\.X\.Y/)
   })
 
   it('names a missing or too old Go and the fix', async () => {

@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import lockfile from 'proper-lockfile'
-import { findGo } from './go-toolchain.ts'
-import { formatDuration, run, type Log } from './progress.ts'
+import { ensureBuilt, type BuildOptions, type Go } from './cached-build.ts'
 import { BINARIES, kubernetesCacheDir, majorMinor, versions, type Binary, type Versions } from './versions.ts'
+
+export type { BuildOptions } from './cached-build.ts'
 
 export interface KubernetesBinaries {
   dir: string
@@ -14,75 +13,38 @@ export interface KubernetesBinaries {
   versions: Versions
 }
 
-export interface BuildOptions {
-  env?: NodeJS.ProcessEnv
-  log?: Log
-}
-
-const STAMP = 'build.json'
-
 function describe(dir: string, v: Versions): KubernetesBinaries {
   const bin = Object.fromEntries(BINARIES.map((b) => [b, join(dir, 'bin', b)])) as Record<Binary, string>
   return { dir, bin, kwokStages: join(dir, 'kwok-stages.yaml'), versions: v }
 }
 
-function isComplete(dir: string): boolean {
-  return existsSync(join(dir, STAMP))
-}
-
 /**
  * Makes sure the pinned kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd and kwok are
- * built into the cache. Idempotent and safe to call from several processes at once: the first builds
- * (under a lock, into a temporary directory renamed into place), the others wait and reuse the result.
+ * built into the cache. Idempotent and safe to call from several processes at once (see ensureBuilt).
+ * helm has its own cache entry (helm.ts), so pinning a new helm does not rebuild Kubernetes.
  */
 export async function ensureKubernetesBinaries(opts: BuildOptions = {}): Promise<KubernetesBinaries> {
-  const env = opts.env ?? process.env
   const log = opts.log ?? ((l: string) => process.stderr.write(`[kubernetes] ${l}\n`))
-  const dir = kubernetesCacheDir(env)
-  if (isComplete(dir)) return describe(dir, versions)
-
-  const toolchain = await findGo(versions.goMinimum, env)
-  await mkdir(join(dir, '..'), { recursive: true })
-  log(`building Kubernetes ${versions.kubernetes}, etcd ${versions.etcd} and kwok ${versions.kwok} with Go ${toolchain.version} into ${dir}`)
-  log('a cold build takes 10–30 minutes on 2 cores; it is cached and done once per pinned version')
-  const release = await lockfile.lock(dir, {
-    realpath: false,
-    stale: 60_000,
-    update: 15_000,
-    retries: { retries: 2_000, minTimeout: 1_000, maxTimeout: 3_000 },
-    onCompromised: (e) => log(`build lock lost: ${e.message}`),
-  })
-  try {
-    if (isComplete(dir)) return describe(dir, versions)
-    const started = Date.now()
-    const tmp = `${dir}.tmp-${process.pid}`
-    await rm(tmp, { recursive: true, force: true })
-    await mkdir(join(tmp, 'bin'), { recursive: true })
-    const goEnv: NodeJS.ProcessEnv = {
-      ...env,
-      GOTOOLCHAIN: 'local',
-      CGO_ENABLED: '0',
-      GOFLAGS: '-mod=mod -buildvcs=false',
-    }
-    const go = (label: string, args: string[], cwd: string, extra: NodeJS.ProcessEnv = {}) =>
-      run(toolchain.go, args, { cwd, env: { ...goEnv, ...extra }, label, log })
-
-    await buildKubernetes(tmp, go)
-    await buildEtcd(tmp, go)
-    await buildKwok(tmp, go)
-    await rm(join(tmp, 'work'), { recursive: true, force: true })
-    const seconds = Math.round((Date.now() - started) / 1000)
-    await writeFile(join(tmp, STAMP), JSON.stringify({ versions, go: toolchain.version, seconds }, null, 2))
-    await rm(dir, { recursive: true, force: true })
-    await rename(tmp, dir)
-    log(`all binaries built in ${formatDuration(Date.now() - started)}`)
-    return describe(dir, versions)
-  } finally {
-    await release()
-  }
+  const dir = kubernetesCacheDir(opts.env ?? process.env)
+  const { kubernetes, goMinimum, etcd, kwok } = versions
+  await ensureBuilt(
+    {
+      dir,
+      goMinimum,
+      what: `Kubernetes ${kubernetes}, etcd ${etcd} and kwok ${kwok}`,
+      expected: '10–30 minutes',
+      stamp: { kubernetes, goMinimum, etcd, kwok },
+      build: async (tmp, go) => {
+        await buildKubernetes(tmp, go)
+        await buildEtcd(tmp, go)
+        await buildKwok(tmp, go)
+      },
+    },
+    opts,
+    log,
+  )
+  return describe(dir, versions)
 }
-
-type Go = (label: string, args: string[], cwd: string, extra?: NodeJS.ProcessEnv) => Promise<string>
 
 /** A throwaway module that requires `mod@version`, with tools.go importing the mains to build. */
 async function wrapperModule(dir: string, name: string, goMinimum: string, mains: string[]): Promise<void> {

@@ -8,6 +8,8 @@ export interface Versions {
   goMinimum: string
   etcd: string
   kwok: string
+  /** helm.sh/helm/v4 (or /v3, by the major version): built from its module like the rest. */
+  helm: string
 }
 
 export const versions: Versions = pinned
@@ -34,4 +36,20 @@ export function majorMinor(version: string): { major: string; minor: string } {
   const m = /^v(\d+)\.(\d+)\.\d+$/.exec(version)
   if (!m) throw new Error(`pinned version "${version}" is not of the form vMAJOR.MINOR.PATCH`)
   return { major: m[1]!, minor: m[2]! }
+}
+
+/** Bumped when the way helm is built changes. */
+const HELM_RECIPE = 1
+
+/** helm's own cache entry, so a new helm pin leaves the Kubernetes build alone (and the reverse). */
+export function helmCacheDir(env: NodeJS.ProcessEnv = process.env, v: Versions = versions): string {
+  const key = createHash('sha256').update(JSON.stringify([HELM_RECIPE, v.helm])).digest('hex').slice(0, 12)
+  return join(cacheRoot(env), 'helm', `${v.helm}-${key}`)
+}
+
+/** `v4.3.1` → `helm.sh/helm/v4`: the module path carries the major version. */
+export function helmModule(version: string): string {
+  const m = /^v(\d+)\.\d+\.\d+$/.exec(version)
+  if (!m || Number(m[1]) < 3) throw new Error(`pinned helm version "${version}" is not of the form v3.X.Y or v4.X.Y`)
+  return `helm.sh/helm/v${m[1]}`
 }

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process'
 import { KubeConfig } from '@kubernetes/client-node'
 import { down, up, type UpOptions } from '../../infra/dev-cluster/cluster.ts'
 import { ensureKubernetesBinaries } from '../../infra/kubernetes/build.ts'
+import { ensureHelm } from '../../infra/kubernetes/helm.ts'
 import type { DevClusterRecord } from '../../infra/dev-cluster/state.ts'
 
 export interface KubectlResult {
@@ -22,6 +23,11 @@ export interface DevCluster extends AsyncDisposable {
 
 export async function kubectlBin(): Promise<string> {
   return (await ensureKubernetesBinaries({ log: () => {} })).bin.kubectl
+}
+
+/** The pinned helm, built on first use (a cold build takes a few minutes; call it from a beforeAll). */
+export async function helmBin(): Promise<string> {
+  return (await ensureHelm({ log: (l) => process.stderr.write(`[helm] ${l}\n`) })).helm
 }
 
 export function execCommand(bin: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<KubectlResult> {

@@ -22,16 +22,16 @@ export interface TestEdge extends LocalEdge {
   /** The edge CA as a file, for NODE_EXTRA_CA_CERTS. */
   caFile: string
   /** fetch() against the edge, trusting its CA. */
-  fetch(path: string, init?: { method?: string; headers?: Record<string, string> }): Promise<UndiciResponse>
+  fetch(path: string, init?: { method?: string; headers?: Record<string, string>; body?: string; redirect?: 'manual' | 'follow' }): Promise<UndiciResponse>
 }
 
 /** The edge in workerd with development tokens for users and for each cluster's agents. */
-export async function startEdge(users: UserToken[], agents: Record<string, string>): Promise<TestEdge> {
+export async function startEdge(users: UserToken[], agents: Record<string, string>, bindings: Record<string, string> = {}): Promise<TestEdge> {
   const tokens = {
     users: Object.fromEntries(users.map((u) => [u.token, { identity: u.identity, clusters: u.clusters }])),
     agents,
   }
-  const edge = await startLocalEdge({ bindings: { DROVER_STATIC_TOKENS: JSON.stringify(tokens) } })
+  const edge = await startLocalEdge({ bindings: { ...bindings, DROVER_STATIC_TOKENS: JSON.stringify(tokens) } })
   const caFile = join(mkdtempSync(join(tmpdir(), 'drover-edge-ca-')), 'ca.crt')
   await writeFile(caFile, edge.caPem)
   const dispatcher = new UndiciAgent({ connect: { ca: edge.caPem } })
@@ -44,9 +44,9 @@ export interface AgentProcess extends AsyncDisposable {
   kill(signal?: NodeJS.Signals): Promise<void>
 }
 
-/** `drover agent` as a separate process, as it runs for a cluster without nodes. */
-export function startAgent(edge: TestEdge, token: string, kubeconfig: string): AgentProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'drover.js'), 'agent', '--server', edge.url.origin, '--kubeconfig', kubeconfig], {
+/** `drover agent` as a separate process, as it runs for a cluster without nodes; `args` are extra flags. */
+export function startAgent(edge: TestEdge, token: string, kubeconfig: string, args: string[] = []): AgentProcess {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'drover.js'), 'agent', '--server', edge.url.origin, '--kubeconfig', kubeconfig, ...args], {
     env: { ...process.env, DROVER_AGENT_TOKEN: token, NODE_EXTRA_CA_CERTS: edge.caFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

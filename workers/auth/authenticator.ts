@@ -1,15 +1,17 @@
 import type { Identity } from '../../protocol/tunnel/index.ts'
+import type { TokenKind } from './jwt.ts'
 
 /** Who a verified credential belongs to, and which clusters it may reach. */
 export interface Principal {
   identity: Identity
   /** `'*'` for any cluster; otherwise the ids this credential is scoped to. */
   clusters: '*' | string[]
+  /** Present for drover tokens (login, API keys, kubeconfigs); absent for system and development credentials. */
+  token?: { name: string; kind: TokenKind; userId: string; username: string; authProvider: string; principalIds: string[] }
 }
 
 /**
- * The edge's one seam for authentication. The proxy path depends only on this; the identity issue
- * replaces the development implementation behind it without touching the proxy.
+ * The edge's one seam for authentication. The proxy and the /v3 API depend only on this.
  */
 export interface Authenticator {
   /** A user's credential (token value) → principal, or null when it is not valid. */
@@ -35,5 +37,15 @@ export function credentialFrom(req: Request): string | null {
   }
   const cookie = req.headers.get('cookie')
   const m = cookie ? /(?:^|;\s*)R_SESS=([^;]+)/.exec(cookie) : null
-  return m ? decodeURIComponent(m[1]!) : null
+  if (!m) return null
+  try {
+    return decodeURIComponent(m[1]!)
+  } catch {
+    return null
+  }
+}
+
+/** The user id a principal acts as: the token's user, or the impersonated name for system credentials. */
+export function userIdOf(p: Principal): string {
+  return p.token?.userId ?? p.identity.user
 }

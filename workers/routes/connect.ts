@@ -1,6 +1,8 @@
 import { Hono } from 'hono'
 import { TUNNEL_SUBPROTOCOL } from '../../protocol/tunnel/index.ts'
 import { INTERNAL } from '../../objects/internal.ts'
+import { RUNNER_IDENTITY } from '../../protocol/api/identities.ts'
+import { requireUser } from '../auth/middleware.ts'
 import { ApiError } from '../errors.ts'
 import { locationHint, type AppEnv } from '../env.ts'
 
@@ -8,7 +10,9 @@ import { locationHint, type AppEnv } from '../env.ts'
  * `GET /v3/connect`: an agent's tunnel upgrade. The credential is checked here, before any object wakes,
  * and the cluster comes from the credential — nothing the agent says about itself is trusted.
  */
-export const connect = new Hono<AppEnv>().get('/', async (c) => {
+export const connect = new Hono<AppEnv>()
+
+connect.get('/', async (c) => {
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new ApiError(426, 'expected a WebSocket upgrade', 'UpgradeRequired')
   const protocols = (c.req.header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim())
   if (!protocols.includes(TUNNEL_SUBPROTOCOL)) {
@@ -21,4 +25,15 @@ export const connect = new Hono<AppEnv>().get('/', async (c) => {
   const stub = c.env.TUNNEL.get(c.env.TUNNEL.idFromName(agent.clusterId), hint ? { locationHint: hint } : undefined)
   const headers = new Headers({ upgrade: 'websocket', [INTERNAL.action]: 'connect', [INTERNAL.cluster]: agent.clusterId })
   return stub.fetch(new Request('https://tunnel/connect', { headers }))
+})
+
+/**
+ * `DELETE /v3/connect/<clusterId>`: the runner, finalising a deleted Cluster, drops its agents at once.
+ * Their registration Secret is gone by then, so they cannot dial back in.
+ */
+connect.delete('/:id', requireUser, async (c) => {
+  if (c.var.principal.identity.user !== RUNNER_IDENTITY.user) throw new ApiError(403, 'only the controller runner may disconnect a cluster')
+  const id = c.req.param('id')
+  const closed = await c.env.TUNNEL.get(c.env.TUNNEL.idFromName(id)).disconnect(`cluster ${id} was deleted`)
+  return c.json({ clusterId: id, closed })
 })

@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { KubeConfig } from '@kubernetes/client-node'
+import type { Logger } from 'pino'
+import { Backoff } from './runtime/backoff.ts'
+import { Controller } from './runtime/controller.ts'
+import { startProbeServer, type ProbeServer } from './runtime/http-server.ts'
+import { Informer } from './runtime/informer.ts'
+import { edgeKubeConfig, getJson, KubeHttpError, kindPath, makeApi } from './runtime/kube.ts'
+import { defaultTimings, LeaderElector, sleep, type LeaderElectionTimings } from './runtime/leader-election.ts'
+import { KubeLeaseStore } from './runtime/lease-store.ts'
+import { RunnerMetrics } from './runtime/metrics.ts'
+import { systemClock, type ApiConstructor, type Cache, type Clock, type ControllerContext, type ControllerSpec, type EdgeConfig, type HasMeta, type Kind } from './runtime/types.ts'
+import { LeaderWriteGuard } from './runtime/write-guard.ts'
+
+export class ManagerError extends Error {}
+
+const STOP_GRACE_MS = 5_000
+
+export interface ManagerOptions {
+  kubeConfig: KubeConfig
+  logger: Logger
+  /** Where the Lease lives; the namespace must exist. */
+  leaseNamespace: string
+  leaseName: string
+  timings?: LeaderElectionTimings
+  /** Defaults to `<hostname>_<uuid>`, unique per process like client-go's. */
+  identity?: string
+  /** `/healthz`, `/readyz`, `/metrics`. */
+  metricsAddr: { host: string; port: number }
+  edge?: EdgeConfig
+  serverUrl?: string
+  clock?: Clock
+}
+
+/**
+ * The controller runner's process: informers on every replica (so a new leader starts from a warm
+ * cache), leader election, and controllers only while leading. Each leadership term gets fresh
+ * controllers and queues, seeded with every object of their kind; when the term ends they are shut
+ * down, in-flight requests are aborted through the term's signal, and the next term starts clean.
+ */
+export class Manager {
+  readonly identity: string
+  readonly metrics = new RunnerMetrics()
+  readonly context: ControllerContext
+  private readonly clock: Clock
+  private readonly log: Logger
+  private readonly informers = new Map<string, Informer>()
+  private readonly specs: ControllerSpec[] = []
+  private readonly leaderTasks: { name: string; fn: (signal: AbortSignal) => Promise<void> }[] = []
+  private readonly elector: LeaderElector
+  private readonly guard: LeaderWriteGuard
+  private readonly stopping = new AbortController()
+  private server: ProbeServer | undefined
+  private election: Promise<void> | undefined
+  private term: Promise<{ controllers: Controller[]; unsubscribe: (() => void)[] }> | undefined
+
+  constructor(private readonly opts: ManagerOptions) {
+    this.clock = opts.clock ?? systemClock
+    this.identity = opts.identity ?? `${hostname()}_${randomUUID()}`
+    this.log = opts.logger.child({ identity: this.identity })
+    const timings = opts.timings ?? defaultTimings
+    this.elector = new LeaderElector(new KubeLeaseStore(opts.kubeConfig, opts.leaseNamespace, opts.leaseName), this.identity, timings, this.clock, this.log)
+    this.guard = new LeaderWriteGuard(this.elector)
+    const middleware = [this.guard.middleware()]
+    const edgeConfigs = new Map<string, KubeConfig>()
+    this.context = {
+      cache: <T extends HasMeta>(kind: Kind) => this.cache<T>(kind),
+      api: <T>(type: ApiConstructor<T>) => makeApi(opts.kubeConfig, type, middleware),
+      downstreamApi: <T>(clusterId: string, type: ApiConstructor<T>) => {
+        if (!opts.edge) throw new ManagerError('downstream clusters need --edge-url and --edge-token')
+        let kc = edgeConfigs.get(clusterId)
+        if (!kc) edgeConfigs.set(clusterId, (kc = edgeKubeConfig(opts.edge, clusterId)))
+        return makeApi(kc, type, middleware)
+      },
+      writes: this.guard,
+      identity: this.identity,
+      kubeConfig: opts.kubeConfig,
+      ...(opts.serverUrl ? { serverUrl: opts.serverUrl } : {}),
+      ...(opts.edge ? { edge: opts.edge } : {}),
+      logger: opts.logger,
+      clock: this.clock,
+    }
+  }
+
+  /** Registers a controller (before `start`); its kinds' informers are created now. */
+  add(spec: ControllerSpec): void {
+    if (!/^[a-z0-9-]+$/.test(spec.name)) throw new ManagerError(`controller name "${spec.name}" must match [a-z0-9-]+`)
+    if (this.specs.some((s) => s.name === spec.name)) throw new ManagerError(`controller "${spec.name}" registered twice`)
+    this.specs.push(spec)
+    this.cache(spec.kind)
+    for (const w of spec.watches ?? []) this.cache(w.kind)
+  }
+
+  /**
+   * Work to run at the start of every leadership term once caches have synced, beside the controllers
+   * (seeding objects no event would enqueue). A failure is logged and retried with backoff in that term.
+   */
+  addLeaderTask(name: string, fn: (signal: AbortSignal) => Promise<void>): void {
+    this.leaderTasks.push({ name, fn })
+  }
+
+  /** All informer caches have their first full list. */
+  synced(): boolean {
+    return [...this.informers.values()].every((i) => i.synced())
+  }
+
+  isLeader(): boolean {
+    return this.elector.isLeader()
+  }
+
+  /** Serves probes, starts informers and campaigns; resolves once serving (not when leading). */
+  async start(): Promise<{ metricsUrl: string }> {
+    await this.checkLeaseNamespace()
+    this.server = await startProbeServer(this.opts.metricsAddr, this.metrics.registry, () => this.synced())
+    this.metrics.leader.set({ identity: this.identity }, 0)
+    for (const informer of this.informers.values()) informer.start()
+    this.election = this.elector.run(this.stopping.signal, {
+      onStartedLeading: (signal) => {
+        this.metrics.leader.set({ identity: this.identity }, 1)
+        this.term = this.startTerm(signal)
+      },
+      onStoppedLeading: async () => {
+        this.metrics.leader.set({ identity: this.identity }, 0)
+        await this.endTerm()
+      },
+    })
+    this.log.info({ metrics: this.server.url, lease: `${this.opts.leaseNamespace}/${this.opts.leaseName}`, controllers: this.specs.map((s) => s.name) }, 'runner started')
+    return { metricsUrl: this.server.url }
+  }
+
+  /** Stops controllers (waiting for in-flight reconciles), releases the Lease if leading, stops the rest. */
+  async stop(): Promise<void> {
+    this.stopping.abort()
+    await this.election
+    for (const informer of this.informers.values()) informer.stop()
+    await this.server?.close()
+  }
+
+  private cache<T extends HasMeta>(kind: Kind): Cache<T> {
+    const key = kindPath(kind)
+    let informer = this.informers.get(key)
+    if (!informer) {
+      informer = new Informer(this.opts.kubeConfig, kind, this.clock, this.log)
+      this.informers.set(key, informer)
+      if (this.election) informer.start()
+    }
+    return informer as unknown as Cache<T>
+  }
+
+  private async startTerm(signal: AbortSignal): Promise<{ controllers: Controller[]; unsubscribe: (() => void)[] }> {
+    const term = { controllers: [] as Controller[], unsubscribe: [] as (() => void)[] }
+    // A leader reconciles from a full cache only, or it would "fix" objects it has not seen yet.
+    while (!this.synced() && !signal.aborted) await sleep(this.clock, 100, signal)
+    this.metrics.cachesSynced.set(1)
+    if (signal.aborted) return term
+    for (const spec of this.specs) {
+      const name = spec.name
+      const controller = new Controller({ name, reconciler: spec.reconciler, workers: spec.workers ?? 1, clock: this.clock, logger: this.log, metrics: this.metrics, signal })
+      const primary = this.informers.get(kindPath(spec.kind))!
+      term.unsubscribe.push(primary.onChange((obj) => controller.enqueue(requestOf(obj, spec.kind))))
+      for (const w of spec.watches ?? []) {
+        term.unsubscribe.push(this.informers.get(kindPath(w.kind))!.onChange((obj) => w.map(obj).forEach((r) => controller.enqueue(r))))
+      }
+      for (const obj of primary.list()) controller.enqueue(requestOf(obj, spec.kind))
+      controller.start()
+      term.controllers.push(controller)
+    }
+    for (const task of this.leaderTasks) void this.runLeaderTask(task, signal)
+    this.log.info({ controllers: this.specs.map((s) => s.name) }, 'controllers started')
+    return term
+  }
+
+  private async runLeaderTask(task: { name: string; fn: (signal: AbortSignal) => Promise<void> }, signal: AbortSignal): Promise<void> {
+    const backoff = new Backoff(this.clock, { baseMs: 500, maxMs: 30_000, resetAfterMs: Infinity })
+    while (!signal.aborted) {
+      try {
+        await task.fn(signal)
+        this.log.info({ task: task.name }, 'leader task done')
+        return
+      } catch (e) {
+        if (signal.aborted) return
+        const delay = backoff.next()
+        this.log.warn({ task: task.name, err: e instanceof Error ? e.message : String(e), retryInMs: Math.round(delay) }, 'leader task failed; will retry')
+        await sleep(this.clock, delay, signal)
+      }
+    }
+  }
+
+  private async endTerm(): Promise<void> {
+    const term = await this.term
+    this.term = undefined
+    if (!term) return
+    term.unsubscribe.forEach((u) => u())
+    // In-flight requests were aborted with the term; a reconcile busy with something else gets a grace
+    // period, not a veto over shutdown (its writes are refused by the guard from now on anyway).
+    const grace = new AbortController()
+    const drained = Promise.all(term.controllers.map((c) => c.stop())).then(() => true)
+    const done = await Promise.race([drained, sleep(this.clock, STOP_GRACE_MS, grace.signal).then(() => false)])
+    grace.abort()
+    this.log.info(done ? 'controllers stopped' : 'controllers stopped; some reconciles were still running')
+  }
+
+  private async checkLeaseNamespace(): Promise<void> {
+    const ns = this.opts.leaseNamespace
+    try {
+      await getJson(this.opts.kubeConfig, `/api/v1/namespaces/${encodeURIComponent(ns)}`, AbortSignal.timeout(30_000))
+    } catch (e) {
+      if (e instanceof KubeHttpError && e.statusCode === 404) {
+        throw new ManagerError(`the Lease namespace "${ns}" does not exist: create it (kubectl create namespace ${ns}) or pass --namespace`)
+      }
+      // 403 (no permission to read namespaces) and the like: the election will tell.
+      if (!(e instanceof KubeHttpError)) throw new ManagerError(`cannot reach the apiserver: ${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+}
+
+function requestOf(obj: HasMeta, kind: Kind): { name: string; namespace?: string } {
+  const name = obj.metadata?.name ?? ''
+  const namespace = kind.namespaced ? obj.metadata?.namespace : undefined
+  return namespace ? { name, namespace } : { name }
+}

@@ -1,0 +1,138 @@
+// Cluster: its namespace in the management cluster, its registration token (CRT + Secret, rotated),
+// the Connected/Ready conditions, the creator's owner binding, and cleanup behind a finalizer.
+import type { Cluster, ClusterRegistrationToken, ClusterRoleTemplateBinding } from '../../protocol/crds/index.ts'
+import type { Cache, Clock, Reconciler, Request, Result } from '../runtime/types.ts'
+import { apply, prune, semanticEqual } from './apply.ts'
+import { rfc3339, setConditions, type ConditionInput } from './conditions.ts'
+import type { KubeClient, KubeObject } from './kube/client.ts'
+import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, NAMESPACE, SECRET } from './kube/resources.ts'
+import { addFinalizer, ANNOTATIONS, FINALIZERS, labels, names, ownerRef, removeFinalizer, selector } from './meta.ts'
+import { decodeTokenState, encodeTokenState, nextChangeIn, nextTokenState, registrationCommands, type TokenState } from './registration.ts'
+import type { Settings } from './settings.ts'
+
+const CLUSTER = mgmt('Cluster')
+const CRT = mgmt('ClusterRegistrationToken')
+const CRTB = mgmt('ClusterRoleTemplateBinding')
+export const REGISTRATION_SECRET_TYPE = 'drover.io/registration-token'
+
+interface Secret extends KubeObject {
+  type?: string
+  data?: Record<string, string>
+}
+
+export interface ClusterDeps {
+  clusters: Cache<Cluster>
+  client: KubeClient
+  settings: Settings
+  clock: Clock
+  /** Told once a cluster's management state is gone (the lead wires it to the edge's tunnel). */
+  onClusterDeleted?: (clusterId: string) => Promise<void>
+}
+
+export class ClusterReconciler implements Reconciler {
+  constructor(private readonly deps: ClusterDeps) {}
+
+  async reconcile({ name }: Request): Promise<Result> {
+    const cached = this.deps.clusters.get(name)
+    if (!cached) return {}
+    if (cached.metadata.deletionTimestamp) return this.finalize(cached)
+    const cluster = await addFinalizer(this.deps.client, CLUSTER, cached, FINALIZERS.cluster)
+    await apply(this.deps.client, NAMESPACE, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: labels('cluster', name) } })
+    const token = await this.ensureRegistration(cluster)
+    await this.updateConditions(cluster)
+    await this.ensureCreatorBinding(cluster)
+    const next = nextChangeIn(token, this.deps.clock.now())
+    return next === undefined ? {} : { requeueAfter: next }
+  }
+
+  /** CRT `default-token`, its Secret (token rotated at expiry, previous kept for the grace period), CRT status. */
+  private async ensureRegistration(cluster: Cluster): Promise<TokenState> {
+    const id = cluster.metadata.name!
+    const { client, settings, clock } = this.deps
+    const crt = (
+      await apply<ClusterRegistrationToken>(client, CRT, {
+        apiVersion: 'management.cattle.io/v3',
+        kind: 'ClusterRegistrationToken',
+        metadata: { name: names.registrationToken, namespace: id, labels: labels('cluster', id), ownerReferences: [ownerRef(cluster)] },
+        spec: { clusterName: id },
+      })
+    ).object
+    const secretName = names.registrationSecret(crt.metadata.name!)
+    const live = await client.get<Secret>(SECRET, secretName, id)
+    const current = live?.type === REGISTRATION_SECRET_TYPE ? decodeTokenState(live.data) : undefined
+    const life = {
+      ttlMs: settings.minutes('cluster-registration-token-ttl-minutes', 43200),
+      graceMs: settings.minutes('cluster-registration-token-grace-minutes', 60),
+    }
+    const state = nextTokenState(current, clock.now(), life)
+    await apply<Secret>(
+      client,
+      SECRET,
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: secretName, namespace: id, labels: labels('cluster', id), ownerReferences: [ownerRef(crt)] },
+        type: REGISTRATION_SECRET_TYPE,
+        data: encodeTokenState(state),
+      },
+      { ...(live ? { current: live } : {}), recreate: (cur, want) => cur.type !== want.type },
+    )
+    const status = registrationCommands(settings.get('server-url'), id, state)
+    if (!semanticEqual({ ...crt.status }, { ...crt.status, ...status })) {
+      await client.patch(CRT, crt.metadata.name!, id, { metadata: { resourceVersion: crt.metadata.resourceVersion }, status }, 'status')
+    }
+    return state
+  }
+
+  private async updateConditions(cluster: Cluster): Promise<void> {
+    const s = cluster.status ?? {}
+    const connected = s.connected === true
+    const facts = Boolean(s.version?.gitVersion)
+    const want: ConditionInput[] = [
+      connected ? { type: 'Connected', status: 'True', reason: 'AgentConnected' } : { type: 'Connected', status: 'False', reason: 'Disconnected', message: 'no agent of this cluster is connected to the edge' },
+      !connected
+        ? { type: 'Ready', status: 'False', reason: 'Disconnected', message: 'the cluster agent is not connected' }
+        : facts
+          ? { type: 'Ready', status: 'True', reason: 'Ready' }
+          : { type: 'Ready', status: 'False', reason: 'WaitingForFacts', message: 'waiting for the agent to report the cluster' },
+    ]
+    const next = setConditions(s.conditions, want, rfc3339(this.deps.clock.now()))
+    if (semanticEqual(next, s.conditions)) return
+    await this.deps.client.patch(CLUSTER, cluster.metadata.name!, undefined, { metadata: { resourceVersion: cluster.metadata.resourceVersion }, status: { conditions: next } }, 'status')
+  }
+
+  private async ensureCreatorBinding(cluster: Cluster): Promise<void> {
+    const creator = cluster.metadata.annotations?.[ANNOTATIONS.creatorId]
+    if (!creator) return
+    const id = cluster.metadata.name!
+    if (await this.deps.client.get(CRTB, names.creatorBinding, id)) return
+    const crtb: ClusterRoleTemplateBinding = {
+      apiVersion: 'management.cattle.io/v3',
+      kind: 'ClusterRoleTemplateBinding',
+      metadata: { name: names.creatorBinding, namespace: id, labels: labels('cluster', id) },
+      clusterName: id,
+      roleTemplateName: 'cluster-owner',
+      userName: creator,
+      userPrincipalName: `local://${creator}`,
+    }
+    await apply(this.deps.client, CRTB, crtb)
+  }
+
+  /** Deletes the cluster's tokens, namespace and management RBAC, tells the edge, then lets it go. */
+  private async finalize(cluster: Cluster): Promise<Result> {
+    if (!cluster.metadata.finalizers?.includes(FINALIZERS.cluster)) return {}
+    const id = cluster.metadata.name!
+    const { client } = this.deps
+    for (const crt of await client.list<ClusterRegistrationToken>(CRT, id)) {
+      await client.delete(SECRET, names.registrationSecret(crt.metadata.name!), id)
+      await client.delete(CRT, crt.metadata.name!, id)
+    }
+    await client.delete(CLUSTER_ROLE, names.clusterMemberRole(id))
+    await client.delete(CLUSTER_ROLE, names.clusterOwnerRole(id))
+    await prune(client, CLUSTER_ROLE_BINDING, selector('cluster', id), new Set())
+    await client.delete(NAMESPACE, id)
+    await this.deps.onClusterDeleted?.(id)
+    await removeFinalizer(client, CLUSTER, cluster, FINALIZERS.cluster)
+    return {}
+  }
+}

@@ -1,0 +1,96 @@
+// ClusterRoleTemplateBinding in namespace C → in the management cluster, `get` (owners: also update and
+// delete) on Cluster C through ClusterRole `<C>-clustermember|clusterowner` and a RoleBinding in namespace
+// C; downstream, the RoleTemplate's ClusterRole and ClusterRoleBinding `crtb-<name>` through the edge.
+// Downstream objects cannot be owned by management objects, hence the finalizer.
+import type { Cluster, ClusterRoleTemplateBinding, RoleTemplate } from '../../protocol/crds/index.ts'
+import { CLUSTER_NAMESPACE_ROLES } from '../../infra/management/rbac.ts'
+import { TerminalError, type Cache, type Reconciler, type Request, type Result } from '../runtime/types.ts'
+import { apply } from './apply.ts'
+import type { KubeClient, KubeObject } from './kube/client.ts'
+import type { DownstreamFactory } from './kube/edge.ts'
+import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, ROLE_BINDING } from './kube/resources.ts'
+import { addFinalizer, FINALIZERS, labels, labelValue, names, ownerRef, removeFinalizer } from './meta.ts'
+import { binding, ensureTemplateRole, isConnected, roleRefChanged, subjectsOf, type Binding } from './rbac.ts'
+import { templateClosure } from './rules.ts'
+
+const CRTB = mgmt('ClusterRoleTemplateBinding')
+
+export interface CrtbDeps {
+  bindings: Cache<ClusterRoleTemplateBinding>
+  roleTemplates: Cache<RoleTemplate>
+  clusters: Cache<Cluster>
+  client: KubeClient
+  downstream: DownstreamFactory
+  resyncMs: number
+}
+
+/** Owners manage the cluster and its bindings; everyone else reads. */
+export const isOwnerTemplate = (rt: RoleTemplate) => rt.metadata.name === 'cluster-owner' || rt.administrative === true
+
+export class CrtbReconciler implements Reconciler {
+  constructor(private readonly deps: CrtbDeps) {}
+
+  async reconcile({ name, namespace }: Request): Promise<Result> {
+    const cached = this.deps.bindings.get(name, namespace)
+    if (!cached) return {}
+    const clusterId = cached.clusterName || cached.metadata.namespace!
+    const cluster = this.deps.clusters.get(clusterId)
+    if (cached.metadata.deletionTimestamp) return this.finalize(cached, cluster)
+    const crtb = await addFinalizer(this.deps.client, CRTB, cached, FINALIZERS.downstream)
+    const rtName = crtb.roleTemplateName ?? ''
+    const rt = this.deps.roleTemplates.get(rtName)
+    if (!rt) throw new TerminalError(`${namespace}/${name}: RoleTemplate ${rtName} does not exist`)
+    if (rt.context === 'project') throw new TerminalError(`${namespace}/${name}: RoleTemplate ${rtName} is a project role`)
+    templateClosure(this.deps.roleTemplates, rtName)
+    const subjects = subjectsOf(crtb)
+    if (cluster && !cluster.metadata.deletionTimestamp) await this.management(crtb, cluster, isOwnerTemplate(rt), subjects)
+    if (!isConnected(cluster)) return { requeueAfter: this.deps.resyncMs }
+    const down = this.deps.downstream(clusterId)
+    await ensureTemplateRole(down, this.deps.roleTemplates, rtName)
+    await apply<Binding>(
+      down,
+      CLUSTER_ROLE_BINDING,
+      binding('ClusterRoleBinding', { name: names.crtb(name), labels: labels('crtb', labelValue(name)) }, { kind: 'ClusterRole', name: rtName }, subjects),
+      { recreate: roleRefChanged },
+    )
+    return { requeueAfter: this.deps.resyncMs }
+  }
+
+  private async management(crtb: ClusterRoleTemplateBinding, cluster: Cluster, owner: boolean, subjects: Binding['subjects']): Promise<void> {
+    const { client } = this.deps
+    const c = cluster.metadata.name!
+    const ns = crtb.metadata.namespace!
+    const clusterRule = (verbs: string[]) => [{ apiGroups: ['management.cattle.io'], resources: ['clusters'], resourceNames: [c], verbs }]
+    const role = (name: string, verbs: string[]) =>
+      ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels: labels('cluster', c), ownerReferences: [ownerRef(cluster)] }, rules: clusterRule(verbs) }) as KubeObject
+    await apply(client, CLUSTER_ROLE, role(names.clusterMemberRole(c), ['get']))
+    await apply(client, CLUSTER_ROLE, role(names.clusterOwnerRole(c), ['get', 'update', 'patch', 'delete']))
+    const own = labels('cluster', c, { 'drover.io/crtb': labelValue(`${ns}.${crtb.metadata.name}`) })
+    await apply<Binding>(
+      client,
+      CLUSTER_ROLE_BINDING,
+      binding('ClusterRoleBinding', { name: names.crtbManagementBinding(c, crtb.metadata.name!), labels: own }, { kind: 'ClusterRole', name: owner ? names.clusterOwnerRole(c) : names.clusterMemberRole(c) }, subjects),
+      { recreate: roleRefChanged },
+    )
+    await apply<Binding>(
+      client,
+      ROLE_BINDING,
+      binding('RoleBinding', { name: names.crtb(crtb.metadata.name!), namespace: ns, labels: own, ownerReferences: [ownerRef(crtb)] }, { kind: 'ClusterRole', name: owner ? CLUSTER_NAMESPACE_ROLES.owner : CLUSTER_NAMESPACE_ROLES.member }, subjects),
+      { recreate: roleRefChanged },
+    )
+  }
+
+  /** Removes what the binding granted, downstream first; a cluster being deleted takes its part along. */
+  private async finalize(crtb: ClusterRoleTemplateBinding, cluster: Cluster | undefined): Promise<Result> {
+    if (!crtb.metadata.finalizers?.includes(FINALIZERS.downstream)) return {}
+    const name = crtb.metadata.name!
+    const c = crtb.clusterName || crtb.metadata.namespace!
+    if (isConnected(cluster)) await this.deps.downstream(c).delete(CLUSTER_ROLE_BINDING, names.crtb(name))
+    // A live but unreachable cluster would keep the grant: wait for it (deleting the cluster ends the wait).
+    else if (cluster && !cluster.metadata.deletionTimestamp) return { requeueAfter: this.deps.resyncMs }
+    await this.deps.client.delete(CLUSTER_ROLE_BINDING, names.crtbManagementBinding(c, name))
+    await this.deps.client.delete(ROLE_BINDING, names.crtb(name), crtb.metadata.namespace)
+    await removeFinalizer(this.deps.client, CRTB, crtb, FINALIZERS.downstream)
+    return {}
+  }
+}

@@ -1,0 +1,178 @@
+// The reconcilers as the runtime registers them: `controllers(ctx)` → ControllerSpec[]; `bootstrap(ctx)`
+// seeds what no event would ever enqueue (missing settings and built-ins) once this replica leads.
+import type { Cluster, ClusterRegistrationToken, ClusterRoleTemplateBinding, GlobalRole, GlobalRoleBinding, Project, ProjectRoleTemplateBinding, RoleTemplate, Setting, Token } from '../../protocol/crds/index.ts'
+import type { Logger } from 'pino'
+import type { Cache, Clock, ControllerSpec, Kind, Request } from '../runtime/types.ts'
+import { BuiltinsReconciler } from './builtins.ts'
+import { ClusterReconciler } from './cluster.ts'
+import { CrtbReconciler } from './crtb.ts'
+import { GlobalRoleBindingReconciler, GlobalRoleReconciler } from './globalroles.ts'
+import type { KubeClient } from './kube/client.ts'
+import type { DownstreamFactory } from './kube/edge.ts'
+import { mgmt } from './kube/resources.ts'
+import { parseProjectName, ProjectReconciler, PrtbReconciler } from './prtb.ts'
+import { templatesIncluding } from './rules.ts'
+import { Settings, SettingsReconciler } from './settings.ts'
+import { TokenReconciler } from './token.ts'
+
+export interface ReconcilerContext {
+  /** The shared informer cache of a kind (the runtime's), or any store with the same contract. */
+  cache<T>(kind: Kind): Cache<T>
+  /** Management-cluster client; its writes go through the runtime's leader guard. */
+  management: KubeClient
+  /** Downstream cluster `id` through the edge, as `system:drover:runner`. */
+  downstream: DownstreamFactory
+  /** `--server-url`: the default of setting `server-url`. */
+  serverUrl: string
+  clock: Clock
+  logger: Logger
+  /** How often downstream RBAC is re-applied to repair drift (default 30 s). */
+  resyncMs?: number
+  /** Told once a Cluster's management state is gone. TODO(lead): wire to the edge to drop the tunnel. */
+  onClusterDeleted?: (clusterId: string) => Promise<void>
+}
+
+export const KINDS_USED = {
+  setting: mgmt('Setting'),
+  globalRole: mgmt('GlobalRole'),
+  globalRoleBinding: mgmt('GlobalRoleBinding'),
+  roleTemplate: mgmt('RoleTemplate'),
+  cluster: mgmt('Cluster'),
+  crt: mgmt('ClusterRegistrationToken'),
+  crtb: mgmt('ClusterRoleTemplateBinding'),
+  project: mgmt('Project'),
+  prtb: mgmt('ProjectRoleTemplateBinding'),
+  token: mgmt('Token'),
+} as const
+
+/** Settings that change what the Cluster reconciler writes: a change re-enqueues every Cluster. */
+const CLUSTER_SETTINGS = new Set(['server-url', 'cluster-registration-token-ttl-minutes', 'cluster-registration-token-grace-minutes'])
+
+export interface Reconcilers {
+  settings: Settings
+  specs: ControllerSpec[]
+  /** Creates missing settings and built-in roles. */
+  seed(): Promise<void>
+}
+
+export function buildReconcilers(ctx: ReconcilerContext): Reconcilers {
+  const k = KINDS_USED
+  const caches = {
+    settings: ctx.cache<Setting>(k.setting),
+    globalRoles: ctx.cache<GlobalRole>(k.globalRole),
+    grbs: ctx.cache<GlobalRoleBinding>(k.globalRoleBinding),
+    roleTemplates: ctx.cache<RoleTemplate>(k.roleTemplate),
+    clusters: ctx.cache<Cluster>(k.cluster),
+    crtbs: ctx.cache<ClusterRoleTemplateBinding>(k.crtb),
+    projects: ctx.cache<Project>(k.project),
+    prtbs: ctx.cache<ProjectRoleTemplateBinding>(k.prtb),
+    tokens: ctx.cache<Token>(k.token),
+  }
+  const client = ctx.management
+  const resyncMs = ctx.resyncMs ?? 30_000
+  const settings = new Settings(caches.settings, { serverUrl: ctx.serverUrl })
+  const settingsReconciler = new SettingsReconciler({ settings, cache: caches.settings, client })
+  const builtinGlobalRoles = new BuiltinsReconciler('GlobalRole', client)
+  const builtinRoleTemplates = new BuiltinsReconciler('RoleTemplate', client)
+  const rbac = { roleTemplates: caches.roleTemplates, clusters: caches.clusters, client, downstream: ctx.downstream, resyncMs }
+
+  const key = (o: { metadata: { name?: string; namespace?: string } }): Request =>
+    o.metadata.namespace ? { namespace: o.metadata.namespace, name: o.metadata.name! } : { name: o.metadata.name! }
+  const allClusters = () => caches.clusters.list().map(key)
+  /** GRBs whose role grants role templates downstream (optionally: one that includes `rt`). */
+  const inheritingGrbs = (rt?: string) => {
+    const including = rt ? templatesIncluding(caches.roleTemplates, rt) : undefined
+    return caches.grbs.list().filter((b) => {
+      const roles = caches.globalRoles.get(b.globalRoleName ?? '')?.inheritedClusterRoles ?? []
+      return roles.length > 0 && (!including || roles.some((r) => including.has(r)))
+    }).map(key)
+  }
+  const bindingsOfTemplate = <B extends { roleTemplateName?: string; metadata: { name?: string; namespace?: string } }>(cache: Cache<B>, rt: string) => {
+    const including = templatesIncluding(caches.roleTemplates, rt)
+    return cache.list().filter((b) => including.has(b.roleTemplateName ?? '')).map(key)
+  }
+  const prtbsOfCluster = (id: string) =>
+    caches.prtbs.list().filter((b) => {
+      try {
+        return parseProjectName(b.projectName)[0] === id
+      } catch {
+        return false
+      }
+    }).map(key)
+
+  const specs: ControllerSpec[] = [
+    { name: 'settings', kind: k.setting, reconciler: settingsReconciler },
+    { name: 'builtin-globalroles', kind: k.globalRole, reconciler: builtinGlobalRoles },
+    { name: 'builtin-roletemplates', kind: k.roleTemplate, reconciler: builtinRoleTemplates },
+    {
+      name: 'clusters',
+      kind: k.cluster,
+      workers: 16,
+      reconciler: new ClusterReconciler({ clusters: caches.clusters, client, settings, clock: ctx.clock, ...(ctx.onClusterDeleted ? { onClusterDeleted: ctx.onClusterDeleted } : {}) }),
+      watches: [
+        { kind: k.crt, map: (o) => (o.metadata?.namespace ? [{ name: o.metadata.namespace }] : []) },
+        { kind: k.setting, map: (o) => (CLUSTER_SETTINGS.has(o.metadata?.name ?? '') ? allClusters() : []) },
+      ],
+    },
+    { name: 'globalroles', kind: k.globalRole, workers: 2, reconciler: new GlobalRoleReconciler({ globalRoles: caches.globalRoles, client }) },
+    {
+      name: 'globalrolebindings',
+      kind: k.globalRoleBinding,
+      workers: 4,
+      reconciler: new GlobalRoleBindingReconciler({ ...rbac, bindings: caches.grbs, globalRoles: caches.globalRoles }),
+      watches: [
+        { kind: k.globalRole, map: (o) => caches.grbs.list().filter((b) => b.globalRoleName === o.metadata?.name).map(key) },
+        { kind: k.cluster, map: () => inheritingGrbs() },
+        { kind: k.roleTemplate, map: (o) => inheritingGrbs(o.metadata?.name ?? '') },
+      ],
+    },
+    {
+      name: 'clusterroletemplatebindings',
+      kind: k.crtb,
+      workers: 4,
+      reconciler: new CrtbReconciler({ ...rbac, bindings: caches.crtbs }),
+      watches: [
+        { kind: k.cluster, map: (o) => caches.crtbs.list(o.metadata?.name).map(key) },
+        { kind: k.roleTemplate, map: (o) => bindingsOfTemplate(caches.crtbs, o.metadata?.name ?? '') },
+      ],
+    },
+    { name: 'projects', kind: k.project, workers: 2, reconciler: new ProjectReconciler({ projects: caches.projects, client }) },
+    {
+      name: 'projectroletemplatebindings',
+      kind: k.prtb,
+      workers: 4,
+      reconciler: new PrtbReconciler({ ...rbac, bindings: caches.prtbs }),
+      watches: [
+        { kind: k.cluster, map: (o) => prtbsOfCluster(o.metadata?.name ?? '') },
+        { kind: k.roleTemplate, map: (o) => bindingsOfTemplate(caches.prtbs, o.metadata?.name ?? '') },
+      ],
+    },
+    { name: 'tokens', kind: k.token, workers: 2, reconciler: new TokenReconciler({ tokens: caches.tokens, client, clock: ctx.clock }) },
+  ]
+  return {
+    settings,
+    specs,
+    seed: async () => {
+      await settingsReconciler.seed()
+      await builtinRoleTemplates.seed()
+      await builtinGlobalRoles.seed()
+    },
+  }
+}
+
+/** What `drover runner` registers. */
+export function controllers(ctx: ReconcilerContext): ControllerSpec[] {
+  return buildReconcilers(ctx).specs
+}
+
+/** Run once this replica leads: creates missing settings and built-in roles (no event enqueues a missing object). */
+export function bootstrap(ctx: ReconcilerContext): Promise<void> {
+  return buildReconcilers(ctx).seed()
+}
+
+export { fromControllerContext } from './context.ts'
+export { apply, prune } from './apply.ts'
+export { KubeClient, kubeConfigTarget, type KubeObject } from './kube/client.ts'
+export { edgeDownstream, type DownstreamFactory, type EdgeAccess } from './kube/edge.ts'
+export { Settings } from './settings.ts'
+export type { ClusterRegistrationToken }

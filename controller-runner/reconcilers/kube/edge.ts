@@ -1,0 +1,50 @@
+// Downstream clusters through the edge: `<edgeUrl>/k8s/clusters/<id>/<API path>` with the runner's bearer
+// token (identity `system:drover:runner` at the edge). One keep-alive agent serves every cluster.
+import { Agent as HttpAgent, request as httpRequest } from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import { KubeClient, type ClientOptions, type Target } from './client.ts'
+
+export interface EdgeAccess {
+  url: string
+  token: string
+  /** PEM of the CA the edge's certificate chains to, when it is not a public one. */
+  ca?: string
+}
+
+export type DownstreamFactory = (clusterId: string) => KubeClient
+
+export function edgeDownstream(edge: EdgeAccess, opts: ClientOptions & { maxSockets?: number } = {}): DownstreamFactory {
+  const origin = new URL(edge.url)
+  const tls = edge.ca ? { ca: edge.ca } : {}
+  const agent = origin.protocol === 'https:' ? new HttpsAgent({ ...tls, keepAlive: true, maxSockets: opts.maxSockets ?? 32 }) : new HttpAgent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32 })
+  const headers = { Authorization: `Bearer ${edge.token}` }
+  const clients = new Map<string, KubeClient>()
+  return (clusterId) => {
+    let c = clients.get(clusterId)
+    if (!c) {
+      const base = new URL(`${origin.pathname.replace(/\/+$/, '')}/k8s/clusters/${encodeURIComponent(clusterId)}`, origin)
+      const target: Target = { base, headers, agent, tls }
+      c = new KubeClient(() => Promise.resolve(target), opts)
+      clients.set(clusterId, c)
+    }
+    return c
+  }
+}
+
+/** Drops a deleted cluster's agents at the edge (`DELETE /v3/connect/<id>`); its registration is gone already. */
+export function edgeDisconnect(edge: EdgeAccess): (clusterId: string) => Promise<void> {
+  return async (clusterId) => {
+    const url = new URL(`/v3/connect/${encodeURIComponent(clusterId)}`, edge.url)
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest
+    await new Promise<void>((resolve, reject) => {
+      const req = request(url, { method: 'DELETE', headers: { authorization: `Bearer ${edge.token}` }, ...(edge.ca ? { ca: edge.ca } : {}) }, (res) => {
+        res.resume()
+        // 2xx: dropped; anything else is retried by the reconcile that called us.
+        if (res.statusCode && res.statusCode < 300) resolve()
+        else reject(new Error(`the edge answered ${res.statusCode} to disconnecting cluster ${clusterId}`))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+  }
+}

@@ -1,0 +1,106 @@
+// Project → its management namespace `<P>` (where its PRTBs live). ProjectRoleTemplateBinding
+// `<C>:<P>` → in downstream cluster C, RoleBinding `prtb-<name>` to the RoleTemplate's ClusterRole in every
+// namespace annotated `field.cattle.io/projectId: <C>:<P>`. The runner has no downstream informers, so
+// namespaces are listed on each reconcile and the reconcile comes back every resync period.
+import type { Cluster, Project, ProjectRoleTemplateBinding, RoleTemplate } from '../../protocol/crds/index.ts'
+import { TerminalError, type Cache, type Reconciler, type Request, type Result } from '../runtime/types.ts'
+import { apply } from './apply.ts'
+import type { KubeClient, KubeObject } from './kube/client.ts'
+import type { DownstreamFactory } from './kube/edge.ts'
+import { mgmt, NAMESPACE, ROLE_BINDING } from './kube/resources.ts'
+import { forEachLimited } from './limit.ts'
+import { addFinalizer, ANNOTATIONS, FINALIZERS, labels, labelValue, names, removeFinalizer, selector } from './meta.ts'
+import { binding, ensureTemplateRole, isConnected, roleRefChanged, subjectsOf, type Binding } from './rbac.ts'
+import { templateClosure } from './rules.ts'
+
+const PRTB = mgmt('ProjectRoleTemplateBinding')
+const PROJECT = mgmt('Project')
+
+export class ProjectReconciler implements Reconciler {
+  constructor(private readonly deps: { projects: Cache<Project>; client: KubeClient }) {}
+
+  async reconcile({ name, namespace }: Request): Promise<Result> {
+    const p = this.deps.projects.get(name, namespace)
+    if (!p || p.metadata.deletionTimestamp) {
+      // Only the namespace this project's own reconcile created (labelled with it).
+      const ns = await this.deps.client.get<KubeObject>(NAMESPACE, name)
+      if (ns?.metadata.labels?.['drover.io/project'] === labelValue(`${namespace}.${name}`)) await this.deps.client.delete(NAMESPACE, name)
+      return {}
+    }
+    await apply(this.deps.client, NAMESPACE, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: labels('project', labelValue(`${namespace}.${name}`)) } })
+    if (p.status?.backingNamespace !== name) {
+      await this.deps.client.patch(PROJECT, name, namespace, { metadata: { resourceVersion: p.metadata.resourceVersion }, status: { backingNamespace: name } }, 'status')
+    }
+    return {}
+  }
+}
+
+export interface PrtbDeps {
+  bindings: Cache<ProjectRoleTemplateBinding>
+  roleTemplates: Cache<RoleTemplate>
+  clusters: Cache<Cluster>
+  client: KubeClient
+  downstream: DownstreamFactory
+  resyncMs: number
+}
+
+interface Namespace extends KubeObject {}
+
+/** `<C>:<P>` → [C, P]. */
+export function parseProjectName(projectName: string | undefined): [string, string] {
+  const m = /^([^:]+):([^:]+)$/.exec(projectName ?? '')
+  if (!m) throw new TerminalError(`projectName ${JSON.stringify(projectName)} is not <cluster>:<project>`)
+  return [m[1]!, m[2]!]
+}
+
+export class PrtbReconciler implements Reconciler {
+  constructor(private readonly deps: PrtbDeps) {}
+
+  async reconcile({ name, namespace }: Request): Promise<Result> {
+    const cached = this.deps.bindings.get(name, namespace)
+    if (!cached) return {}
+    const [clusterId] = parseProjectName(cached.projectName)
+    const cluster = this.deps.clusters.get(clusterId)
+    if (cached.metadata.deletionTimestamp) return this.finalize(cached, cluster)
+    const prtb = await addFinalizer(this.deps.client, PRTB, cached, FINALIZERS.downstream)
+    const rtName = prtb.roleTemplateName ?? ''
+    templateClosure(this.deps.roleTemplates, rtName)
+    const subjects = subjectsOf(prtb)
+    if (!isConnected(cluster)) return { requeueAfter: this.deps.resyncMs }
+    const down = this.deps.downstream(clusterId)
+    await ensureTemplateRole(down, this.deps.roleTemplates, rtName)
+    const targets = await this.projectNamespaces(down, prtb.projectName!)
+    const own = labels('prtb', this.ownerValue(prtb))
+    await forEachLimited(targets, 8, async (ns) => {
+      await apply<Binding>(down, ROLE_BINDING, binding('RoleBinding', { name: names.prtb(name), namespace: ns, labels: own }, { kind: 'ClusterRole', name: rtName }, subjects), {
+        recreate: roleRefChanged,
+      })
+    })
+    await this.prune(down, prtb, new Set(targets))
+    return { requeueAfter: this.deps.resyncMs }
+  }
+
+  private async projectNamespaces(down: KubeClient, projectId: string): Promise<string[]> {
+    const all = await down.list<Namespace>(NAMESPACE)
+    return all.filter((n) => n.metadata.annotations?.[ANNOTATIONS.projectId] === projectId && !n.metadata.deletionTimestamp).map((n) => n.metadata.name!)
+  }
+
+  /** Deletes this binding's RoleBindings outside `keep` (namespaces that left the project). */
+  private async prune(down: KubeClient, prtb: ProjectRoleTemplateBinding, keep: ReadonlySet<string>): Promise<void> {
+    for (const rb of await down.list<Binding>(ROLE_BINDING, undefined, { labelSelector: selector('prtb', this.ownerValue(prtb)) })) {
+      if (!keep.has(rb.metadata.namespace!)) await down.delete(ROLE_BINDING, rb.metadata.name!, rb.metadata.namespace, { uid: rb.metadata.uid! })
+    }
+  }
+
+  private ownerValue(prtb: ProjectRoleTemplateBinding): string {
+    return labelValue(`${prtb.metadata.namespace}.${prtb.metadata.name}`)
+  }
+
+  private async finalize(prtb: ProjectRoleTemplateBinding, cluster: Cluster | undefined): Promise<Result> {
+    if (!prtb.metadata.finalizers?.includes(FINALIZERS.downstream)) return {}
+    if (isConnected(cluster)) await this.prune(this.deps.downstream(cluster!.metadata.name!), prtb, new Set())
+    else if (cluster && !cluster.metadata.deletionTimestamp) return { requeueAfter: this.deps.resyncMs }
+    await removeFinalizer(this.deps.client, PRTB, prtb, FINALIZERS.downstream)
+    return {}
+  }
+}

@@ -1,0 +1,74 @@
+// Settings: seeds the defaults (create missing; keep `default` equal to drover's; never touch `value`),
+// and reads effective values from the Setting cache on every call, so a changed value applies without
+// a restart.
+import type { Setting } from '../../protocol/crds/index.ts'
+import { resolvedSettingDefaults } from '../../infra/management/settings.ts'
+import type { Cache, Reconciler, Request, Result } from '../runtime/types.ts'
+import type { KubeClient } from './kube/client.ts'
+import { isAlreadyExists } from './kube/errors.ts'
+import { mgmt } from './kube/resources.ts'
+import { MANAGED_BY } from './meta.ts'
+
+const SETTING = mgmt('Setting')
+
+export class Settings {
+  readonly defaults: Map<string, string>
+  constructor(
+    private readonly cache: Cache<Setting>,
+    opts: { serverUrl: string },
+  ) {
+    this.defaults = resolvedSettingDefaults(opts)
+  }
+
+  /** The effective value: the Setting's value, else its default, else drover's default. */
+  get(name: string): string {
+    const s = this.cache.get(name)
+    return s?.value || s?.default || this.defaults.get(name) || ''
+  }
+
+  /** A whole number of minutes as milliseconds; `fallback` minutes when the value does not parse. */
+  minutes(name: string, fallback: number): number {
+    const n = Number(this.get(name))
+    return (Number.isFinite(n) && n >= 0 ? n : fallback) * 60_000
+  }
+}
+
+export class SettingsReconciler implements Reconciler {
+  constructor(
+    private readonly deps: { settings: Settings; cache: Cache<Setting>; client: KubeClient },
+  ) {}
+
+  async reconcile({ name }: Request): Promise<Result> {
+    const def = this.deps.settings.defaults.get(name)
+    if (def === undefined) return {}
+    const current = this.deps.cache.get(name)
+    if (current?.metadata.deletionTimestamp) return {}
+    if (!current) {
+      await this.create(name, def)
+      return {}
+    }
+    if (current.default !== def) {
+      // Guarded by resourceVersion; `value` is sent back as it was read.
+      await this.deps.client.update(SETTING, { ...current, default: def })
+    }
+    return {}
+  }
+
+  /** Creates every missing setting: run once the runner leads (no event exists for a missing object). */
+  async seed(): Promise<void> {
+    for (const name of this.deps.settings.defaults.keys()) {
+      const live = await this.deps.client.get<Setting>(SETTING, name)
+      if (!live) await this.create(name, this.deps.settings.defaults.get(name)!)
+      else if (live.default !== this.deps.settings.defaults.get(name)) await this.deps.client.update(SETTING, { ...live, default: this.deps.settings.defaults.get(name)! })
+    }
+  }
+
+  private async create(name: string, def: string): Promise<void> {
+    const setting: Setting = { apiVersion: 'management.cattle.io/v3', kind: 'Setting', metadata: { name, labels: { ...MANAGED_BY } }, value: '', default: def, source: 'default' }
+    try {
+      await this.deps.client.create(SETTING, setting)
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e
+    }
+  }
+}

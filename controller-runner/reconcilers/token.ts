@@ -1,0 +1,23 @@
+// Token expiry: a Token past `expiresAt` is deleted; otherwise the reconcile comes back at expiry.
+import type { Token } from '../../protocol/crds/index.ts'
+import type { Cache, Clock, Reconciler, Request, Result } from '../runtime/types.ts'
+import type { KubeClient } from './kube/client.ts'
+import { mgmt } from './kube/resources.ts'
+
+const TOKEN = mgmt('Token')
+
+export class TokenReconciler implements Reconciler {
+  constructor(private readonly deps: { tokens: Cache<Token>; client: KubeClient; clock: Clock }) {}
+
+  async reconcile({ name }: Request): Promise<Result> {
+    const t = this.deps.tokens.get(name)
+    if (!t?.expiresAt || t.metadata.deletionTimestamp) return {}
+    const expires = Date.parse(t.expiresAt)
+    if (!Number.isFinite(expires)) return {}
+    const left = expires - this.deps.clock.now()
+    if (left > 0) return { requeueAfter: left + 500 }
+    // The uid precondition: never delete a newer token that reused the name.
+    await this.deps.client.delete(TOKEN, name, undefined, { uid: t.metadata.uid! })
+    return {}
+  }
+}

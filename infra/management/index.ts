@@ -1,0 +1,6 @@
+export { builtinGlobalRoles, builtinRoleTemplates } from './builtins.ts'
+export {
+  CLUSTER_NAMESPACE_ROLES, downstreamRbac, EDGE_USER, LOCAL_USER_PASSWORDS_NAMESPACE, managementRbac, RUNNER_DOWNSTREAM_USER,
+  type ManagementRbacOptions, type RbacObject,
+} from './rbac.ts'
+export { resolvedSettingDefaults, settingDefaults, type SettingDefault } from './settings.ts'

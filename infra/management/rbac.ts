@@ -1,0 +1,145 @@
+// The RBAC drover's own components need, as data: Helm, `drover start`, the import manifest and tests
+// apply the same objects. Identities are the contract's (see the edge and runner notes in DESIGN.md).
+
+export interface PolicyRule {
+  apiGroups?: string[]
+  resources?: string[]
+  resourceNames?: string[]
+  nonResourceURLs?: string[]
+  verbs: string[]
+}
+
+/** A Namespace, (Cluster)Role or (Cluster)RoleBinding. */
+export interface RbacObject {
+  apiVersion: string
+  kind: string
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> }
+  rules?: PolicyRule[]
+  roleRef?: { apiGroup: string; kind: string; name: string }
+  subjects?: Subject[]
+}
+
+const RBAC = 'rbac.authorization.k8s.io/v1'
+const MGMT = 'management.cattle.io'
+const READ = ['get', 'list', 'watch']
+const ALL = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection']
+const labels = { 'app.kubernetes.io/managed-by': 'drover', 'app.kubernetes.io/part-of': 'drover' }
+
+export const RUNNER_DOWNSTREAM_USER = 'system:drover:runner'
+export const EDGE_USER = 'system:drover:edge'
+export const LOCAL_USER_PASSWORDS_NAMESPACE = 'cattle-local-user-passwords'
+/** Secrets of auth providers (the edge reads and writes them); Rancher's name for the namespace. */
+export const GLOBAL_DATA_NAMESPACE = 'cattle-global-data'
+/** Names of the ClusterRoles that CRTB RoleBindings in a cluster's namespace refer to. */
+export const CLUSTER_NAMESPACE_ROLES = { owner: 'drover-cluster-owner-ns', member: 'drover-cluster-member-ns' } as const
+
+type Subject = { kind: 'User' | 'Group'; name: string; apiGroup: string } | { kind: 'ServiceAccount'; name: string; namespace: string }
+
+const clusterRole = (name: string, rules: PolicyRule[]): RbacObject => ({ apiVersion: RBAC, kind: 'ClusterRole', metadata: { name, labels }, rules })
+const clusterRoleBinding = (name: string, role: string, subject: Subject): RbacObject => ({
+  apiVersion: RBAC,
+  kind: 'ClusterRoleBinding',
+  metadata: { name, labels },
+  roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+  subjects: [subject],
+})
+const user = (name: string): Subject => ({ kind: 'User', name, apiGroup: 'rbac.authorization.k8s.io' })
+
+/** RBAC management: the runner needs escalate and bind to materialise roles it does not hold itself. */
+const rbacManager = { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles', 'clusterrolebindings', 'roles', 'rolebindings'], verbs: [...ALL, 'escalate', 'bind'] }
+
+/**
+ * What every cluster (downstream ones through the import manifest, the management cluster through Helm or
+ * `drover start`) grants the runner's downstream identity: manage RBAC, read namespaces.
+ */
+export function downstreamRbac(): RbacObject[] {
+  return [
+    clusterRole('drover-runner', [rbacManager, { apiGroups: [''], resources: ['namespaces'], verbs: READ }]),
+    clusterRoleBinding('drover-runner', 'drover-runner', user(RUNNER_DOWNSTREAM_USER)),
+  ]
+}
+
+export interface ManagementRbacOptions {
+  /** The runner's service account in the management cluster. */
+  runner?: { namespace: string; name: string }
+}
+
+/** The management cluster's RBAC for the runner, the edge and the namespace-level roles CRTBs bind. */
+export function managementRbac(opts: ManagementRbacOptions = {}): RbacObject[] {
+  const runner = opts.runner ?? { namespace: 'cattle-system', name: 'drover-controller-runner' }
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'cattle-system', labels } },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: LOCAL_USER_PASSWORDS_NAMESPACE, labels } },
+    clusterRole('drover-controller-runner', [
+      { apiGroups: [MGMT], resources: ['*'], verbs: ALL },
+      { apiGroups: [''], resources: ['namespaces', 'secrets'], verbs: ALL },
+      { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch', 'update'] },
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ALL },
+      rbacManager,
+    ]),
+    clusterRoleBinding('drover-controller-runner', 'drover-controller-runner', { kind: 'ServiceAccount', ...runner }),
+    clusterRole('drover-edge', [
+      { apiGroups: [MGMT], resources: ['users', 'tokens', 'authconfigs'], verbs: ALL },
+      { apiGroups: [MGMT], resources: ['settings', 'clusters', 'clusterregistrationtokens', 'globalroles', 'roletemplates'], verbs: READ },
+      { apiGroups: [MGMT], resources: ['clusters/status'], verbs: ['get', 'patch'] },
+      // Users created at their first external (OIDC) login get the `newUserDefault` global roles.
+      { apiGroups: [MGMT], resources: ['globalrolebindings'], verbs: ['create'] },
+      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+    ]),
+    clusterRoleBinding('drover-edge', 'drover-edge', user(EDGE_USER)),
+    // Registration secrets live in every cluster's namespace: readable by name only, never all secrets.
+    clusterRole('drover-edge-registration-secrets', [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['registration-default-token'], verbs: ['get'] }]),
+    clusterRoleBinding('drover-edge-registration-secrets', 'drover-edge-registration-secrets', user(EDGE_USER)),
+    // The bootstrap admin's first password (controller-runner/bootstrap/admin.ts), read once by the edge.
+    {
+      apiVersion: RBAC,
+      kind: 'Role',
+      metadata: { name: 'drover-edge-bootstrap', namespace: 'cattle-system', labels },
+      rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['bootstrap-secret'], verbs: ['get'] }],
+    },
+    {
+      apiVersion: RBAC,
+      kind: 'RoleBinding',
+      metadata: { name: 'drover-edge-bootstrap', namespace: 'cattle-system', labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'drover-edge-bootstrap' },
+      subjects: [user(EDGE_USER)],
+    },
+    {
+      apiVersion: RBAC,
+      kind: 'Role',
+      metadata: { name: 'drover-edge-passwords', namespace: LOCAL_USER_PASSWORDS_NAMESPACE, labels },
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ALL }],
+    },
+    {
+      apiVersion: RBAC,
+      kind: 'RoleBinding',
+      metadata: { name: 'drover-edge-passwords', namespace: LOCAL_USER_PASSWORDS_NAMESPACE, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'drover-edge-passwords' },
+      subjects: [user(EDGE_USER)],
+    },
+    // Auth provider secrets (the OIDC client secret); AuthConfig CRs hold only `<namespace>:<name>` references.
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: GLOBAL_DATA_NAMESPACE, labels } },
+    {
+      apiVersion: RBAC,
+      kind: 'Role',
+      metadata: { name: 'drover-edge-global-data', namespace: GLOBAL_DATA_NAMESPACE, labels },
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'update', 'patch', 'delete'] }],
+    },
+    {
+      apiVersion: RBAC,
+      kind: 'RoleBinding',
+      metadata: { name: 'drover-edge-global-data', namespace: GLOBAL_DATA_NAMESPACE, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'drover-edge-global-data' },
+      subjects: [user(EDGE_USER)],
+    },
+    // Bound by CRTBs in a cluster's namespace `<id>` (RoleBindings, so only there).
+    clusterRole(CLUSTER_NAMESPACE_ROLES.owner, [
+      { apiGroups: [MGMT], resources: ['clusterroletemplatebindings', 'projects', 'projectroletemplatebindings', 'clusterregistrationtokens'], verbs: ALL },
+    ]),
+    clusterRole(CLUSTER_NAMESPACE_ROLES.member, [
+      { apiGroups: [MGMT], resources: ['clusterroletemplatebindings', 'projects'], verbs: READ },
+      { apiGroups: [MGMT], resources: ['projects'], verbs: ['create'] },
+    ]),
+  ]
+}

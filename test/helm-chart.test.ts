@@ -1,0 +1,89 @@
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseAllDocuments } from 'yaml'
+import { agentClusterRules } from '../workers/import/manifest.ts'
+import { devCluster, execCommand, helmBin, type DevCluster } from './support/dev-cluster.ts'
+
+const CHART = join(import.meta.dirname, '..', 'infra', 'helm', 'drover')
+const VALUES = ['--set', 'serverUrl=https://drover.example.com', '--set', 'agentImage=ghcr.io/drover-dev/drover:v0.1.1', '--set', 'localAgent.httpsProxy=http://proxy:3128']
+
+type Obj = { kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown }
+type PodSpec = { securityContext: Record<string, unknown>; serviceAccountName: string; containers: { args: string[]; securityContext: Record<string, unknown>; resources: object; env: { name: string; value?: string }[] }[] }
+
+describe('the Helm chart infra/helm/drover', () => {
+  let helm: string
+  let c: DevCluster
+  beforeAll(async () => {
+    helm = await helmBin()
+    c = await devCluster('helm-chart', { mode: 'lite' })
+  })
+  afterAll(async () => {
+    await c?.[Symbol.asyncDispose]()
+  })
+
+  const template = (...args: string[]) => execCommand(helm, ['template', 'drover', CHART, '--namespace', 'cattle-system', ...args])
+
+  it('lints strictly', async () => {
+    const lint = await execCommand(helm, ['lint', '--strict', CHART, ...VALUES])
+    expect(lint.code, lint.stdout + lint.stderr).toBe(0)
+  })
+
+  it('refuses to render without the server URL', async () => {
+    const r = await template()
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toContain('serverUrl is required')
+  })
+
+  it('renders the runner and the local agent, non-root, with least-privilege agent RBAC', async () => {
+    const r = await template(...VALUES)
+    expect(r.code, r.stderr).toBe(0)
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj).filter(Boolean)
+    const get = (kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name) as Obj & { spec: { replicas: number; template: { spec: PodSpec } } }
+    for (const name of ['drover-controller-runner', 'drover-runner', 'drover-edge', 'drover-agent']) expect(get('ClusterRole', name), name).toBeDefined()
+
+    const runner = get('Deployment', 'drover-controller-runner')
+    expect(runner.spec.replicas).toBe(2)
+    expect(runner.spec.template.spec.serviceAccountName).toBe('drover-controller-runner')
+    expect(runner.spec.template.spec.containers[0]!.args[0]).toBe('runner')
+    expect(get('Role', 'drover-controller-runner-leases')).toMatchObject({ metadata: { namespace: 'cattle-system' }, rules: [{ resources: ['leases'] }] })
+
+    const agent = get('Deployment', 'drover-agent')
+    expect(agent.spec.template.spec.containers[0]!.args).toEqual(['agent', '--server', '$(DROVER_SERVER)'])
+    expect(agent.spec.template.spec.containers[0]!.env).toEqual(
+      expect.arrayContaining([{ name: 'DROVER_SERVER', value: 'https://drover.example.com' }, { name: 'HTTPS_PROXY', value: 'http://proxy:3128' }]),
+    )
+    // The same role every imported cluster gives its agent (workers/import/manifest.ts).
+    expect((get('ClusterRole', 'drover-agent') as { rules?: unknown }).rules).toEqual(agentClusterRules())
+
+    for (const d of [runner, agent]) {
+      const pod = d.spec.template.spec
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 })
+      expect(pod.containers[0]!.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true })
+      expect(pod.containers[0]!.resources).toHaveProperty('requests')
+    }
+    expect(get('Setting', 'agent-image')).toMatchObject({ value: 'ghcr.io/drover-dev/drover:v0.1.1' })
+    expect(get('Setting', 'server-url')).toMatchObject({ value: 'https://drover.example.com' })
+  })
+
+  it('is accepted by a real API server: CRDs first, then a server-side dry run of the rest', async () => {
+    const crds = await c.kubectl(['apply', '--server-side', '-f', join(CHART, 'crds')])
+    expect(crds.code, crds.stderr).toBe(0)
+    const established = await c.kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', join(CHART, 'crds')])
+    expect(established.code, established.stderr).toBe(0)
+    // What `helm install -n cattle-system --create-namespace` does before applying templates.
+    await c.kubectl(['create', 'namespace', 'cattle-system'])
+
+    const rendered = (await template(...VALUES)).stdout
+    const ownNamespaces = parseAllDocuments(rendered).map((d) => d.toJS() as Obj).filter((o) => o?.kind === 'Namespace').map((o) => o.metadata.name)
+    const dry = await c.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: rendered })
+    // A dry run cannot create the chart's own namespaces first; everything else must validate.
+    const refused = dry.stderr.split('\n').filter((l) => l.trim() && !ownNamespaces.some((ns) => l.includes(`namespaces "${ns}" not found`)))
+    expect(refused, dry.stderr).toEqual([])
+    expect(dry.stdout).toContain('deployment.apps/drover-controller-runner created (server dry run)')
+
+    const apply = await c.kubectl(['apply', '-f', '-'], { input: rendered })
+    expect(apply.code, apply.stderr).toBe(0)
+    const again = await c.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: rendered })
+    expect(again.code, again.stderr).toBe(0)
+  })
+})

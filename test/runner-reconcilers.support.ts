@@ -1,0 +1,143 @@
+// Drives the reconcilers without the runtime: caches that hold a snapshot listed from the apiserver at the
+// start of each pass, and a loop that reconciles every object until a pass writes nothing.
+import pino from 'pino'
+import type { KubeConfig } from '@kubernetes/client-node'
+import { buildReconcilers, type ReconcilerContext, type Reconcilers } from '../controller-runner/reconcilers/index.ts'
+import { KubeClient, kubeConfigTarget, type KubeObject } from '../controller-runner/reconcilers/kube/client.ts'
+import { edgeDownstream, type EdgeAccess } from '../controller-runner/reconcilers/kube/edge.ts'
+import type { ResourceRef } from '../controller-runner/reconcilers/kube/resources.ts'
+import { forEachLimited } from '../controller-runner/reconcilers/limit.ts'
+import { TerminalError, type Cache, type Clock, type Kind, type Request } from '../controller-runner/runtime/types.ts'
+
+/** A Cache<T> over a snapshot: `refresh()` lists the kind again. */
+class SnapshotCache<T extends KubeObject> implements Cache<T> {
+  private items = new Map<string, T>()
+  private done = false
+  constructor(
+    readonly kind: Kind,
+    private readonly client: KubeClient,
+  ) {}
+
+  async refresh(): Promise<void> {
+    const ref = { ...this.kind, kind: '', apiVersion: this.kind.group ? `${this.kind.group}/${this.kind.version}` : this.kind.version } as ResourceRef
+    const list = await this.client.list<T>(ref)
+    this.items = new Map(list.map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o]))
+    this.done = true
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.items.get(`${namespace ?? ''}/${name}`)
+  }
+
+  list(namespace?: string): T[] {
+    const all = [...this.items.values()]
+    return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace)
+  }
+
+  synced(): boolean {
+    return this.done
+  }
+}
+
+export const manualClock = (start = Date.now()) => {
+  let t = start
+  const clock: Clock & { advance(ms: number): void; set(ms: number): void } = {
+    now: () => t,
+    setTimeout: () => undefined,
+    clearTimeout: () => {},
+    advance: (ms) => (t += ms),
+    set: (ms) => (t = ms),
+  }
+  return clock
+}
+
+export interface HarnessOptions {
+  management: KubeConfig
+  edge?: EdgeAccess
+  serverUrl?: string
+  clock?: Clock
+  onClusterDeleted?: (id: string) => Promise<void>
+}
+
+export interface PassReport {
+  passes: number
+  writes: number
+  errors: { controller: string; request: Request; error: unknown }[]
+}
+
+export class Harness {
+  readonly client: KubeClient
+  readonly reconcilers: Reconcilers
+  readonly ctx: ReconcilerContext
+  private readonly caches = new Map<string, SnapshotCache<KubeObject>>()
+  private readonly seen = new Map<string, Map<string, Request>>()
+  private writes = 0
+
+  constructor(opts: HarnessOptions) {
+    const onWrite = (method: string, path: string) => {
+      this.writes++
+      if (process.env.DROVER_DEBUG_WRITES) process.stderr.write(`write: ${method} ${path}\n`)
+    }
+    this.client = new KubeClient(kubeConfigTarget(opts.management), { onWrite })
+    const cacheFor = (kind: Kind) => {
+      const k = `${kind.group}/${kind.plural}`
+      let c = this.caches.get(k)
+      if (!c) this.caches.set(k, (c = new SnapshotCache(kind, this.client)))
+      return c
+    }
+    this.ctx = {
+      cache: <T>(kind: Kind) => cacheFor(kind) as unknown as Cache<T>,
+      management: this.client,
+      downstream: opts.edge ? edgeDownstream(opts.edge, { onWrite }) : () => { throw new Error('no edge in this test') },
+      serverUrl: opts.serverUrl ?? 'https://drover.test',
+      clock: opts.clock ?? manualClock(),
+      logger: pino({ level: 'silent' }),
+      ...(opts.onClusterDeleted ? { onClusterDeleted: opts.onClusterDeleted } : {}),
+    }
+    this.reconcilers = buildReconcilers(this.ctx)
+  }
+
+  refresh(): Promise<void> {
+    return Promise.all([...this.caches.values()].map((c) => c.refresh())).then(() => {})
+  }
+
+  /** One pass: every object of every controller's kind (and any seen before, now gone) reconciled once. */
+  async pass(only?: string[], requests?: (req: Request) => boolean): Promise<PassReport> {
+    await this.refresh()
+    const before = this.writes
+    const errors: PassReport['errors'] = []
+    for (const spec of this.reconcilers.specs) {
+      if (only && !only.includes(spec.name)) continue
+      const cache = this.ctx.cache<KubeObject>(spec.kind)
+      const seen = this.seen.get(spec.name) ?? new Map<string, Request>()
+      this.seen.set(spec.name, seen)
+      for (const o of cache.list()) {
+        const req = o.metadata.namespace ? { namespace: o.metadata.namespace, name: o.metadata.name! } : { name: o.metadata.name! }
+        seen.set(`${req.namespace ?? ''}/${req.name}`, req)
+      }
+      await forEachLimited([...seen.values()].filter((r) => !requests || requests(r)), spec.workers ?? 1, async (request) => {
+        try {
+          await spec.reconciler.reconcile(request)
+        } catch (error) {
+          errors.push({ controller: spec.name, request, error })
+        }
+      })
+    }
+    return { passes: 1, writes: this.writes - before, errors }
+  }
+
+  /** Passes until one writes nothing and fails nothing; terminal errors are returned, not retried forever. */
+  async settle(opts: { only?: string[]; requests?: (req: Request) => boolean; maxPasses?: number } = {}): Promise<PassReport> {
+    let total: PassReport = { passes: 0, writes: 0, errors: [] }
+    for (let i = 0; i < (opts.maxPasses ?? 15); i++) {
+      const r = await this.pass(opts.only, opts.requests)
+      total = { passes: total.passes + 1, writes: total.writes + r.writes, errors: r.errors }
+      const retryable = r.errors.filter((e) => !(e.error instanceof TerminalError))
+      if (r.writes === 0 && retryable.length === 0) return total
+    }
+    throw new Error(`not quiescent after ${total.passes} passes: ${total.errors.map((e) => `${e.controller} ${e.request.namespace ?? ''}/${e.request.name}: ${String(e.error)}`).join('; ')}`)
+  }
+}
+
+/** kubectl apply of a list of objects. */
+export const asList = (items: unknown[]) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items })

@@ -1,0 +1,204 @@
+// The reconcilers against a real (lite) management cluster, driven pass by pass (no runtime): settings,
+// built-ins, Clusters and their registration, conditions, deletion, tokens, global roles.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Cluster, ClusterRegistrationToken, ClusterRoleTemplateBinding, GlobalRole, RoleTemplate, Setting } from '../protocol/crds/index.ts'
+import { builtinGlobalRoles, builtinRoleTemplates, downstreamRbac, managementRbac } from '../infra/management/index.ts'
+import { decodeTokenState } from '../controller-runner/reconcilers/registration.ts'
+import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, NAMESPACE, SECRET } from '../controller-runner/reconcilers/kube/resources.ts'
+import type { KubeObject } from '../controller-runner/reconcilers/kube/client.ts'
+import { forEachLimited } from '../controller-runner/reconcilers/limit.ts'
+import { devCluster, type DevCluster } from './support/dev-cluster.ts'
+import { asList, Harness, manualClock } from './runner-reconcilers.support.ts'
+
+const CLUSTER = mgmt('Cluster')
+const CRT = mgmt('ClusterRegistrationToken')
+const SETTING = mgmt('Setting')
+const TOKEN = mgmt('Token')
+const MINUTE = 60_000
+
+const cluster = (name: string, annotations: Record<string, string> = {}): Cluster => ({
+  apiVersion: 'management.cattle.io/v3',
+  kind: 'Cluster',
+  metadata: { name, annotations },
+  spec: { displayName: name },
+})
+
+interface Secret extends KubeObject {
+  type?: string
+  data?: Record<string, string>
+}
+
+describe('controller-runner reconcilers: management cluster', () => {
+  let mc: DevCluster
+  let h: Harness
+  const clock = manualClock(Date.parse('2030-01-01T00:00:00Z'))
+  const deleted: string[] = []
+
+  beforeAll(async () => {
+    mc = await devCluster('rr-mgmt', { mode: 'lite' })
+    h = new Harness({ management: mc.kubeConfig, serverUrl: 'https://drover.example', clock, onClusterDeleted: async (id) => void deleted.push(id) })
+    const rbac = await mc.kubectl(['apply', '-f', '-'], { input: asList([...managementRbac(), ...downstreamRbac()]) })
+    expect(rbac.code, rbac.stderr).toBe(0)
+    await h.reconcilers.seed()
+  })
+  afterAll(async () => {
+    await mc?.[Symbol.asyncDispose]()
+  })
+
+  it('seeds settings, and a changed value is read without a restart', async () => {
+    const ttl = await h.client.get<Setting>(SETTING, 'cluster-registration-token-ttl-minutes')
+    expect(ttl).toMatchObject({ default: '43200', value: '' })
+    expect((await h.client.get<Setting>(SETTING, 'server-url'))?.default).toBe('https://drover.example')
+    expect((await h.client.get<Setting>(SETTING, 'agent-image'))?.default).toBe('ghcr.io/drover-dev/drover:v0.1.0')
+    await h.refresh()
+    expect(h.reconcilers.settings.get('cluster-registration-token-grace-minutes')).toBe('60')
+    // An administrator's value wins, and is never overwritten; a tampered default is put back.
+    const r = await mc.kubectl(['patch', 'settings.management.cattle.io', 'cluster-registration-token-grace-minutes', '--type=merge', '-p', '{"value":"5","default":"7"}'])
+    expect(r.code, r.stderr).toBe(0)
+    await h.settle({ only: ['settings'] })
+    await h.refresh()
+    expect(h.reconcilers.settings.get('cluster-registration-token-grace-minutes')).toBe('5')
+    expect(await h.client.get<Setting>(SETTING, 'cluster-registration-token-grace-minutes')).toMatchObject({ value: '5', default: '60' })
+    await mc.kubectl(['patch', 'settings.management.cattle.io', 'cluster-registration-token-grace-minutes', '--type=merge', '-p', '{"value":""}'])
+  })
+
+  it('seeds the built-in roles and keeps them equal to the data', async () => {
+    for (const g of builtinGlobalRoles) expect((await h.client.get<GlobalRole>(mgmt('GlobalRole'), g.metadata.name!))?.rules).toEqual(g.rules)
+    for (const t of builtinRoleTemplates) expect(await h.client.get<RoleTemplate>(mgmt('RoleTemplate'), t.metadata.name!)).toMatchObject({ builtin: true, context: t.context })
+    expect((await h.settle({ only: ['builtin-globalroles', 'builtin-roletemplates'] })).writes).toBe(0)
+    await mc.kubectl(['patch', 'roletemplates.management.cattle.io', 'cluster-member', '--type=merge', '-p', '{"rules":[{"apiGroups":[""],"resources":["secrets"],"verbs":["get"]}]}'])
+    await mc.kubectl(['delete', 'globalroles.management.cattle.io', 'user-base'])
+    await h.settle({ only: ['builtin-globalroles', 'builtin-roletemplates'] })
+    const member = await h.client.get<RoleTemplate>(mgmt('RoleTemplate'), 'cluster-member')
+    expect(member?.rules).toEqual(builtinRoleTemplates.find((t) => t.metadata.name === 'cluster-member')!.rules)
+    expect(await h.client.get(mgmt('GlobalRole'), 'user-base')).toBeDefined()
+  })
+
+  it('materialises GlobalRoles and GlobalRoleBindings as ClusterRoles and bindings', async () => {
+    await h.client.create(mgmt('GlobalRoleBinding'), { apiVersion: 'management.cattle.io/v3', kind: 'GlobalRoleBinding', metadata: { name: 'grb-alice' }, userName: 'u-alice', globalRoleName: 'user' })
+    await h.settle({ only: ['globalroles', 'globalrolebindings'] })
+    const role = await h.client.get<KubeObject & { rules: unknown }>(CLUSTER_ROLE, 'cattle-globalrole-user')
+    expect(role?.rules).toEqual(builtinGlobalRoles.find((g) => g.metadata.name === 'user')!.rules)
+    const crb = await h.client.get<KubeObject & { roleRef: { name: string }; subjects: unknown[] }>(CLUSTER_ROLE_BINDING, 'cattle-globalrolebinding-grb-alice')
+    expect(crb?.roleRef.name).toBe('cattle-globalrole-user')
+    expect(crb?.subjects).toEqual([{ kind: 'User', name: 'u-alice', apiGroup: 'rbac.authorization.k8s.io' }])
+    // alice may now create clusters in the management cluster, and not delete them.
+    expect((await mc.kubectl(['auth', 'can-i', 'create', 'clusters.management.cattle.io', '--as=u-alice'])).stdout.trim()).toBe('yes')
+    expect((await mc.kubectl(['auth', 'can-i', 'delete', 'clusters.management.cattle.io', '--as=u-alice'])).stdout.trim()).toBe('no')
+    await h.client.delete(mgmt('GlobalRoleBinding'), 'grb-alice')
+    await h.settle({ only: ['globalrolebindings'] })
+    expect(await h.client.get(mgmt('GlobalRoleBinding'), 'grb-alice')).toBeUndefined()
+    expect(await h.client.get(CLUSTER_ROLE_BINDING, 'cattle-globalrolebinding-grb-alice')).toBeUndefined()
+  })
+
+  it('gives each of 200 Clusters created at once a CRT, its Secret and a manifest URL', async () => {
+    const ids = Array.from({ length: 200 }, (_, i) => `c-bulk${String(i).padStart(3, '0')}`)
+    await forEachLimited(ids, 16, (id) => h.client.create(CLUSTER, cluster(id)).then(() => {}))
+    const report = await h.settle({ only: ['clusters'] })
+    expect(report.errors).toEqual([])
+    const crts = await h.client.list<ClusterRegistrationToken>(CRT)
+    const byCluster = new Map(crts.map((c) => [c.metadata.namespace!, c]))
+    const tokens = new Set<string>()
+    await forEachLimited(ids, 16, async (id) => {
+      const crt = byCluster.get(id)
+      expect(crt?.metadata.name).toBe('default-token')
+      const secret = await h.client.get<Secret>(SECRET, 'registration-default-token', id)
+      expect(secret?.type).toBe('drover.io/registration-token')
+      const state = decodeTokenState(secret?.data)!
+      expect(state.token).toMatch(/^[a-z0-9]{54}$/)
+      tokens.add(state.token)
+      expect(crt?.status).toEqual({
+        token: state.token,
+        manifestUrl: `https://drover.example/v3/import/${state.token}_${id}.yaml`,
+        command: `kubectl apply -f https://drover.example/v3/import/${state.token}_${id}.yaml`,
+        insecureCommand: `curl --insecure -sfL https://drover.example/v3/import/${state.token}_${id}.yaml | kubectl apply -f -`,
+        expiresAt: new Date(clock.now() + 43200 * MINUTE).toISOString().replace('.000Z', 'Z'),
+      })
+    })
+    expect(tokens.size).toBe(200)
+    // Level-based and idempotent: another pass over all 200 writes nothing.
+    expect((await h.pass(['clusters'])).writes).toBe(0)
+  })
+
+  it('rotates the registration token at expiry and keeps the previous one for the grace period', async () => {
+    const id = 'c-bulk000'
+    const before = decodeTokenState((await h.client.get<Secret>(SECRET, 'registration-default-token', id))!.data)!
+    clock.advance(43200 * MINUTE)
+    await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
+    const rotated = decodeTokenState((await h.client.get<Secret>(SECRET, 'registration-default-token', id))!.data)!
+    expect(rotated.token).not.toBe(before.token)
+    expect(rotated.previousToken).toBe(before.token)
+    expect(Date.parse(rotated.previousExpiresAt!)).toBe(clock.now() + 60 * MINUTE)
+    expect((await h.client.get<ClusterRegistrationToken>(CRT, 'default-token', id))?.status?.manifestUrl).toContain(rotated.token)
+    clock.advance(61 * MINUTE)
+    await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
+    const after = decodeTokenState((await h.client.get<Secret>(SECRET, 'registration-default-token', id))!.data)!
+    expect(after.token).toBe(rotated.token)
+    expect(after.previousToken).toBeUndefined()
+  })
+
+  it('derives Connected and Ready from status.connected and the agent facts', async () => {
+    const id = 'c-cond'
+    await h.client.create(CLUSTER, cluster(id))
+    await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
+    const conds = async () => (await h.client.get<Cluster>(CLUSTER, id))!.status!.conditions!
+    expect(await conds()).toMatchObject([{ type: 'Connected', status: 'False' }, { type: 'Ready', status: 'False', reason: 'Disconnected' }])
+    const firstTransition = (await conds())[0]!.lastTransitionTime
+    clock.advance(5_000)
+    await h.client.patch(CLUSTER, id, undefined, { status: { connected: true } }, 'status')
+    await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
+    expect(await conds()).toMatchObject([{ type: 'Connected', status: 'True' }, { type: 'Ready', status: 'False', reason: 'WaitingForFacts' }])
+    expect((await conds())[0]!.lastTransitionTime).not.toBe(firstTransition)
+    const connectedAt = (await conds())[0]!.lastTransitionTime
+    clock.advance(5_000)
+    await h.client.patch(CLUSTER, id, undefined, { status: { version: { gitVersion: 'v1.37.2' }, nodeCount: 1 } }, 'status')
+    await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
+    expect(await conds()).toMatchObject([{ type: 'Connected', status: 'True', lastTransitionTime: connectedAt }, { type: 'Ready', status: 'True' }])
+    await h.client.patch(CLUSTER, id, undefined, { status: { connected: false } }, 'status')
+    await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
+    expect(await conds()).toMatchObject([{ type: 'Connected', status: 'False' }, { type: 'Ready', status: 'False', reason: 'Disconnected' }])
+  })
+
+  it('binds the creator as cluster owner, and cleans up on deletion before letting the Cluster go', async () => {
+    const id = 'c-owned'
+    await h.client.create(CLUSTER, cluster(id, { 'field.cattle.io/creatorId': 'u-bob' }))
+    await h.settle({ only: ['clusters', 'clusterroletemplatebindings'], requests: (r) => r.name === id || r.namespace === id })
+    const crtb = await h.client.get<ClusterRoleTemplateBinding>(mgmt('ClusterRoleTemplateBinding'), 'creator-cluster-owner', id)
+    expect(crtb).toMatchObject({ roleTemplateName: 'cluster-owner', userName: 'u-bob', clusterName: id })
+    expect((await h.client.get<Cluster>(CLUSTER, id))?.metadata.finalizers).toContain('drover.io/cluster-cleanup')
+    // The CRTB's management side: bob may get, update and delete this cluster, and manage its bindings.
+    expect((await mc.kubectl(['auth', 'can-i', 'delete', `clusters.management.cattle.io/${id}`, '--as=u-bob'])).stdout.trim()).toBe('yes')
+    expect((await mc.kubectl(['auth', 'can-i', 'get', 'clusters.management.cattle.io/c-cond', '--as=u-bob'])).stdout.trim()).toBe('no')
+    expect((await mc.kubectl(['auth', 'can-i', 'create', 'clusterroletemplatebindings.management.cattle.io', '-n', id, '--as=u-bob'])).stdout.trim()).toBe('yes')
+
+    await h.client.delete(CLUSTER, id)
+    await h.settle({ only: ['clusters', 'clusterroletemplatebindings'], requests: (r) => r.name === id || r.namespace === id })
+    expect(await h.client.get(CLUSTER, id)).toBeUndefined()
+    expect(await h.client.get(CRT, 'default-token', id)).toBeUndefined()
+    expect(await h.client.get(SECRET, 'registration-default-token', id)).toBeUndefined()
+    expect(await h.client.get(CLUSTER_ROLE, `${id}-clusterowner`)).toBeUndefined()
+    expect(await h.client.get(CLUSTER_ROLE_BINDING, `crtb-${id}-creator-cluster-owner`)).toBeUndefined()
+    // A lite cluster has no namespace controller: the namespace is terminating, not gone.
+    const ns = await h.client.get(NAMESPACE, id)
+    expect(ns === undefined || Boolean(ns.metadata.deletionTimestamp)).toBe(true)
+    expect(deleted).toContain(id)
+  })
+
+  it('deletes a Token once it has expired, not before', async () => {
+    const token = (name: string, expiresAt: string) => ({ apiVersion: 'management.cattle.io/v3', kind: 'Token', metadata: { name }, userId: 'u-x', authProvider: 'local', expiresAt, token: 'hash' })
+    await h.client.create(TOKEN, token('token-old', new Date(clock.now() - 1000).toISOString()))
+    await h.client.create(TOKEN, token('token-new', new Date(clock.now() + 10 * MINUTE).toISOString()))
+    await h.client.create(TOKEN, token('token-forever', ''))
+    await h.settle({ only: ['tokens'] })
+    expect(await h.client.get(TOKEN, 'token-old')).toBeUndefined()
+    expect(await h.client.get(TOKEN, 'token-new')).toBeDefined()
+    expect(await h.client.get(TOKEN, 'token-forever')).toBeDefined()
+    await h.refresh()
+    const tokens = h.reconcilers.specs.find((s) => s.name === 'tokens')!
+    expect(await tokens.reconciler.reconcile({ name: 'token-new' })).toEqual({ requeueAfter: 10 * MINUTE + 500 })
+    clock.advance(10 * MINUTE)
+    await h.settle({ only: ['tokens'] })
+    expect(await h.client.get(TOKEN, 'token-new')).toBeUndefined()
+    expect(await h.client.get(TOKEN, 'token-forever')).toBeDefined()
+  })
+})

@@ -1,0 +1,106 @@
+import type { Bindings } from '../env.ts'
+import { EDGE_IDENTITY, Kube, LOCAL_CLUSTER, secretPath, type KubeObject } from '../mgmt/kube.ts'
+import { minutesSetting } from '../mgmt/settings.ts'
+import type { Authenticator, Principal } from './authenticator.ts'
+import { secretsEqual } from './compare.ts'
+import { tokenKeys, verifyToken } from './jwt.ts'
+import { tokenUsable } from './revocation.ts'
+import { staticTokenAuthenticator } from './static-tokens.ts'
+
+import { RUNNER_IDENTITY } from '../../protocol/api/identities.ts'
+
+export { RUNNER_IDENTITY }
+/** Every logged-in user is in these groups, as in Rancher. */
+export const USER_GROUPS = ['system:authenticated', 'system:cattle:authenticated']
+export const REGISTRATION_SECRET = 'registration-default-token'
+const TOKEN_NAME = /^token-[a-z0-9]{5,}$/
+
+interface Secret extends KubeObject {
+  data?: Record<string, string>
+}
+
+const CLUSTER_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
+/** A registration check reads a Secret through the local tunnel; an isolate remembers the answer briefly. */
+const AGENT_CACHE_MS = 10_000
+const agentCache = new Map<string, { at: number; ok: boolean }>()
+
+/**
+ * The edge's authenticator: drover tokens (a signed JWT plus the token's shared state), the runner's
+ * system credential, agent registration tokens, and — only where the binding is set, in development —
+ * fixed tokens.
+ */
+export function droverAuthenticator(env: Bindings): Authenticator {
+  const statics = env.DROVER_STATIC_TOKENS ? staticTokenAuthenticator(env.DROVER_STATIC_TOKENS) : null
+  const edge = new Kube(env, EDGE_IDENTITY)
+  return {
+    async user(value) {
+      if (value.length > 8192) return null
+      if (env.DROVER_RUNNER_TOKEN && (await secretsEqual(value, env.DROVER_RUNNER_TOKEN))) {
+        return { identity: RUNNER_IDENTITY, clusters: '*' }
+      }
+      const sep = value.indexOf(':')
+      const name = value.slice(0, sep)
+      if (sep > 0 && TOKEN_NAME.test(name) && env.DROVER_TOKEN_KEYS) {
+        const principal = await tokenPrincipal(env, edge, name, value.slice(sep + 1))
+        if (principal) return principal
+      }
+      return statics ? statics.user(value) : null
+    },
+    async agent(value) {
+      if (env.DROVER_LOCAL_AGENT_TOKEN && (await secretsEqual(value, env.DROVER_LOCAL_AGENT_TOKEN))) return { clusterId: LOCAL_CLUSTER }
+      const sep = value.indexOf(':')
+      const clusterId = value.slice(0, sep)
+      if (sep > 0 && clusterId !== LOCAL_CLUSTER && CLUSTER_ID.test(clusterId) && (await registrationValid(edge, clusterId, value.slice(sep + 1)))) {
+        return { clusterId }
+      }
+      return statics ? statics.agent(value) : null
+    },
+  }
+}
+
+async function tokenPrincipal(env: Bindings, edge: Kube, name: string, secret: string): Promise<Principal | null> {
+  const claims = await verifyToken(await tokenKeys(env.DROVER_TOKEN_KEYS), secret)
+  if (!claims || claims.name !== name) return null
+  const idleMs = claims.kind === 'session' ? (await minutesSetting(edge, 'auth-user-session-idle-ttl-minutes')) * 60_000 : 0
+  if (!(await tokenUsable(env, name, idleMs))) return null
+  return {
+    identity: {
+      user: claims.userId,
+      groups: [...USER_GROUPS, ...claims.groups],
+      extra: { principalid: [claims.principalIds[0] ?? `local://${claims.userId}`], username: [claims.username] },
+    },
+    clusters: claims.clusterId ? [claims.clusterId] : '*',
+    token: { name, kind: claims.kind, userId: claims.userId, username: claims.username, authProvider: claims.authProvider, principalIds: claims.principalIds },
+  }
+}
+
+/** The cluster's registration Secret, looked up by the cluster id, compared in constant time, TTL checked. */
+async function registrationValid(edge: Kube, clusterId: string, token: string, now = Date.now()): Promise<boolean> {
+  const key = `${clusterId}:${token}`
+  const hit = agentCache.get(key)
+  if (hit && now - hit.at < AGENT_CACHE_MS) return hit.ok
+  let ok = false
+  try {
+    const secret = await edge.getOrNull<Secret>(secretPath(clusterId, REGISTRATION_SECRET))
+    ok = secret ? await registrationMatches(secret.data ?? {}, token, now) : false
+  } catch {
+    return false // the management cluster is unreachable: refuse now, do not remember
+  }
+  if (agentCache.size > 10_000) agentCache.clear()
+  agentCache.set(key, { at: now, ok })
+  return ok
+}
+
+export async function registrationMatches(data: Record<string, string>, token: string, now: number): Promise<boolean> {
+  const decode = (k: string) => (data[k] ? atob(data[k]) : '')
+  let ok = false
+  for (const [tk, ek] of [['token', 'expiresAt'], ['previousToken', 'previousExpiresAt']] as const) {
+    const want = decode(tk)
+    const expires = Date.parse(decode(ek))
+    const live = !decode(ek) || (Number.isFinite(expires) && expires > now)
+    // Both are compared whatever the first gave, so timing shows nothing.
+    const same = want ? await secretsEqual(token, want) : false
+    ok = ok || (same && live)
+  }
+  return ok
+}

@@ -1,0 +1,42 @@
+import type { ThrottleScope } from '../../objects/throttle.ts'
+import type { Bindings } from '../env.ts'
+import { ApiError } from '../errors.ts'
+import { usernameHash } from './local-users.ts'
+
+type Env = Pick<Bindings, 'THROTTLE'>
+
+/** The client address as Cloudflare reports it; Workers overwrite any value a client sends. */
+export function clientAddress(req: Request): string {
+  return req.headers.get('cf-connecting-ip') ?? 'unknown'
+}
+
+/** The three throttle keys of one login attempt. */
+export async function loginKeys(username: string, client: string): Promise<[ThrottleScope, string][]> {
+  const account = await usernameHash(username)
+  return [['pair', `pair:${account}|${client}`], ['client', `client:${client}`], ['account', `account:${account}`]]
+}
+
+const stub = (env: Env, key: string) => env.THROTTLE.get(env.THROTTLE.idFromName(key))
+
+/** Throws 429 with Retry-After while any key is delayed. */
+export async function assertNotThrottled(env: Env, keys: [ThrottleScope, string][], now = Date.now()): Promise<void> {
+  const waits = await Promise.all(keys.map(([, key]) => stub(env, key).check(now)))
+  const wait = Math.max(...waits)
+  if (wait > 0) throw new ThrottledError(wait)
+}
+
+export async function recordLoginFailure(env: Env, keys: [ThrottleScope, string][], now = Date.now()): Promise<void> {
+  await Promise.all(keys.map(([scope, key]) => stub(env, key).failed(scope, now)))
+}
+
+/** A success clears the account's counters, not the client's: one good password does not buy more guesses. */
+export async function recordLoginSuccess(env: Env, keys: [ThrottleScope, string][]): Promise<void> {
+  await Promise.all(keys.filter(([scope]) => scope !== 'client').map(([, key]) => stub(env, key).succeeded()))
+}
+
+export class ThrottledError extends ApiError {
+  constructor(wait: number) {
+    super(429, `too many failed logins: try again in ${Math.ceil(wait / 1000)} s`, 'TooManyRequests')
+    this.retryAfterMs = wait
+  }
+}

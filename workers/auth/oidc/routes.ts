@@ -1,0 +1,133 @@
+import { Hono } from 'hono'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import * as v from 'valibot'
+import type { AppEnv } from '../../env.ts'
+import { ApiError } from '../../errors.ts'
+import { EDGE_IDENTITY, Kube } from '../../mgmt/kube.ts'
+import { minutesSetting } from '../../mgmt/settings.ts'
+import { parseBody } from '../../norman/body.ts'
+import type { V3Context } from '../../v3/context.ts'
+import { setSessionCookie } from '../cookie.ts'
+import { loginResponse } from '../login-response.ts'
+import { issueToken, type Issued } from '../tokens.ts'
+import { enabledSettings, loadSettings, PROVIDER, readClientSecret } from './config.ts'
+import { FLOW_COOKIE, FLOW_TTL_S, openFlow, sealFlow } from './flow-cookie.ts'
+import { beginLogin, completeLogin, discover } from './provider.ts'
+import { subjectFor } from './subject.ts'
+
+const BASE = `/genericOIDCProviders/${PROVIDER}`
+/** The flow cookie goes only to this provider's own routes. */
+const COOKIE_PATH = `/v3-public${BASE}`
+
+/**
+ * Where to go after login: a same-origin path only (`/x`, never `//host`, `/\host` or a scheme), so the
+ * login can never be turned into an open redirect.
+ */
+export function safeRedirect(value: string | undefined): string {
+  if (!value) return '/'
+  if (value.length > 2048 || !value.startsWith('/') || value.startsWith('//') || /[\\\x00-\x1f\x7f]/.test(value)) {
+    throw new ApiError(422, 'redirect must be a path on this server, such as /dashboard', 'InvalidFormat')
+  }
+  const base = 'https://edge.invalid'
+  const url = new URL(value, base)
+  if (url.origin !== base) throw new ApiError(422, 'redirect must be a path on this server, such as /dashboard', 'InvalidFormat')
+  return `${url.pathname}${url.search}${url.hash}`
+}
+
+const origin = (c: V3Context) => new URL(c.req.url).origin
+const secure = (c: V3Context) => new URL(c.req.url).protocol === 'https:'
+
+function clearFlowCookie(c: V3Context): void {
+  deleteCookie(c, FLOW_COOKIE, { path: COOKIE_PATH, secure: secure(c) })
+}
+
+/**
+ * Finishes a login from the provider's callback parameters: the flow cookie must be present and match
+ * (state), the code is exchanged and the ID token checked, access mode applied, the user found or
+ * created, and a session token issued. The cookie is spent whatever the outcome.
+ */
+async function finishLogin(c: V3Context, params: URLSearchParams): Promise<{ issued: Issued; ttlMs: number; redirect: string }> {
+  const flow = await openFlow(c.env.DROVER_TOKEN_KEYS, getCookie(c, FLOW_COOKIE))
+  clearFlowCookie(c)
+  if (!flow) throw new ApiError(400, `${PROVIDER} login failed: no login in progress in this browser, or it expired; start again`, 'InvalidBodyContent')
+  const edge = new Kube(c.env, EDGE_IDENTITY)
+  const settings = await enabledSettings(edge)
+  const as = await discover(settings.issuer)
+  const clientSecret = await readClientSecret(edge, settings.clientSecretRef)
+  const claims = await completeLogin(settings, as, clientSecret, params, flow)
+  const subject = await subjectFor(edge, settings, claims)
+  const ttlMs = (await minutesSetting(edge, 'auth-user-session-ttl-minutes')) * 60_000
+  const issued = await issueToken(c.env, edge, { kind: 'session', subject, ttlMs, description: `${PROVIDER} login` })
+  return { issued, ttlMs, redirect: flow.redirect }
+}
+
+const actionLoginBody = v.object({
+  code: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)),
+  state: v.optional(v.pipe(v.string(), v.maxLength(1024))),
+  responseType: v.optional(v.string()),
+})
+
+/** Generic OIDC login: `/v3-public/genericOIDCProviders/genericoidc/{login,callback}` and Rancher's `?action=login`. */
+export const oidcPublic = new Hono<AppEnv>()
+  .get(`${BASE}/login`, async (c) => {
+    const redirect = safeRedirect(c.req.query('redirect'))
+    const settings = await enabledSettings(new Kube(c.env, EDGE_IDENTITY))
+    const as = await discover(settings.issuer)
+    const redirectUri = settings.rancherUrl || `${origin(c)}${COOKIE_PATH}/callback`
+    const { flow, authorizationUrl } = await beginLogin(settings, as, redirect, redirectUri)
+    // SameSite=Lax: the provider sends the browser back with a top-level GET, which Lax cookies ride.
+    setCookie(c, FLOW_COOKIE, await sealFlow(c.env.DROVER_TOKEN_KEYS, flow), { path: COOKIE_PATH, httpOnly: true, secure: secure(c), sameSite: 'Lax', maxAge: FLOW_TTL_S })
+    c.header('cache-control', 'no-store')
+    return c.redirect(authorizationUrl.toString(), 302)
+  })
+  .get(`${BASE}/callback`, async (c) => {
+    const { issued, ttlMs, redirect } = await finishLogin(c, new URL(c.req.url).searchParams)
+    setSessionCookie(c, issued.value, Math.floor(ttlMs / 1000))
+    c.header('cache-control', 'no-store')
+    return c.redirect(redirect, 302)
+  })
+  // Rancher's UI posts the code it was given back to the API; the flow cookie must still come with it.
+  .post(BASE, async (c) => {
+    if (c.req.query('action') !== 'login') throw new ApiError(422, 'expected ?action=login', 'InvalidAction')
+    const body = await parseBody(c.req.raw, actionLoginBody)
+    const params = new URLSearchParams({ code: body.code, ...(body.state ? { state: body.state } : {}) })
+    const settings = await loadSettings(new Kube(c.env, EDGE_IDENTITY))
+    if (settings?.enabled) {
+      const as = await discover(settings.issuer)
+      if (as.authorization_response_iss_parameter_supported) params.set('iss', as.issuer)
+    }
+    const { issued, ttlMs } = await finishLogin(c, params)
+    return loginResponse(c, issued, body.responseType, ttlMs)
+  })
+
+/** This provider's entry in `GET /v3-public/authProviders`, when it is enabled; reads are cached briefly. */
+export async function oidcProviderEntry(c: V3Context): Promise<Record<string, unknown> | null> {
+  let enabled = false
+  try {
+    enabled = (await cachedSettings(new Kube(c.env, EDGE_IDENTITY)))?.enabled ?? false
+  } catch {
+    return null // the management cluster is unreachable: list what needs no lookup
+  }
+  if (!enabled) return null
+  const base = `${origin(c)}/v3-public`
+  return {
+    id: PROVIDER,
+    type: 'genericOIDCProvider',
+    baseType: 'authProvider',
+    redirectUrl: `${base}${BASE}/login`,
+    links: { self: `${base}${BASE}` },
+    actions: { login: `${base}${BASE}?action=login` },
+  }
+}
+
+const LIST_CACHE_MS = 5_000
+let listCache: { at: number; settings: ReturnType<typeof loadSettings> } | undefined
+
+function cachedSettings(edge: Kube, now = Date.now()): ReturnType<typeof loadSettings> {
+  if (!listCache || now - listCache.at > LIST_CACHE_MS) {
+    const settings = loadSettings(edge)
+    listCache = { at: now, settings }
+    settings.catch(() => (listCache = undefined))
+  }
+  return listCache.settings
+}

@@ -1,0 +1,60 @@
+// From the provider's claims to the identity a session token carries: the user principal, the group
+// principals (which are also the Kubernetes groups the user is impersonated with), access mode, and the
+// User CR the login belongs to.
+import { ApiError } from '../../errors.ts'
+import type { Kube } from '../../mgmt/kube.ts'
+import type { TokenSubject } from '../tokens.ts'
+import { GROUP_PRINCIPAL_PREFIX, PROVIDER, USER_PRINCIPAL_PREFIX, type OidcSettings } from './config.ts'
+import { findOrCreateUser, findUserByPrincipal } from './oidc-users.ts'
+import type { Claims } from './provider.ts'
+
+/**
+ * Groups ride in the token twice (claims `grp` and `pid`) and the token in the R_SESS cookie, which
+ * browsers cap near 4 KiB: this many characters of group principal ids keep it under that.
+ */
+export const MAX_GROUP_CHARS = 1200
+const MAX_GROUP_NAME = 256
+
+const str = (v: unknown, max = 256) => (typeof v === 'string' && v.length <= max ? v : '')
+
+/** The groups claim as names: an array of strings, or one string; anything else is no groups. */
+export function groupNames(claims: Claims, claim: string): string[] {
+  const raw = claims[claim]
+  const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : []
+  const names = list.filter((g): g is string => typeof g === 'string' && g.length > 0)
+  if (names.some((g) => g.length > MAX_GROUP_NAME || /[\x00-\x1f\x7f]/.test(g))) {
+    throw new ApiError(422, `${PROVIDER} login failed: a group name in claim "${claim}" is longer than ${MAX_GROUP_NAME} characters or has control characters`, 'InvalidBodyContent')
+  }
+  return [...new Set(names)].sort()
+}
+
+/** Whether `restricted`/`required` access lets any of these principals in (`unrestricted` lets everyone). */
+export function accessAllowed(settings: OidcSettings, principals: string[]): boolean {
+  if (settings.accessMode === 'unrestricted') return true
+  const allowed = new Set(settings.allowedPrincipalIds)
+  return principals.some((p) => allowed.has(p))
+}
+
+export async function subjectFor(edge: Kube, settings: OidcSettings, claims: Claims): Promise<TokenSubject> {
+  const sub = str(claims.sub, 255)
+  if (!sub) throw new ApiError(401, `${PROVIDER} login failed: the ID token has no usable subject`, 'Unauthorized')
+  const userPrincipal = `${USER_PRINCIPAL_PREFIX}${sub}`
+  const groups = groupNames(claims, settings.groupsClaim).map((g) => `${GROUP_PRINCIPAL_PREFIX}${g}`)
+  if (groups.reduce((n, g) => n + g.length + 3, 0) > MAX_GROUP_CHARS) {
+    throw new ApiError(422, `${PROVIDER} login failed: the user is in more groups than a session can carry (${MAX_GROUP_CHARS} characters of group ids)`, 'InvalidBodyContent')
+  }
+  const displayName = str(claims.name) || str(claims.preferred_username) || str(claims.email) || sub
+  const username = str(claims.preferred_username) || str(claims.email) || sub
+  // Checked before a User is created: a refused principal leaves nothing behind. An allowed
+  // `local://u-…` id can only match a user that exists already.
+  if (!accessAllowed(settings, [userPrincipal, ...groups])) {
+    const existing = await findUserByPrincipal(edge, userPrincipal)
+    if (!existing || !accessAllowed(settings, [`local://${existing.metadata.name}`])) {
+      throw new ApiError(403, `${PROVIDER} login refused: this user is not allowed to log in (access mode ${settings.accessMode})`, 'PermissionDenied')
+    }
+  }
+  const user = await findOrCreateUser(edge, { principalId: userPrincipal, displayName, provider: PROVIDER })
+  const userId = user.metadata.name ?? ''
+  if (user.enabled === false) throw new ApiError(403, `${PROVIDER} login refused: the user is disabled`, 'PermissionDenied')
+  return { userId, username, principalIds: [userPrincipal, ...groups], groups, authProvider: PROVIDER }
+}

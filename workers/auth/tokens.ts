@@ -1,0 +1,84 @@
+import type { Token } from '../../protocol/crds/index.ts'
+import type { Bindings } from '../env.ts'
+import { ApiError } from '../errors.ts'
+import { crdPath, type Kube, withKind } from '../mgmt/kube.ts'
+import { randomId, saltedHash } from './compare.ts'
+import { signToken, tokenKeys, type TokenKind } from './jwt.ts'
+import { revokeTokens } from './revocation.ts'
+
+export const USER_ID_LABEL = 'authn.management.cattle.io/token-userId'
+export const KIND_LABEL = 'drover.io/token-kind'
+/** Kubeconfig tokens: one live token per user and cluster, found by this label. */
+export const KUBECONFIG_FOR_LABEL = 'drover.io/kubeconfig-for'
+export const PROVIDER_LABEL = 'drover.io/auth-provider'
+
+export interface TokenSubject {
+  userId: string
+  username: string
+  /** The user's principal id first, then its groups'. */
+  principalIds: string[]
+  /** Group principal ids, also the Kubernetes groups the user is impersonated with. */
+  groups: string[]
+  authProvider: string
+}
+
+export interface IssueRequest {
+  kind: TokenKind
+  subject: TokenSubject
+  /** Milliseconds; 0 means no expiry (API keys only). */
+  ttlMs: number
+  clusterId?: string
+  description?: string
+  labels?: Record<string, string>
+}
+
+export interface Issued {
+  /** `token-xxxxx:<secret>`: shown once, never stored. */
+  value: string
+  token: Token
+}
+
+/** Creates the Token CR (a salted hash, never the value) and signs its value. */
+export async function issueToken(env: Pick<Bindings, 'DROVER_TOKEN_KEYS'>, edge: Kube, req: IssueRequest, now = Date.now()): Promise<Issued> {
+  const keys = await tokenKeys(env.DROVER_TOKEN_KEYS)
+  const expiresAtS = req.ttlMs > 0 ? Math.floor((now + req.ttlMs) / 1000) : undefined
+  for (let attempt = 0; ; attempt++) {
+    const name = `token-${randomId(5)}`
+    const secret = await signToken(keys, { kind: req.kind, name, ...req.subject, ...(req.clusterId ? { clusterId: req.clusterId } : {}), ...(expiresAtS ? { expiresAt: expiresAtS } : {}) }, now)
+    const body = withKind('Token', {
+      metadata: { name, labels: { ...req.labels, [USER_ID_LABEL]: req.subject.userId, [KIND_LABEL]: req.kind, [PROVIDER_LABEL]: req.subject.authProvider } },
+      token: await saltedHash(secret),
+      userId: req.subject.userId,
+      authProvider: req.subject.authProvider,
+      userPrincipal: { metadata: { name: req.subject.principalIds[0] ?? `local://${req.subject.userId}` }, principalType: 'user', provider: req.subject.authProvider, loginName: req.subject.username },
+      ttl: req.ttlMs,
+      expiresAt: expiresAtS ? new Date(expiresAtS * 1000).toISOString() : '',
+      isDerived: req.kind !== 'session',
+      description: req.description ?? '',
+      clusterName: req.clusterId ?? '',
+      enabled: true,
+    })
+    try {
+      const token = await edge.create<Token>(crdPath('Token'), body)
+      return { value: `${name}:${secret}`, token }
+    } catch (err) {
+      // Five random characters can collide; another name is as good.
+      if (err instanceof ApiError && err.status === 409 && attempt < 3) continue
+      throw err
+    }
+  }
+}
+
+/** Revokes (everywhere, within the revocation bound) and deletes the tokens' CRs. */
+export async function removeTokens(env: Pick<Bindings, 'TOKENS'>, edge: Kube, names: string[]): Promise<void> {
+  await revokeTokens(env, names)
+  await Promise.all(names.map((name) => edge.delete(crdPath('Token', name)).catch((err) => {
+    if (!(err instanceof ApiError && err.status === 404)) throw err
+  })))
+}
+
+/** Every token of a user (or with a label selector), as the edge. */
+export async function tokensWhere(edge: Kube, labelSelector: string): Promise<Token[]> {
+  const list = await edge.list<Token & { metadata: { name?: string } }>(crdPath('Token'), { labelSelector })
+  return list.items
+}

@@ -1,0 +1,47 @@
+import { Hono } from 'hono'
+import type { AppEnv } from '../env.ts'
+import { ApiError } from '../errors.ts'
+import { REGISTRATION_SECRET, registrationMatches } from '../auth/drover-authenticator.ts'
+import { assertNotThrottled, clientAddress, recordLoginFailure } from '../auth/login-throttle.ts'
+import { EDGE_IDENTITY, Kube, secretPath, type KubeObject } from '../mgmt/kube.ts'
+import { setting } from '../mgmt/settings.ts'
+import { renderImportManifest } from '../import/manifest.ts'
+
+const FILE = /^([a-z0-9]{20,128})_([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)\.yaml$/
+
+async function caChecksum(pem: string): Promise<string | undefined> {
+  if (!pem.trim()) return undefined
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(pem))
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+/**
+ * `GET /v3/import/<token>_<clusterId>.yaml`: the manifest that registers a cluster. Unauthenticated —
+ * the token is the credential: looked up by the cluster id, compared in constant time, TTL checked and
+ * failures throttled per client. Any failure is the same 401, so it reveals nothing.
+ */
+export const importManifest = new Hono<AppEnv>().get('/:file', async (c) => {
+  const m = FILE.exec(c.req.param('file'))
+  const client = clientAddress(c.req.raw)
+  const keys: [ 'client', string][] = [['client', `import:${client}`]]
+  await assertNotThrottled(c.env, keys)
+  const refuse = async (): Promise<never> => {
+    await recordLoginFailure(c.env, keys)
+    throw new ApiError(401, 'invalid or expired registration token')
+  }
+  if (!m) return refuse()
+  const [, token, clusterId] = m as unknown as [string, string, string]
+  const edge = new Kube(c.env, EDGE_IDENTITY)
+  const secret = await edge.getOrNull<KubeObject & { data?: Record<string, string> }>(secretPath(clusterId, REGISTRATION_SECRET))
+  if (!secret || !(await registrationMatches(secret.data ?? {}, token, Date.now()))) return refuse()
+  const serverUrl = ((await setting(edge, 'server-url')) || new URL(c.req.url).origin).replace(/\/$/, '')
+  const checksum = await caChecksum(await setting(edge, 'cacerts'))
+  const yaml = renderImportManifest({
+    serverUrl,
+    clusterId,
+    token,
+    image: await setting(edge, 'agent-image'),
+    ...(checksum ? { caChecksum: checksum } : {}),
+  })
+  return c.body(yaml, 200, { 'content-type': 'application/yaml', 'cache-control': 'no-store' })
+})

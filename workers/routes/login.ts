@@ -1,0 +1,70 @@
+import { Hono } from 'hono'
+import * as v from 'valibot'
+import type { AppEnv } from '../env.ts'
+import { ApiError } from '../errors.ts'
+import { EDGE_IDENTITY, Kube } from '../mgmt/kube.ts'
+import { minutesSetting } from '../mgmt/settings.ts'
+import { parseBody } from '../norman/body.ts'
+import { loginResponse } from '../auth/login-response.ts'
+import { checkPassword, findUserByUsername } from '../auth/local-users.ts'
+import { assertNotThrottled, clientAddress, loginKeys, recordLoginFailure, recordLoginSuccess } from '../auth/login-throttle.ts'
+import { MAX_PASSWORD_BYTES } from '../auth/password.ts'
+import { issueToken } from '../auth/tokens.ts'
+import type { V3Context } from '../v3/context.ts'
+import { oidcProviderEntry, oidcPublic } from '../auth/oidc/routes.ts'
+
+const loginBody = v.object({
+  username: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
+  password: v.pipe(v.string(), v.check((p) => new TextEncoder().encode(p).length <= MAX_PASSWORD_BYTES, `at most ${MAX_PASSWORD_BYTES} bytes`)),
+  responseType: v.optional(v.string()),
+  description: v.optional(v.pipe(v.string(), v.maxLength(1024))),
+  ttl: v.optional(v.number()),
+})
+
+async function localLogin(c: V3Context): Promise<Response> {
+  const body = await parseBody(c.req.raw, loginBody)
+  const keys = await loginKeys(body.username, clientAddress(c.req.raw))
+  await assertNotThrottled(c.env, keys)
+  const edge = new Kube(c.env, EDGE_IDENTITY)
+  const user = await findUserByUsername(edge, body.username)
+  const ok = await checkPassword(c.env, edge, user, body.password)
+  // A disabled user gets the same answer as a wrong password: the response tells nothing about the account.
+  if (!ok || !user || user.enabled === false) {
+    await recordLoginFailure(c.env, keys)
+    throw new ApiError(401, 'authentication failed: wrong username or password', 'Unauthorized')
+  }
+  await recordLoginSuccess(c.env, keys)
+  const userId = user.metadata.name ?? ''
+  const ttlMs = (await minutesSetting(edge, 'auth-user-session-ttl-minutes')) * 60_000
+  const issued = await issueToken(c.env, edge, {
+    kind: 'session',
+    subject: { userId, username: user.username ?? body.username, principalIds: [`local://${userId}`], groups: [], authProvider: 'local' },
+    ttlMs,
+    description: body.description ?? '',
+  })
+  return loginResponse(c, issued, body.responseType, ttlMs)
+}
+
+/** `/v3-public`: what a client may call before it has a token. */
+export const v3Public = new Hono<AppEnv>()
+  .get('/authProviders', async (c) => {
+    const base = `${new URL(c.req.url).origin}/v3-public`
+    const oidc = await oidcProviderEntry(c)
+    const data = [
+      { id: 'local', type: 'localProvider', baseType: 'authProvider', links: { self: `${base}/localProviders/local` }, actions: { login: `${base}/localProviders/local?action=login` } },
+      ...(oidc ? [oidc] : []),
+    ]
+    return c.json({
+      type: 'collection',
+      resourceType: 'authProvider',
+      links: { self: `${base}/authProviders` },
+      actions: {},
+      pagination: { limit: 1000, total: data.length },
+      data,
+    })
+  })
+  .post('/localProviders/local', async (c) => {
+    if (c.req.query('action') !== 'login') throw new ApiError(422, 'expected ?action=login', 'InvalidAction')
+    return localLogin(c)
+  })
+  .route('/', oidcPublic)

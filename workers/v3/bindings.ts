@@ -1,0 +1,106 @@
+import type { Project } from '../../protocol/crds/index.ts'
+import { RUNNER_IDENTITY } from '../auth/drover-authenticator.ts'
+import { ApiError } from '../errors.ts'
+import { crdPath, type KubeObject } from '../mgmt/kube.ts'
+import { visibleClusters } from './clusters.ts'
+import { edgeKube, userKube, type V3Context } from './context.ts'
+import { crudRoutes } from './crud.ts'
+import { assertCanBind, assertHoldsClusterRules, assertHoldsNamespaceRules, flattenRoleTemplate, globalRoleRules } from './escalation.ts'
+import { RESOURCES } from './resources.ts'
+
+const SUBJECT = ['userName', 'userPrincipalName', 'groupName', 'groupPrincipalName'] as const
+const IMMUTABLE = ['roleTemplateName', 'clusterName', 'projectName', 'globalRoleName', ...SUBJECT] as const
+
+function assertSubject(obj: KubeObject): void {
+  if (!SUBJECT.some((k) => typeof obj[k] === 'string' && obj[k])) {
+    throw new ApiError(422, 'a binding needs a subject: userId, userPrincipalId, groupId or groupPrincipalId', 'MissingRequired')
+  }
+}
+
+/** Rancher does not let a binding change whom or what it grants: delete and create instead. */
+function assertUnchanged(obj: KubeObject, existing: KubeObject): void {
+  for (const k of IMMUTABLE) {
+    if ((obj[k] ?? '') !== (existing[k] ?? '')) throw new ApiError(422, `${k} cannot be changed; create a new binding`, 'InvalidBodyContent')
+  }
+}
+
+async function clusterNamespaces(c: V3Context): Promise<string[]> {
+  return (await visibleClusters(c)).map((cl) => cl.metadata.name ?? '').filter(Boolean)
+}
+
+async function projectNamespaces(c: V3Context): Promise<string[]> {
+  const kube = userKube(c)
+  const lists = await Promise.all((await clusterNamespaces(c)).map((ns) => kube.list<Project & KubeObject>(crdPath('Project', undefined, ns)).then((l) => l.items, () => [])))
+  return lists.flat().map((p) => p.metadata.name ?? '')
+}
+
+async function checkTemplate(c: V3Context, obj: KubeObject, context: 'cluster' | 'project') {
+  const name = String(obj.roleTemplateName ?? '')
+  if (!name) throw new ApiError(422, 'roleTemplateId is required', 'MissingRequired')
+  const flat = await flattenRoleTemplate(edgeKube(c), name)
+  if ((flat.template.context ?? 'cluster') !== context) throw new ApiError(422, `role template "${name}" is for ${flat.template.context} bindings`, 'InvalidBodyContent')
+  if (flat.template.locked) throw new ApiError(422, `role template "${name}" is locked: no new bindings`, 'InvalidBodyContent')
+  return flat
+}
+
+export const globalRoles = crudRoutes(RESOURCES.globalRole, {
+  beforeWrite: async (c, obj) => {
+    await assertHoldsClusterRules(userKube(c), (obj.rules as never) ?? [], `global role ${obj.metadata.name}`)
+  },
+})
+
+export const globalRoleBindings = crudRoutes(RESOURCES.globalRoleBinding, {
+  beforeWrite: async (c, obj, _body, existing) => {
+    if (existing) return assertUnchanged(obj, existing)
+    if (!obj.userName && !obj.groupPrincipalName) throw new ApiError(422, 'userId or groupPrincipalId is required', 'MissingRequired')
+    const role = String(obj.globalRoleName ?? '')
+    if (!role) throw new ApiError(422, 'globalRoleId is required', 'MissingRequired')
+    await assertHoldsClusterRules(userKube(c), await globalRoleRules(edgeKube(c), role), `global role ${role}`)
+  },
+})
+
+export const roleTemplates = crudRoutes(RESOURCES.roleTemplate)
+
+export const clusterRoleTemplateBindings = crudRoutes(RESOURCES.clusterRoleTemplateBinding, {
+  fallbackNamespaces: clusterNamespaces,
+  beforeWrite: async (c, obj, _body, existing) => {
+    if (existing) return assertUnchanged(obj, existing)
+    assertSubject(obj)
+    const cluster = obj.metadata.namespace ?? ''
+    obj.clusterName = cluster
+    const flat = await checkTemplate(c, obj, 'cluster')
+    // Checked in the cluster where the grant applies, as the caller.
+    const downstream = userKube(c).in(cluster)
+    await assertHoldsClusterRules(downstream, flat.rules, `role template ${flat.template.metadata.name} in ${cluster}`)
+    for (const ext of flat.external) await assertCanBind(downstream, ext, `role template ${ext} in ${cluster}`)
+  },
+})
+
+export const projects = crudRoutes(RESOURCES.project, {
+  fallbackNamespaces: clusterNamespaces,
+  present: (_c, obj, fields) => ({ ...fields, id: `${obj.metadata.namespace}:${obj.metadata.name}` }),
+  beforeWrite: async (_c, obj) => {
+    const spec = (obj.spec ??= {}) as Record<string, unknown>
+    spec.clusterName = obj.metadata.namespace
+  },
+})
+
+export const projectRoleTemplateBindings = crudRoutes(RESOURCES.projectRoleTemplateBinding, {
+  fallbackNamespaces: projectNamespaces,
+  beforeWrite: async (c, obj, _body, existing) => {
+    if (existing) return assertUnchanged(obj, existing)
+    assertSubject(obj)
+    const [cluster, project] = String(obj.projectName ?? '').split(':')
+    if (!cluster || !project) throw new ApiError(422, 'projectId is required, as <cluster id>:<project id>', 'MissingRequired')
+    // The project must exist and be visible to the caller.
+    await userKube(c).get(crdPath('Project', project, cluster))
+    const flat = await checkTemplate(c, obj, 'project')
+    // The namespaces the grant covers today, as the runner sees them downstream.
+    const runner = edgeKube(c).as(RUNNER_IDENTITY).in(cluster)
+    const namespaces = await runner.list<KubeObject>('/api/v1/namespaces')
+    const inProject = namespaces.items.filter((ns) => ns.metadata.annotations?.['field.cattle.io/projectId'] === `${cluster}:${project}`).map((ns) => ns.metadata.name ?? '')
+    await assertHoldsNamespaceRules(userKube(c).in(cluster), inProject, flat.rules, `role template ${flat.template.metadata.name} in project ${cluster}:${project}`)
+  },
+})
+
+export const settings = crudRoutes(RESOURCES.setting)

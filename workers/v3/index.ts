@@ -1,0 +1,37 @@
+import { Hono } from 'hono'
+import type { AppEnv } from '../env.ts'
+import { requireUser } from '../auth/middleware.ts'
+import { oidcConfig } from '../auth/oidc/config-routes.ts'
+import { clusterRoleTemplateBindings, globalRoleBindings, globalRoles, projectRoleTemplateBindings, projects, roleTemplates, settings } from './bindings.ts'
+import { clusters } from './clusters.ts'
+import { crudRoutes } from './crud.ts'
+import { linksFor } from './context.ts'
+import { RESOURCES } from './resources.ts'
+import { schemas } from './schemas.ts'
+import { tokens } from './tokens.ts'
+import { users } from './users.ts'
+
+const COLLECTIONS = {
+  clusters,
+  tokens,
+  users,
+  globalroles: globalRoles,
+  globalrolebindings: globalRoleBindings,
+  roletemplates: roleTemplates,
+  clusterroletemplatebindings: clusterRoleTemplateBindings,
+  projects,
+  projectroletemplatebindings: projectRoleTemplateBindings,
+  settings,
+  clusterregistrationtokens: crudRoutes(RESOURCES.clusterRegistrationToken),
+  authconfigs: oidcConfig,
+  schemas,
+}
+
+/** The authenticated `/v3` management API (Rancher's Norman subset). */
+export const v3 = new Hono<AppEnv>()
+v3.use('*', requireUser)
+v3.get('/', (c) => {
+  const base = linksFor(c, '').base
+  return c.json({ type: 'apiRoot', id: 'v3', links: Object.fromEntries(Object.keys(COLLECTIONS).map((k) => [k, `${base}/${k}`])) })
+})
+for (const [path, app] of Object.entries(COLLECTIONS)) v3.route(`/${path}`, app)

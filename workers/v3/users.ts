@@ -1,0 +1,136 @@
+import { Hono } from 'hono'
+import * as v from 'valibot'
+import type { AppEnv } from '../env.ts'
+import { ApiError } from '../errors.ts'
+import { crdPath, withKind, type KubeObject } from '../mgmt/kube.ts'
+import { parseBody } from '../norman/body.ts'
+import { randomId } from '../auth/compare.ts'
+import { deletePassword, findUserByUsername, checkPassword, storePassword, usernameHash, USERNAME_LABEL, type UserObject } from '../auth/local-users.ts'
+import { passwordProblem } from '../auth/password.ts'
+import { removeTokens, tokensWhere, USER_ID_LABEL } from '../auth/tokens.ts'
+import { edgeKube, userKube, type V3Context } from './context.ts'
+import { crudRoutes, getAsCaller, present } from './crud.ts'
+import type { ResourceDef } from './resources.ts'
+import type { GlobalRole } from '../../protocol/crds/index.ts'
+
+const def: ResourceDef = {
+  type: 'user', collection: 'users', kind: 'User', namespaced: false,
+  writable: ['description', 'displayName', 'mustChangePassword', 'enabled', 'labels', 'annotations'],
+  actions: ['setpassword'],
+  collectionActions: ['changepassword'],
+}
+
+const me = (c: V3Context) => c.var.principal.token?.userId ?? c.var.principal.identity.user
+
+const createBody = v.looseObject({
+  username: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._@-]{1,128}$/, 'username: 1–128 of A-Z a-z 0-9 . _ @ -')),
+  password: v.string(),
+  name: v.optional(v.string()),
+  displayName: v.optional(v.string()),
+  description: v.optional(v.string()),
+  mustChangePassword: v.optional(v.boolean()),
+  enabled: v.optional(v.boolean()),
+})
+
+async function revokeUserTokens(c: V3Context, userId: string): Promise<void> {
+  const edge = edgeKube(c)
+  const names = (await tokensWhere(edge, `${USER_ID_LABEL}=${userId}`)).map((t) => t.metadata.name ?? '')
+  await removeTokens(c.env, edge, names.filter(Boolean))
+}
+
+/** Users the caller may read: everyone for admins (RBAC), only themselves otherwise (and with `?me=true`). */
+async function getUser(c: V3Context, id: string): Promise<KubeObject> {
+  if (id === me(c)) return edgeKube(c).get(crdPath('User', id))
+  return getAsCaller(c, def, id)
+}
+
+const routes = crudRoutes(def, {
+  list: async (c) => {
+    if (c.req.query('me') === 'true') return [await edgeKube(c).get(crdPath('User', me(c)))]
+    return (await userKube(c).list(crdPath('User'))).items
+  },
+  get: getUser,
+  beforeWrite: async (c, obj, body, existing) => {
+    if (existing) {
+      if (existing.metadata.name === me(c) && obj.enabled === false) throw new ApiError(422, 'you cannot disable yourself', 'InvalidBodyContent')
+      return
+    }
+    throw new ApiError(500, 'users are created by their own handler')
+  },
+  afterDelete: async (c, obj) => {
+    await revokeUserTokens(c, obj.metadata.name ?? '')
+    await deletePassword(edgeKube(c), obj.metadata.name ?? '')
+  },
+  actions: {
+    setpassword: async (c, id) => {
+      const body = await parseBody(c.req.raw, v.object({ newPassword: v.string() }))
+      const user = (await getUser(c, id)) as UserObject
+      const problem = passwordProblem(body.newPassword, user.username)
+      if (problem) throw new ApiError(422, problem, 'InvalidBodyContent')
+      // Authorised by the apiserver: only a caller who may update this user may set its password.
+      const updated = await userKube(c).mergePatch<UserObject>(crdPath('User', id), { mustChangePassword: false, metadata: { annotations: { 'drover.io/password-set-at': new Date().toISOString() } } })
+      await storePassword(c.env, edgeKube(c), id, body.newPassword)
+      await revokeUserTokens(c, id)
+      return c.json(present(c, def, updated))
+    },
+  },
+  collectionActions: {
+    changepassword: async (c) => {
+      const body = await parseBody(c.req.raw, v.object({ currentPassword: v.string(), newPassword: v.string() }))
+      const edge = edgeKube(c)
+      const user = await edge.get<UserObject>(crdPath('User', me(c)))
+      if (!(await checkPassword(c.env, edge, user, body.currentPassword))) throw new ApiError(422, 'the current password is wrong', 'InvalidBodyContent')
+      const problem = passwordProblem(body.newPassword, user.username)
+      if (problem) throw new ApiError(422, problem, 'InvalidBodyContent')
+      await storePassword(c.env, edge, me(c), body.newPassword)
+      if (user.mustChangePassword) await edge.mergePatch(crdPath('User', me(c)), { mustChangePassword: false })
+      return c.body(null, 200)
+    },
+  },
+})
+
+export const users = new Hono<AppEnv>()
+
+// Disabling a user revokes every token it holds, at once.
+users.put('/:id', async (c, next) => {
+  await next()
+  const id = c.req.param('id')
+  if (c.res.ok) {
+    const user = (await c.res.clone().json()) as { enabled?: boolean }
+    if (user.enabled === false) await revokeUserTokens(c, id)
+  }
+})
+
+/** `POST /v3/users`: the User CR as the caller (RBAC decides), then its password hash as the edge. */
+users.post('/', async (c, next) => {
+  if (c.req.query('action') !== undefined) return next()
+  const body = await parseBody(c.req.raw, createBody)
+  const problem = passwordProblem(body.password, body.username)
+  if (problem) throw new ApiError(422, problem, 'InvalidBodyContent')
+  const edge = edgeKube(c)
+  if (await findUserByUsername(edge, body.username)) throw new ApiError(409, `username "${body.username}" is taken`, 'NotUnique')
+  const id = `u-${randomId(10)}`
+  const user = withKind('User', {
+    metadata: { name: id, labels: { [USERNAME_LABEL]: await usernameHash(body.username) }, annotations: { 'field.cattle.io/creatorId': me(c) } },
+    username: body.username,
+    displayName: body.displayName ?? body.name ?? body.username,
+    description: body.description ?? '',
+    mustChangePassword: body.mustChangePassword ?? false,
+    enabled: body.enabled ?? true,
+    principalIds: [`local://${id}`],
+  })
+  const created = await userKube(c).create<UserObject>(crdPath('User'), user)
+  await storePassword(c.env, edge, id, body.password)
+  // New users get the global roles marked as defaults, as in Rancher.
+  const roles = (await edge.list<GlobalRole & KubeObject>(crdPath('GlobalRole'))).items.filter((r) => r.newUserDefault)
+  for (const role of roles) {
+    await userKube(c).create(crdPath('GlobalRoleBinding'), withKind('GlobalRoleBinding', {
+      metadata: { name: `grb-${randomId(5)}`, annotations: { 'field.cattle.io/creatorId': me(c) } },
+      globalRoleName: role.metadata.name,
+      userName: id,
+    }))
+  }
+  return c.json(present(c, def, created), 201)
+})
+
+users.route('/', routes)
