@@ -1,18 +1,20 @@
 import { MissingToolchainError } from '../infra/kubernetes/go-toolchain.ts'
 import { DevClusterError } from '../infra/dev-cluster/state.ts'
 import { CommandError } from '../infra/kubernetes/progress.ts'
-import { UsageError } from './usage.ts'
+import { StartError, UsageError } from './usage.ts'
 
 const USAGE = `usage: drover <command>
 
 commands:
-  start                               start the local stack (for now: the management dev cluster with CRDs)
+  start [--port N] [--kubeconfig PATH] [--admin-password P]
+                                      start the local stack: management cluster, edge, runner, local agent;
+                                      prints the URL and admin credentials and writes .drover/state.json
   dev-cluster up NAME [--lite] [--nodes N]
                                       start a local Kubernetes cluster; prints its kubeconfig path last
   dev-cluster down NAME               stop it and delete its data
   dev-cluster list                    list dev clusters and whether they run
   dev-cluster kubeconfig NAME         print the path of a dev cluster's admin kubeconfig
-  agent --server URL [--token T] [--kubeconfig PATH]
+  agent --server URL [--token T] [--kubeconfig PATH] [--service-account NS/NAME]
                                       run a cluster agent as a local process (token also from DROVER_AGENT_TOKEN)
   runner [--kubeconfig PATH] [--namespace NS] [--lease-name NAME]
          [--lease-duration S] [--renew-deadline S] [--retry-period S] [--metrics-addr HOST:PORT]
@@ -52,7 +54,7 @@ try {
   if (e instanceof UsageError) {
     process.stderr.write(`drover: ${e.message}\n\n${USAGE}`)
     process.exitCode = 2
-  } else if (e instanceof DevClusterError || e instanceof MissingToolchainError || e instanceof CommandError) {
+  } else if (e instanceof DevClusterError || e instanceof MissingToolchainError || e instanceof CommandError || e instanceof StartError) {
     process.stderr.write(`drover: ${e.message}\n`)
     process.exitCode = 1
   } else if (e instanceof Error && 'code' in e && e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {

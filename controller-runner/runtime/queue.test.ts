@@ -1,9 +1,23 @@
 import { describe, expect, it } from 'vitest'
 import { Backoff, RateLimiter } from './backoff.ts'
 import { ManualClock } from './manual-clock.ts'
-import { WorkQueue } from './queue.ts'
+import { MAX_DELAY_MS, WorkQueue } from './queue.ts'
 
 describe('WorkQueue', () => {
+  it('waits at most a day for a far requeue, never handing the timer a delay it cannot hold', () => {
+    const clock = new ManualClock()
+    const delays: number[] = []
+    const setTimeout = clock.setTimeout.bind(clock)
+    clock.setTimeout = (fn: () => void, ms: number) => {
+      delays.push(ms)
+      return setTimeout(fn, ms)
+    }
+    const q = new WorkQueue(clock)
+    q.addAfter('token', 30 * 24 * 60 * 60_000)
+    expect(delays).toEqual([MAX_DELAY_MS])
+    expect(MAX_DELAY_MS).toBeLessThan(2 ** 31)
+  })
+
   it('processes a key queued twice once', async () => {
     const q = new WorkQueue(new ManualClock())
     q.add('a')

@@ -9,6 +9,8 @@ import type { Clock } from './types.ts'
  * - `addAfter` keeps the earliest pending time per key; `addRateLimited` backs off per key (and overall);
  * - after `shutDown()` adds are ignored and waiting `get()`s resolve `undefined`.
  */
+export const MAX_DELAY_MS = 24 * 60 * 60_000
+
 export class WorkQueue {
   private readonly queue: string[] = []
   private readonly dirty = new Set<string>()
@@ -35,6 +37,9 @@ export class WorkQueue {
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return
     if (ms <= 0) return this.add(key)
+    // Timers cannot wait longer than 2^31-1 ms (Node fires such a timer after 1 ms, a busy loop); a
+    // reconcile long before a far deadline just asks again, so waiting at most a day is enough.
+    ms = Math.min(ms, MAX_DELAY_MS)
     const at = this.clock.now() + ms
     const pending = this.waiting.get(key)
     if (pending && pending.at <= at) return

@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { GROUP, KINDS } from '../../protocol/crds/index.ts'
@@ -32,6 +32,8 @@ export interface UpOptions {
   portForwards?: PortForwardTarget[]
   env?: NodeJS.ProcessEnv
   log?: Log
+  /** Start on the etcd data a previous `stop` kept (new ports and certificates, same objects). */
+  keepData?: boolean
 }
 
 const PORT_ATTEMPTS = 4
@@ -52,7 +54,7 @@ export async function up(name: string, opts: UpOptions = {}): Promise<DevCluster
     )
   }
   const dir = clusterDir(name, env)
-  await rm(dir, { recursive: true, force: true })
+  await clearDir(dir, opts.keepData ? ['etcd'] : [])
   await mkdir(dir, { recursive: true })
   const rec: DevClusterRecord = {
     name,
@@ -87,9 +89,24 @@ export async function up(name: string, opts: UpOptions = {}): Promise<DevCluster
     return rec
   } catch (e) {
     await stopComponents(rec.components)
-    await rm(dir, { recursive: true, force: true })
+    await clearDir(dir, opts.keepData ? ['etcd'] : [])
     throw e
   }
+}
+
+/** Empties a cluster directory except the entries named in `keep`. */
+async function clearDir(dir: string, keep: string[]): Promise<void> {
+  if (keep.length === 0) return rm(dir, { recursive: true, force: true })
+  const entries = await readdir(dir).catch(() => [] as string[])
+  for (const e of entries) if (!keep.includes(e)) await rm(join(dir, e), { recursive: true, force: true })
+}
+
+/** Stops every process of the dev cluster and keeps its etcd data for `up(name, { keepData: true })`. */
+export async function stop(name: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  checkName(name)
+  const rec = await readRecord(name, env)
+  if (!rec) throw new DevClusterError(`no dev cluster named "${name}"; "drover dev-cluster list" shows the ones there are`)
+  await stopComponents(rec.components)
 }
 
 class Starter {

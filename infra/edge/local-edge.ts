@@ -12,6 +12,18 @@ export interface LocalEdgeOptions {
   port?: number
   /** Directory for Durable Object storage; in memory when absent. */
   persistDir?: string
+  /** A serving certificate to keep across restarts (kubeconfigs trust its CA); a fresh one when absent. */
+  tls?: EdgeTls
+}
+
+export interface EdgeTls {
+  caPem: string
+  certPem: string
+  keyPem: string
+}
+
+export function generateEdgeTls(): Promise<EdgeTls> {
+  return generateServingPki('edge')
 }
 
 export interface LocalEdge extends AsyncDisposable {
@@ -52,7 +64,7 @@ async function compatibilityDate(): Promise<string> {
  */
 export async function startLocalEdge(opts: LocalEdgeOptions = {}): Promise<LocalEdge> {
   // HTTPS like production: kubectl sends no bearer token over plain HTTP.
-  const tls = await generateServingPki('edge')
+  const tls = opts.tls ?? (await generateServingPki('edge'))
   const miniflare = new Miniflare({
     https: true,
     httpsCert: tls.certPem,

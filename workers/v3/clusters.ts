@@ -25,11 +25,10 @@ type Condition = { type?: string; status?: string }
 /** Rancher's cluster states: active when Ready, pending until an agent first connects, else unavailable. */
 function stateOf(cluster: KubeObject): string {
   if (cluster.metadata.deletionTimestamp) return 'removing'
-  const status = (cluster.status ?? {}) as { conditions?: Condition[]; connected?: boolean }
-  const ready = status.conditions?.find((x) => x.type === 'Ready')?.status === 'True'
-  if (ready) return 'active'
-  const everConnected = status.conditions?.some((x) => x.type === 'Connected')
-  return everConnected ? 'unavailable' : 'pending'
+  const status = (cluster.status ?? {}) as { conditions?: Condition[]; version?: unknown }
+  if (status.conditions?.find((x) => x.type === 'Ready')?.status === 'True') return 'active'
+  // Facts arrive with an agent's first connection: without them, the cluster has never registered.
+  return status.version ? 'unavailable' : 'pending'
 }
 
 async function generateKubeconfig(c: V3Context, id: string): Promise<Response> {
