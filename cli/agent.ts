@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { stopSignal } from './signals.ts'
 import type { KubeConfig } from '@kubernetes/client-node'
 import { loadKubeConfig, runAgent } from '../agent/dialer.ts'
 import { createLogger } from '../agent/log.ts'
@@ -54,16 +55,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     kubeConfig = saToken.kubeConfig
   }
   const agent = runAgent({ server, token, logger, ...(kubeConfig ? { kubeConfig } : values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}) })
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const on = (s: NodeJS.Signals) => {
-      // A second signal while stopping gets Node's default handling (exit at once).
-      process.off('SIGINT', on)
-      process.off('SIGTERM', on)
-      resolve(s)
-    }
-    process.on('SIGINT', on)
-    process.on('SIGTERM', on)
-  })
+  const signal = await stopSignal()
   logger.info({ signal }, 'stopping the agent')
   await agent.stop()
   saToken?.stop()

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { stopSignal } from './signals.ts'
 import { parseArgs } from 'node:util'
 import { Manager, ManagerError } from '../controller-runner/manager.ts'
 import { parseListenAddress } from '../controller-runner/runtime/http-server.ts'
@@ -134,16 +135,7 @@ export async function runRunner(opts: RunnerOptions, wire: WireFn): Promise<numb
     }
     throw e
   }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const on = (s: NodeJS.Signals) => {
-      // A second signal while stopping gets Node's default handling (exit at once).
-      process.off('SIGINT', on)
-      process.off('SIGTERM', on)
-      resolve(s)
-    }
-    process.on('SIGINT', on)
-    process.on('SIGTERM', on)
-  })
+  const signal = await stopSignal()
   logger.info({ signal }, 'stopping the runner')
   await manager.stop()
   logger.info('runner stopped')

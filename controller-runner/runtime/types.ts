@@ -3,6 +3,10 @@
 // full current state from the caches each time (level-based).
 
 import type { Configuration, KubeConfig } from '@kubernetes/client-node'
+// Time as an interface, so leases, backoff and requeues are testable without sleeping (the tunnel's own).
+import { systemClock, type Clock } from '../../protocol/tunnel/clock.ts'
+
+export { systemClock, type Clock }
 import type { Logger } from 'pino'
 
 /** What to reconcile: the object's identity. Cluster-scoped kinds leave `namespace` undefined. */
@@ -23,19 +27,6 @@ export interface Reconciler {
 /** Thrown by a reconciler when retrying cannot help (bad spec): logged and counted, not requeued. */
 export class TerminalError extends Error {
   override name = 'TerminalError'
-}
-
-/** Time as an interface, so leases, backoff and requeues are testable without sleeping. */
-export interface Clock {
-  now(): number
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 }
 
 /** A read-only view of an informer's store. */

@@ -64,9 +64,9 @@ const cluster: CrdDefinition = {
 }
 
 const commandStatus =
-  'Rancher stores the registration token and the commands that embed it here. drover does not: the token ' +
-  'value lives only in a Secret owned by this object, and the /v3 API fills in token, manifestUrl and the ' +
-  'commands when it serves the object, so nothing secret is readable from this resource.'
+  'The registration token and the commands that embed it, as in Rancher. The token is also kept in the ' +
+  'Secret `registration-<name>` in the same namespace, which the edge compares in constant time; only ' +
+  'cluster owners may read this resource.'
 
 const clusterRegistrationToken: CrdDefinition = {
   kind: 'ClusterRegistrationToken',

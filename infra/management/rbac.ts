@@ -1,13 +1,9 @@
 // The RBAC drover's own components need, as data: Helm, `drover start`, the import manifest and tests
 // apply the same objects. Identities are the contract's (see the edge and runner notes in DESIGN.md).
 
-export interface PolicyRule {
-  apiGroups?: string[]
-  resources?: string[]
-  resourceNames?: string[]
-  nonResourceURLs?: string[]
-  verbs: string[]
-}
+import type { PolicyRule } from '../../protocol/crds/index.ts'
+
+export type { PolicyRule }
 
 /** A Namespace, (Cluster)Role or (Cluster)RoleBinding. */
 export interface RbacObject {

@@ -33,13 +33,9 @@ export const RUNNER_USER = 'system:drover:runner'
  */
 export const IMPERSONATED_EXTRAS = ['principalid', 'username'] as const
 
-export interface PolicyRule {
-  apiGroups?: string[]
-  resources?: string[]
-  resourceNames?: string[]
-  nonResourceURLs?: string[]
-  verbs: string[]
-}
+import type { PolicyRule } from '../../protocol/crds/index.ts'
+
+export type { PolicyRule }
 
 /**
  * What the agent itself does with its service account, and nothing more: impersonate the identity the
