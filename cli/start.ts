@@ -88,6 +88,16 @@ async function withoutExitOnSignal<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+async function assertPortFree(port: number): Promise<void> {
+  const { createServer } = await import('node:net')
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer()
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new StartError(`port ${port} is in use: stop what holds it, or pass --port <another port>`) : e))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve()))
+  })
+}
+
 interface LoginResult {
   token?: string
   status: number
@@ -147,6 +157,8 @@ export async function startCommand(argv: string[]): Promise<number> {
   if (adminPassword !== undefined && adminPassword.length < 12) throw new UsageError('--admin-password must be at least 12 characters')
 
   const started = Date.now()
+  // Before anything is built or started: a taken port should cost the user seconds, not a cluster start.
+  if (port !== 0) await assertPortFree(port)
   const dir = join(process.cwd(), '.drover')
   await mkdir(join(dir, 'logs'), { recursive: true })
   const children: Child[] = []

@@ -1,4 +1,4 @@
-import { SELF } from 'cloudflare:test'
+import { env, SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 
 const edge = (path: string, init?: RequestInit) => SELF.fetch(`https://edge.test${path}`, init)
@@ -63,5 +63,28 @@ describe('/v3/connect in workerd', () => {
     // Decoded, the id is c-none: outside this credential's scope, so the scope check sees the real id.
     expect(res.status).toBe(403)
     expect(await res.json()).toMatchObject({ message: 'this credential is not valid for cluster c-none' })
+  })
+})
+
+describe('DELETE /v3/connect/:id (the runner drops a deleted cluster\'s agents)', () => {
+  it('is for the runner only', async () => {
+    const anon = await edge('/v3/connect/c-one', { method: 'DELETE' })
+    expect(anon.status).toBe(401)
+    const user = await edge('/v3/connect/c-one', { method: 'DELETE', headers: bearer('token-all:secret') })
+    expect(user.status).toBe(403)
+    expect(await user.json()).toMatchObject({ type: 'error', code: 'PermissionDenied' })
+  })
+
+  it('closes the cluster\'s agent sockets for the runner', async () => {
+    const runner = (env as unknown as { DROVER_RUNNER_TOKEN: string }).DROVER_RUNNER_TOKEN
+    const up = await edge('/v3/connect', { headers: { ...wsHeaders, 'x-api-tunnel-token': 'agent-token-one', 'sec-websocket-protocol': 'drover.tunnel.v1' } })
+    expect(up.status).toBe(101)
+    const ws = up.webSocket!
+    ws.accept()
+    const closed = new Promise<number>((r) => ws.addEventListener('close', (e) => r(e.code)))
+    const res = await edge('/v3/connect/c-one', { method: 'DELETE', headers: bearer(runner) })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ clusterId: 'c-one', closed: 1 })
+    expect(await closed).toBe(4003)
   })
 })
