@@ -36,7 +36,11 @@ async function loadOrCreate<T>(file: string, make: () => Promise<T>): Promise<T>
   return value
 }
 
-/** The management cluster: the one given, the running dev cluster, or a dev cluster started on its kept data. */
+/**
+ * The management cluster: the one given, the running dev cluster, or a dev cluster started on its kept
+ * data. A full dev cluster, not a lite one: a deleted Cluster's namespace must really go away, which takes
+ * the namespace and garbage-collection controllers, as in a real management cluster.
+ */
 async function managementCluster(kubeconfig: string | undefined): Promise<{ kubeconfig: string; stopAtExit: boolean }> {
   if (kubeconfig) {
     if (!existsSync(kubeconfig)) throw new StartError(`--kubeconfig ${kubeconfig}: no such file`)
@@ -51,13 +55,13 @@ async function managementCluster(kubeconfig: string | undefined): Promise<{ kube
   const keepData = existing !== undefined
   if (keepData) stderrLog('starting the management cluster on the data of the last start')
   try {
-    const rec = await up(MANAGEMENT, { mode: 'lite', log: stderrLog, keepData })
+    const rec = await up(MANAGEMENT, { mode: 'full', log: stderrLog, keepData })
     return { kubeconfig: rec.kubeconfig, stopAtExit: true }
   } catch (e) {
     if (!keepData) throw e
     stderrLog(`the kept management data did not start (${e instanceof Error ? e.message : String(e)}); starting afresh`)
     await down(MANAGEMENT).catch(() => {})
-    const rec = await up(MANAGEMENT, { mode: 'lite', log: stderrLog })
+    const rec = await up(MANAGEMENT, { mode: 'full', log: stderrLog })
     return { kubeconfig: rec.kubeconfig, stopAtExit: true }
   }
 }
