@@ -19,6 +19,8 @@ let state: { url: string; adminUsername: string; adminPassword: string; adminTok
 let dispatcher: Agent
 let second: DevCluster
 let clusterId = ''
+/** Every child this file starts, stopped in afterAll whatever a test left running. */
+const children: ChildProcess[] = []
 
 async function api<T = Record<string, unknown>>(method: string, path: string, token: string | undefined, body?: unknown): Promise<{ status: number; body: T }> {
   const res = await fetch(new URL(path, state.url), {
@@ -42,6 +44,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
 
 function drover(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess & { out: () => string } {
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'drover.js'), ...args], { cwd: work, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  children.push(child)
   let out = ''
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
@@ -75,6 +78,7 @@ beforeAll(async () => {
 }, 600_000)
 
 afterAll(async () => {
+  for (const child of children.filter((c) => c !== stack)) await stopChild(child, 'SIGTERM')
   if (stack) await stopChild(stack)
   await second?.[Symbol.asyncDispose]()
   await dispatcher?.close()
@@ -154,6 +158,7 @@ describe('quick start, end to end', () => {
     expect(apply.stdout).toContain('configmap/through-the-edge')
     await until('the watch to see the new ConfigMap', async () => (seen.includes('configmap/through-the-edge') ? true : undefined), 20_000)
     watch.kill()
+    await new Promise((r) => (watch.exitCode === null ? watch.once('exit', r) : r(null)))
   })
 
   it('holds a cluster-member to its role: pods yes, secrets cluster-wide no', async () => {
