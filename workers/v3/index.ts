@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env.ts'
 import { requireUser } from '../auth/middleware.ts'
+import { ApiError } from '../errors.ts'
 import { oidcConfig } from '../auth/oidc/config-routes.ts'
 import { clusterRoleTemplateBindings, globalRoleBindings, globalRoles, projectRoleTemplateBindings, projects, roleTemplates, settings } from './bindings.ts'
 import { clusters } from './clusters.ts'
@@ -30,6 +31,13 @@ const COLLECTIONS = {
 /** The authenticated `/v3` management API (Rancher's Norman subset). */
 export const v3 = new Hono<AppEnv>()
 v3.use('*', requireUser)
+// A cluster-scoped token (an API key with clusterId, a kubeconfig token) reaches that cluster's API and
+// nothing else: the management API would let it act as its user everywhere.
+v3.use('*', async (c, next) => {
+  const { clusters } = c.var.principal
+  if (clusters !== '*') throw new ApiError(403, `this token is scoped to cluster ${clusters.join(', ')}: use it at /k8s/clusters/${clusters[0]}, not on /v3`)
+  await next()
+})
 v3.get('/', (c) => {
   const base = linksFor(c, '').base
   return c.json({ type: 'apiRoot', id: 'v3', links: Object.fromEntries(Object.keys(COLLECTIONS).map((k) => [k, `${base}/${k}`])) })

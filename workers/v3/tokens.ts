@@ -73,9 +73,6 @@ export const tokens = new Hono<AppEnv>()
     if (action !== undefined) throw new ApiError(422, `unknown action "${action}"`, 'InvalidAction')
     const body = await parseBody(c.req.raw, createBody)
     const principal = c.var.principal
-    if (principal.token && principal.token.kind !== 'session' && principal.clusters !== '*') {
-      throw new ApiError(403, 'a cluster-scoped token cannot create tokens')
-    }
     if (body.clusterId) {
       // The caller must be able to see the cluster a token is scoped to.
       await userKube(c).get(crdPath('Cluster', body.clusterId))

@@ -68,6 +68,9 @@ describe('/v3 and /v3-public refuse bad input with Rancher error bodies', () => 
     const scoped = await token('token-scope', { clusterId: 'c-x' })
     expect((await edge('/k8s/clusters/c-x/version', { headers: { authorization: `Bearer ${scoped}` } })).status).toBe(503)
     expect((await edge('/k8s/clusters/c-y/version', { headers: { authorization: `Bearer ${scoped}` } })).status).toBe(403)
+    const v3 = await edge('/v3/clusters', { headers: { authorization: `Bearer ${scoped}` } })
+    expect(v3.status).toBe(403)
+    expect(await v3.json()).toMatchObject({ code: 'PermissionDenied', message: expect.stringMatching(/scoped to cluster c-x/) })
   })
 
   it('refuses a token whose name does not match its signed id', async () => {
