@@ -94,6 +94,16 @@ describe('who may do what, decided by the management cluster RBAC the runner mat
     expect(login.status).toBe(401)
   })
 
+  it('a Token deleted straight in the management cluster stops working (the runner tells the edge)', async () => {
+    const key = await stack.api(admin).post<{ id: string; token: string }>('/v3/tokens', { description: 'deleted by kubectl' })
+    expect((await stack.api(key.body.token).get('/v3/tokens')).status).toBe(200)
+    const r = await stack.cluster.kubectl(['delete', 'tokens.management.cattle.io', key.body.id])
+    expect(r.code, r.stderr).toBe(0)
+    const start = Date.now()
+    await eventually('the deleted token to be refused', async () => ((await stack.api(key.body.token).get('/v3/tokens')).status === 401 ? true : undefined), 10_000)
+    console.log(`revocation after kubectl delete took ${Date.now() - start} ms`)
+  })
+
   it('throttles repeated failed logins with Retry-After, and lets the right password in after the delay', async () => {
     await newUser('dave')
     let throttled: { status: number; headers: Headers } | undefined

@@ -8,6 +8,7 @@ import { connect } from './routes/connect.ts'
 import { k8sProxy } from './routes/k8s-proxy.ts'
 import { importManifest } from './routes/import.ts'
 import { v3Public } from './routes/login.ts'
+import { system } from './routes/system.ts'
 import { v3 } from './v3/index.ts'
 
 export interface AppOptions {
@@ -26,6 +27,7 @@ export function createApp(opts: AppOptions = {}) {
   app.route('/v3/connect', connect)
   app.route('/v3-public', v3Public)
   app.route('/v3/import', importManifest)
+  app.route('/v3/system', system)
   app.route('/v3', v3)
   app.use('/k8s/clusters/*', requireUser)
   app.route('/k8s/clusters', k8sProxy)

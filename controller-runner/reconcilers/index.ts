@@ -28,8 +28,10 @@ export interface ReconcilerContext {
   logger: Logger
   /** How often downstream RBAC is re-applied to repair drift (default 30 s). */
   resyncMs?: number
-  /** Told once a Cluster's management state is gone. TODO(lead): wire to the edge to drop the tunnel. */
+  /** Told once a Cluster's management state is gone (`drover runner` drops its agents at the edge). */
   onClusterDeleted?: (clusterId: string) => Promise<void>
+  /** Told when a Token CR is gone, however it went (`drover runner` revokes it at the edge). */
+  onTokenDeleted?: (name: string) => Promise<void>
 }
 
 export const KINDS_USED = {
@@ -147,7 +149,7 @@ export function buildReconcilers(ctx: ReconcilerContext): Reconcilers {
         { kind: k.roleTemplate, map: (o) => bindingsOfTemplate(caches.prtbs, o.metadata?.name ?? '') },
       ],
     },
-    { name: 'tokens', kind: k.token, workers: 2, reconciler: new TokenReconciler({ tokens: caches.tokens, client, clock: ctx.clock }) },
+    { name: 'tokens', kind: k.token, workers: 2, reconciler: new TokenReconciler({ tokens: caches.tokens, client, clock: ctx.clock, ...(ctx.onTokenDeleted ? { onTokenDeleted: ctx.onTokenDeleted } : {}) }) },
   ]
   return {
     settings,

@@ -23,7 +23,7 @@ beforeAll(async () => {
 
 /** A token built by hand, to forge each thing verification must refuse. */
 function forge(header: Record<string, unknown>, payload: Record<string, unknown>) {
-  return new SignJWT({ grp: [], pid: ['local://u-1'], usr: 'alice', prv: 'local', ...payload })
+  return new SignJWT({ grp: [], pid: ['local://u-1'], usr: 'alice', prv: 'local', ims: Date.now(), ...payload })
     .setProtectedHeader({ alg: ALGORITHM, kid: 'k2', typ: typFor('session'), ...header } as never)
     .setIssuer(ISSUER)
     .setAudience(audienceFor('session'))
@@ -39,7 +39,7 @@ describe('token JWTs', () => {
   it('round-trips the claims of each kind', async () => {
     for (const kind of ['session', 'api-key', 'kubeconfig'] as const) {
       const jwt = await signToken(keys, { ...claims, kind, clusterId: 'c-1' })
-      expect(await verifyToken(keys, jwt)).toEqual({ ...claims, kind, clusterId: 'c-1' })
+      expect(await verifyToken(keys, jwt)).toEqual({ ...claims, kind, clusterId: 'c-1', issuedAtMs: expect.any(Number) })
     }
   })
 
@@ -67,7 +67,7 @@ describe('token JWTs', () => {
   it('refuses expired tokens beyond the clock tolerance, and a session token without exp', async () => {
     const expired = await forge({}, {}).setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(privateKey)
     expect(await verifyToken(keys, expired)).toBeNull()
-    const noExp = await new SignJWT({ grp: [], pid: [], usr: 'a', prv: 'local' })
+    const noExp = await new SignJWT({ grp: [], pid: [], usr: 'a', prv: 'local', ims: Date.now() })
       .setProtectedHeader({ alg: ALGORITHM, kid: 'k2', typ: typFor('session') }).setIssuer(ISSUER).setAudience(audienceFor('session')).setSubject('u-1').setJti('token-abcde').setIssuedAt().sign(privateKey)
     expect(await verifyToken(keys, noExp)).toBeNull()
   })
@@ -82,6 +82,8 @@ describe('token JWTs', () => {
   })
 
   it('refuses claims of the wrong shape', async () => {
+    expect(await verifyToken(keys, await forge({}, {}).sign(privateKey))).not.toBeNull()
+    expect(await verifyToken(keys, await forge({}, { ims: 'yesterday' }).sign(privateKey))).toBeNull()
     expect(await verifyToken(keys, await forge({}, { grp: 'admins' }).sign(privateKey))).toBeNull()
     expect(await verifyToken(keys, await forge({}, { cid: 7 }).sign(privateKey))).toBeNull()
   })

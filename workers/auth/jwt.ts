@@ -28,6 +28,8 @@ export interface TokenClaims {
   clusterId?: string
   /** Seconds since the epoch; absent means no expiry (API keys only). */
   expiresAt?: number
+  /** When it was issued, in ms (the `ims` claim): revocation refuses tokens issued up to a point in time. */
+  issuedAtMs?: number
 }
 
 interface Keys {
@@ -65,6 +67,7 @@ export async function signToken(keys: Keys, claims: TokenClaims, now = Date.now(
     pid: claims.principalIds,
     usr: claims.username,
     prv: claims.authProvider,
+    ims: claims.issuedAtMs ?? now,
     ...(claims.clusterId ? { cid: claims.clusterId } : {}),
   })
     .setProtectedHeader({ alg: ALGORITHM, kid: keys.signing.kid, typ: typFor(claims.kind) })
@@ -106,6 +109,7 @@ export async function verifyToken(keys: Keys, jwt: string, now = Date.now()): Pr
     const principalIds = strings(payload.pid)
     if (!groups || !principalIds || typeof payload.usr !== 'string' || typeof payload.prv !== 'string') return null
     if (payload.cid !== undefined && typeof payload.cid !== 'string') return null
+    if (typeof payload.ims !== 'number' || !Number.isSafeInteger(payload.ims)) return null
     return {
       kind,
       name: payload.jti!,
@@ -116,6 +120,7 @@ export async function verifyToken(keys: Keys, jwt: string, now = Date.now()): Pr
       authProvider: payload.prv,
       ...(typeof payload.cid === 'string' ? { clusterId: payload.cid } : {}),
       ...(payload.exp !== undefined ? { expiresAt: payload.exp } : {}),
+      issuedAtMs: payload.ims,
     }
   } catch {
     return null

@@ -7,24 +7,27 @@ import type { Bindings } from '../env.ts'
 export const REVOCATION_CACHE_MS = 5_000
 const MAX_ENTRIES = 10_000
 
-const cache = new Map<string, { at: number; valid: boolean }>()
+const cache = new Map<string, { at: number; valid: boolean; issuedAtMs: number }>()
 
 type Env = Pick<Bindings, 'TOKENS'>
 
-/** Whether the token is neither revoked nor idle for longer than `idleMs`; records its use. */
-export async function tokenUsable(env: Env, name: string, idleMs: number, now = Date.now()): Promise<boolean> {
+/** Whether the token (name and issue time) is neither revoked nor idle for longer than `idleMs`; records its use. */
+export async function tokenUsable(env: Env, name: string, issuedAtMs: number, idleMs: number, now = Date.now()): Promise<boolean> {
   const hit = cache.get(name)
-  if (hit && now - hit.at < REVOCATION_CACHE_MS) return hit.valid
-  const { valid } = await env.TOKENS.get(env.TOKENS.idFromName(name)).check(now, idleMs)
+  if (hit && hit.issuedAtMs === issuedAtMs && now - hit.at < REVOCATION_CACHE_MS) return hit.valid
+  const { valid } = await env.TOKENS.get(env.TOKENS.idFromName(name)).check(now, idleMs, issuedAtMs)
   if (cache.size >= MAX_ENTRIES) cache.clear()
-  cache.set(name, { at: now, valid })
+  cache.set(name, { at: now, valid, issuedAtMs })
   return valid
 }
 
-/** Revokes everywhere (within REVOCATION_CACHE_MS in other isolates; at once in this one). */
-export async function revokeTokens(env: Env, names: string[]): Promise<void> {
+/**
+ * Revokes every token of these names issued until now: everywhere within REVOCATION_CACHE_MS, at once
+ * in this isolate.
+ */
+export async function revokeTokens(env: Env, names: string[], now = Date.now()): Promise<void> {
   await Promise.all(names.map(async (name) => {
-    cache.set(name, { at: Date.now(), valid: false })
-    await env.TOKENS.get(env.TOKENS.idFromName(name)).revoke()
+    cache.delete(name)
+    await env.TOKENS.get(env.TOKENS.idFromName(name)).revoke(now)
   }))
 }

@@ -64,6 +64,11 @@ describe('/v3 and /v3-public refuse bad input with Rancher error bodies', () => 
     await revokeTokens(bindings, ['token-rvkd1'])
     const after = await edge('/k8s/clusters/c-x/version', { headers: { authorization: `Bearer ${value}` } })
     expect(after.status).toBe(401)
+    // Names are reused once freed: a token issued after the revocation is not affected by it.
+    await new Promise((r) => setTimeout(r, 5))
+    const reused = await token('token-rvkd1')
+    expect((await edge('/k8s/clusters/c-x/version', { headers: { authorization: `Bearer ${reused}` } })).status).toBe(503)
+    expect((await edge('/k8s/clusters/c-x/version', { headers: { authorization: `Bearer ${value}` } })).status).toBe(401)
 
     const scoped = await token('token-scope', { clusterId: 'c-x' })
     expect((await edge('/k8s/clusters/c-x/version', { headers: { authorization: `Bearer ${scoped}` } })).status).toBe(503)

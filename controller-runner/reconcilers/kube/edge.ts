@@ -33,18 +33,25 @@ export function edgeDownstream(edge: EdgeAccess, opts: ClientOptions & { maxSock
 
 /** Drops a deleted cluster's agents at the edge (`DELETE /v3/connect/<id>`); its registration is gone already. */
 export function edgeDisconnect(edge: EdgeAccess): (clusterId: string) => Promise<void> {
-  return async (clusterId) => {
-    const url = new URL(`/v3/connect/${encodeURIComponent(clusterId)}`, edge.url)
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest
-    await new Promise<void>((resolve, reject) => {
-      const req = request(url, { method: 'DELETE', headers: { authorization: `Bearer ${edge.token}` }, ...(edge.ca ? { ca: edge.ca } : {}) }, (res) => {
-        res.resume()
-        // 2xx: dropped; anything else is retried by the reconcile that called us.
-        if (res.statusCode && res.statusCode < 300) resolve()
-        else reject(new Error(`the edge answered ${res.statusCode} to disconnecting cluster ${clusterId}`))
-      })
-      req.on('error', reject)
-      req.end()
+  return (clusterId) => edgeDelete(edge, `/v3/connect/${encodeURIComponent(clusterId)}`, `disconnecting cluster ${clusterId}`)
+}
+
+/** Revokes a deleted Token's value at the edge (`DELETE /v3/system/tokens/<name>`). */
+export function edgeRevokeToken(edge: EdgeAccess): (name: string) => Promise<void> {
+  return (name) => edgeDelete(edge, `/v3/system/tokens/${encodeURIComponent(name)}`, `revoking token ${name}`)
+}
+
+function edgeDelete(edge: EdgeAccess, path: string, what: string): Promise<void> {
+  const url = new URL(path, edge.url)
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest
+  return new Promise<void>((resolve, reject) => {
+    const req = request(url, { method: 'DELETE', headers: { authorization: `Bearer ${edge.token}` }, ...(edge.ca ? { ca: edge.ca } : {}) }, (res) => {
+      res.resume()
+      // 2xx: done; anything else is retried by the reconcile that called us.
+      if (res.statusCode && res.statusCode < 300) resolve()
+      else reject(new Error(`the edge answered ${res.statusCode} to ${what}`))
     })
-  }
+    req.on('error', reject)
+    req.end()
+  })
 }
