@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Cluster, ClusterRegistrationToken, ClusterRoleTemplateBinding, GlobalRole, RoleTemplate, Setting } from '../protocol/crds/index.ts'
 import { builtinGlobalRoles, builtinRoleTemplates, downstreamRbac, managementRbac } from '../infra/management/index.ts'
+import { FULL_RECONCILE_MS } from '../controller-runner/reconcilers/cluster.ts'
 import { decodeTokenState } from '../controller-runner/reconcilers/registration.ts'
 import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, NAMESPACE, SECRET } from '../controller-runner/reconcilers/kube/resources.ts'
 import type { KubeObject } from '../controller-runner/reconcilers/kube/client.ts'
@@ -135,6 +136,19 @@ describe('controller-runner reconcilers: management cluster', () => {
     const after = decodeTokenState((await h.client.get<Secret>(SECRET, 'registration-default-token', id))!.data)!
     expect(after.token).toBe(rotated.token)
     expect(after.previousToken).toBeUndefined()
+  })
+
+  it('skips the API on a settled Cluster, and still repairs a deleted Secret within the full-reconcile period', async () => {
+    const id = 'c-bulk001'
+    await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
+    await h.client.delete(SECRET, 'registration-default-token', id)
+    // Settled by the caches: the fast path reads nothing, so it cannot see the Secret go.
+    await h.pass(['clusters'], (r) => r.name === id)
+    expect(await h.client.get<Secret>(SECRET, 'registration-default-token', id)).toBeUndefined()
+    clock.advance(FULL_RECONCILE_MS + 1)
+    await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
+    const restored = await h.client.get<Secret>(SECRET, 'registration-default-token', id)
+    expect(decodeTokenState(restored!.data)?.token).toMatch(/^[a-z0-9]{54}$/)
   })
 
   it('derives Connected and Ready from status.connected and the agent facts', async () => {

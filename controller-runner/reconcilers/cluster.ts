@@ -27,22 +27,64 @@ export interface ClusterDeps {
   clock: Clock
   /** Told once a cluster's management state is gone (the lead wires it to the edge's tunnel). */
   onClusterDeleted?: (clusterId: string) => Promise<void>
+  /** Informer caches of CRTs and CRTBs: with them, a reconcile that finds nothing to do makes no API call. */
+  crts?: Cache<ClusterRegistrationToken>
+  crtbs?: Cache<ClusterRoleTemplateBinding>
 }
 
+/** A full reconcile (re-reading namespace, CRT and Secret from the apiserver) at least this often per cluster. */
+export const FULL_RECONCILE_MS = 10 * 60_000
+
 export class ClusterReconciler implements Reconciler {
+  /** When each cluster last had a full reconcile; the fast path is taken only within FULL_RECONCILE_MS. */
+  private readonly fullAt = new Map<string, number>()
+
   constructor(private readonly deps: ClusterDeps) {}
 
   async reconcile({ name }: Request): Promise<Result> {
     const cached = this.deps.clusters.get(name)
-    if (!cached) return {}
+    if (!cached) {
+      this.fullAt.delete(name)
+      return {}
+    }
     if (cached.metadata.deletionTimestamp) return this.finalize(cached)
+    const fast = this.settled(cached)
+    if (fast) {
+      // Every write of the full path is already in place (as far as the caches say): conditions only.
+      await this.updateConditions(cached)
+      return fast
+    }
     const cluster = await addFinalizer(this.deps.client, CLUSTER, cached, FINALIZERS.cluster)
     await apply(this.deps.client, NAMESPACE, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: labels('cluster', name) } })
     const token = await this.ensureRegistration(cluster)
     await this.updateConditions(cluster)
     await this.ensureCreatorBinding(cluster)
+    this.fullAt.set(name, this.deps.clock.now())
     const next = nextChangeIn(token, this.deps.clock.now())
     return next === undefined ? {} : { requeueAfter: next }
+  }
+
+  /**
+   * The fast path's test, from the caches alone: a recent full reconcile, the finalizer, the CRT with
+   * status for the current server URL and a token not yet due for rotation, and the creator's binding.
+   * A Cluster is re-enqueued by its own updates and its CRT's; without this each of those re-reads
+   * the namespace, CRT and Secret (P8). Returns the requeue, or undefined for the full path.
+   */
+  private settled(cluster: Cluster): Result | undefined {
+    const { crts, crtbs, clock, settings } = this.deps
+    const id = cluster.metadata.name!
+    const now = clock.now()
+    const full = this.fullAt.get(id)
+    if (!crts || !crtbs || full === undefined || now - full > FULL_RECONCILE_MS) return undefined
+    if (!cluster.metadata.finalizers?.includes(FINALIZERS.cluster)) return undefined
+    const crt = crts.get(names.registrationToken, id)
+    const url = crt?.status?.manifestUrl ?? ''
+    const server = settings.get('server-url').replace(/\/+$/, '')
+    if (!url.startsWith(`${server}/v3/import/`) || !url.endsWith(`_${id}.yaml`)) return undefined
+    const expires = Date.parse(crt?.status?.expiresAt ?? '')
+    if (!Number.isFinite(expires) || expires <= now) return undefined
+    if (cluster.metadata.annotations?.[ANNOTATIONS.creatorId] && !crtbs.get(names.creatorBinding, id)) return undefined
+    return { requeueAfter: Math.min(expires - now, full + FULL_RECONCILE_MS - now) }
   }
 
   /** CRT `default-token`, its Secret (token rotated at expiry, previous kept for the grace period), CRT status. */

@@ -65,6 +65,7 @@ export function buildReconcilers(ctx: ReconcilerContext): Reconcilers {
     grbs: ctx.cache<GlobalRoleBinding>(k.globalRoleBinding),
     roleTemplates: ctx.cache<RoleTemplate>(k.roleTemplate),
     clusters: ctx.cache<Cluster>(k.cluster),
+    crts: ctx.cache<ClusterRegistrationToken>(k.crt),
     crtbs: ctx.cache<ClusterRoleTemplateBinding>(k.crtb),
     projects: ctx.cache<Project>(k.project),
     prtbs: ctx.cache<ProjectRoleTemplateBinding>(k.prtb),
@@ -110,7 +111,7 @@ export function buildReconcilers(ctx: ReconcilerContext): Reconcilers {
       name: 'clusters',
       kind: k.cluster,
       workers: 16,
-      reconciler: new ClusterReconciler({ clusters: caches.clusters, client, settings, clock: ctx.clock, ...(ctx.onClusterDeleted ? { onClusterDeleted: ctx.onClusterDeleted } : {}) }),
+      reconciler: new ClusterReconciler({ clusters: caches.clusters, crts: caches.crts, crtbs: caches.crtbs, client, settings, clock: ctx.clock, ...(ctx.onClusterDeleted ? { onClusterDeleted: ctx.onClusterDeleted } : {}) }),
       watches: [
         { kind: k.crt, map: (o) => (o.metadata?.namespace ? [{ name: o.metadata.namespace }] : []) },
         { kind: k.setting, map: (o) => (CLUSTER_SETTINGS.has(o.metadata?.name ?? '') ? allClusters() : []) },
