@@ -1,6 +1,6 @@
 import { EDGE_IDENTITY, LOCAL_CLUSTER } from '../protocol/api/identities.ts'
 import { API_VERSION } from '../protocol/crds/index.ts'
-import { INTERNAL } from './internal.ts'
+import { internalRequest } from './internal.ts'
 import type { TunnelStatus } from './tunnel-hub.ts'
 
 /**
@@ -20,11 +20,14 @@ export function statusPatch(status: TunnelStatus): { status: Record<string, unkn
 
 /** The merge patch as a request to the management cluster through cluster `local`'s tunnel, as the edge. */
 export function statusRequest(clusterId: string, patch: unknown): Request {
-  const headers = new Headers({ 'content-type': 'application/merge-patch+json', accept: 'application/json' })
-  headers.set(INTERNAL.action, 'proxy')
-  headers.set(INTERNAL.cluster, LOCAL_CLUSTER)
-  headers.set(INTERNAL.identity, JSON.stringify(EDGE_IDENTITY))
-  return new Request(`https://tunnel/apis/${API_VERSION}/clusters/${encodeURIComponent(clusterId)}/status`, { method: 'PATCH', headers, body: JSON.stringify(patch) })
+  return internalRequest({
+    cluster: LOCAL_CLUSTER,
+    identity: EDGE_IDENTITY,
+    method: 'PATCH',
+    path: `/apis/${API_VERSION}/clusters/${encodeURIComponent(clusterId)}/status`,
+    body: JSON.stringify(patch),
+    contentType: 'application/merge-patch+json',
+  })
 }
 
 /** Retry delay after the n-th failed push (the management cluster may be unreachable for a while). */

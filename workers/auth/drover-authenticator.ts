@@ -35,14 +35,16 @@ export function droverAuthenticator(env: Bindings): Authenticator {
   return {
     async user(value) {
       if (value.length > 8192) return null
-      if (env.DROVER_RUNNER_TOKEN && (await secretsEqual(value, env.DROVER_RUNNER_TOKEN))) {
-        return { identity: RUNNER_IDENTITY, clusters: '*' }
-      }
       const sep = value.indexOf(':')
       const name = value.slice(0, sep)
-      if (sep > 0 && TOKEN_NAME.test(name) && env.DROVER_TOKEN_KEYS) {
-        const principal = await tokenPrincipal(env, edge, name, value.slice(sep + 1))
-        if (principal) return principal
+      // A drover token (`token-xxxxx:…`, every user request) is settled by its signature alone; the
+      // runner's credential and development tokens have no such name and are compared only otherwise.
+      if (sep > 0 && TOKEN_NAME.test(name)) {
+        const principal = env.DROVER_TOKEN_KEYS ? await tokenPrincipal(env, edge, name, value.slice(sep + 1)) : null
+        return principal ?? (statics ? statics.user(value) : null)
+      }
+      if (env.DROVER_RUNNER_TOKEN && (await secretsEqual(value, env.DROVER_RUNNER_TOKEN))) {
+        return { identity: RUNNER_IDENTITY, clusters: '*' }
       }
       return statics ? statics.user(value) : null
     },

@@ -3,6 +3,8 @@
 // (a Worker secret, never stored with the hashes) is what keeps a stolen hash table useless on its own.
 // Each hash records its KDF, iterations and pepper id, so either can be raised later: a login with an
 // older record verifies against it and is then re-hashed with the current parameters.
+import { base64url } from 'jose'
+import { bytesEqual } from './compare.ts'
 
 /** Production Workers refuse WebCrypto PBKDF2 above this; a test holds the code to it. */
 export const PBKDF2_MAX_ITERATIONS = 100_000
@@ -28,8 +30,6 @@ export function parsePeppers(value: string | undefined): Pepper[] {
   })
 }
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-const fromB64url = (s: string) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0))
 
 async function derive(password: string, pepper: Pepper, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
   if (iterations > PBKDF2_MAX_ITERATIONS) throw new Error(`PBKDF2 iterations ${iterations} exceed the Workers cap ${PBKDF2_MAX_ITERATIONS}`)
@@ -44,7 +44,7 @@ async function derive(password: string, pepper: Pepper, salt: Uint8Array, iterat
 export async function hashPassword(password: string, pepper: Pepper): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(16))
   const hash = await derive(password, pepper, salt, PASSWORD_ITERATIONS)
-  return ['pbkdf2-sha256', PASSWORD_ITERATIONS, pepper.id, b64url(salt), b64url(hash)].join('$')
+  return ['pbkdf2-sha256', PASSWORD_ITERATIONS, pepper.id, base64url.encode(salt), base64url.encode(hash)].join('$')
 }
 
 export interface Verification {
@@ -57,14 +57,18 @@ export async function verifyPassword(password: string, stored: string, peppers: 
   const [kdf, iter, pepperId, salt, hash] = stored.split('$')
   const pepper = peppers.find((p) => p.id === pepperId)
   const iterations = Number(iter)
-  if (kdf !== 'pbkdf2-sha256' || !pepper || !salt || !hash || !Number.isInteger(iterations) || iterations < 1) {
+  if (kdf !== 'pbkdf2-sha256' || !pepper || !salt || !hash || !Number.isInteger(iterations) || iterations < 1 || iterations > PBKDF2_MAX_ITERATIONS) {
     return { ok: false, rehash: false }
   }
-  const got = await derive(password, pepper, fromB64url(salt), iterations)
-  const want = fromB64url(hash)
-  let diff = got.length ^ want.length
-  for (let i = 0; i < got.length && i < want.length; i++) diff |= got[i]! ^ want[i]!
-  const ok = diff === 0
+  let saltBytes: Uint8Array
+  let want: Uint8Array
+  try {
+    saltBytes = base64url.decode(salt)
+    want = base64url.decode(hash)
+  } catch {
+    return { ok: false, rehash: false } // a damaged record refuses the login; it never throws
+  }
+  const ok = bytesEqual(await derive(password, pepper, saltBytes, iterations), want)
   return { ok, rehash: ok && (iterations !== PASSWORD_ITERATIONS || pepper !== peppers[0]) }
 }
 

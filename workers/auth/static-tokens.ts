@@ -1,4 +1,5 @@
 import type { Authenticator, Principal } from './authenticator.ts'
+import { bytesEqual, sha256 } from './compare.ts'
 
 /**
  * Development authenticator: tokens listed in the `DROVER_STATIC_TOKENS` binding (JSON). It stands in
@@ -10,15 +11,7 @@ export interface StaticTokens {
   agents?: Record<string, string>
 }
 
-async function digest(s: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)))
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  let d = a.length ^ b.length
-  for (let i = 0; i < a.length && i < b.length; i++) d |= a[i]! ^ b[i]!
-  return d === 0
-}
+const digest = sha256
 
 type Digested<T> = Promise<[Uint8Array, T][]>
 
@@ -33,7 +26,7 @@ async function lookup<T>(table: Digested<T>, token: string): Promise<T | null> {
   let found: T | null = null
   // Every entry is compared, so timing does not reveal which one matched or how far.
   for (const [candidate, value] of await table) {
-    if (equal(candidate, want)) found = value
+    if (bytesEqual(candidate, want)) found = value
   }
   return found
 }

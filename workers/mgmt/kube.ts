@@ -1,4 +1,4 @@
-import { INTERNAL } from '../../objects/internal.ts'
+import { internalRequest } from '../../objects/internal.ts'
 import { API_VERSION, KINDS, type Kind, type ObjectMeta } from '../../protocol/crds/index.ts'
 import type { Identity } from '../../protocol/tunnel/index.ts'
 import type { Bindings } from '../env.ts'
@@ -73,15 +73,13 @@ export class Kube {
   }
 
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
-    const headers = new Headers({ accept: 'application/json' })
-    headers.set(INTERNAL.action, 'proxy')
-    headers.set(INTERNAL.cluster, this.cluster)
-    headers.set(INTERNAL.identity, JSON.stringify(this.identity))
-    if (body !== undefined) headers.set('content-type', contentType)
     const stub = this.env.TUNNEL.get(this.env.TUNNEL.idFromName(this.cluster))
-    const res = await stub.fetch(new Request(`https://tunnel${path}`, {
+    const res = await stub.fetch(internalRequest({
+      cluster: this.cluster,
+      identity: this.identity,
       method,
-      headers,
+      path,
+      contentType,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     }))
     const text = await res.text()
