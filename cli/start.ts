@@ -102,38 +102,49 @@ async function assertPortFree(port: number): Promise<void> {
   })
 }
 
-interface LoginResult {
-  token?: string
+interface EdgeResult {
   status: number
+  body: Record<string, unknown>
+  token?: string
 }
 
-async function edgePost(edge: LocalEdge, path: string, body: unknown, token?: string): Promise<LoginResult & { body: Record<string, unknown> }> {
+async function edgeCall(edge: LocalEdge, method: string, path: string, body?: unknown, token?: string): Promise<EdgeResult> {
   const { Agent, fetch } = await import('undici')
   const dispatcher = new Agent({ connect: { ca: edge.caPem } })
-  const res = await fetch(new URL(path, edge.url), {
-    method: 'POST',
-    dispatcher,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  })
-  const parsed = (await res.json().catch(() => ({}))) as Record<string, unknown>
-  await dispatcher.close()
-  return { status: res.status, body: parsed, ...(typeof parsed.token === 'string' ? { token: parsed.token } : {}) }
+  try {
+    const res = await fetch(new URL(path, edge.url), {
+      method,
+      dispatcher,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+    const parsed = (await res.json().catch(() => ({}))) as Record<string, unknown>
+    return { status: res.status, body: parsed, ...(typeof parsed.token === 'string' ? { token: parsed.token } : {}) }
+  } catch {
+    return { status: 0, body: {} } // not answering yet
+  } finally {
+    await dispatcher.close()
+  }
 }
 
-/** The admin's API key for state.json: logs in (retrying while the local tunnel comes up) and creates one. */
+/**
+ * The admin's API key for state.json: the last start's while it still works (so keys do not pile up
+ * over restarts), else a new one made from a login session that is logged out again. Retries while the
+ * local tunnel comes up.
+ */
 async function adminToken(edge: LocalEdge, username: string, password: string, previous: StackState | undefined): Promise<string> {
   const deadline = Date.now() + 60_000
   for (;;) {
-    const login = await edgePost(edge, '/v3-public/localProviders/local?action=login', { username, password, responseType: 'json', description: 'drover start' }).catch(() => ({ status: 0, body: {} }) as LoginResult & { body: Record<string, unknown> })
+    if (previous?.adminToken) {
+      const check = await edgeCall(edge, 'GET', '/v3/tokens?limit=1', undefined, previous.adminToken)
+      if (check.status === 200) return previous.adminToken
+    }
+    const login = await edgeCall(edge, 'POST', '/v3-public/localProviders/local?action=login', { username, password, responseType: 'json', description: 'drover start' })
     if (login.status === 201 && login.token) {
-      const key = await edgePost(edge, '/v3/tokens', { description: 'drover start: .drover/state.json' }, login.token)
+      const key = await edgeCall(edge, 'POST', '/v3/tokens', { description: 'drover start: .drover/state.json' }, login.token)
+      await edgeCall(edge, 'POST', '/v3/tokens?action=logout', {}, login.token)
       if (key.token) return key.token
       throw new StartError(`creating the admin API key failed: HTTP ${key.status} ${JSON.stringify(key.body)}`)
-    }
-    if (login.status === 401 && previous?.adminToken) {
-      stderrLog('the admin password was changed since the first start: keeping the admin token from the last start')
-      return previous.adminToken
     }
     if (Date.now() > deadline) throw new StartError(`logging in as ${username} failed (HTTP ${login.status} ${JSON.stringify(login.body)}); see .drover/logs/`)
     await sleep(500)
