@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { userIdOf } from '../auth/authenticator.ts'
 import type { AppEnv } from '../env.ts'
 import { ApiError } from '../errors.ts'
 import { crdPath, withKind, type KubeObject } from '../mgmt/kube.ts'
@@ -90,7 +91,7 @@ export function crudRoutes(def: ResourceDef, hooks: Hooks = {}): Hono<AppEnv> {
     const namespace = def.namespaced ? def.namespaceFor!(body) : undefined
     const name = def.generate ? `${def.generate}${randomId(5)}` : typeof body.name === 'string' ? body.name : ''
     if (!name) throw new ApiError(422, 'name is required', 'MissingRequired')
-    const annotations: Record<string, string> = { ...body.annotations, 'field.cattle.io/creatorId': c.var.principal.token?.userId ?? c.var.principal.identity.user }
+    const annotations: Record<string, string> = { ...body.annotations, 'field.cattle.io/creatorId': userIdOf(c.var.principal) }
     const obj = withKind(def.kind, {
       metadata: { name, ...(namespace ? { namespace } : {}), labels: body.labels ?? {}, annotations },
       ...crdFieldsFrom(def, body),

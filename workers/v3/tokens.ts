@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import * as v from 'valibot'
 import type { Token } from '../../protocol/crds/index.ts'
 import type { AppEnv } from '../env.ts'
-import type { Principal } from '../auth/authenticator.ts'
+import { userIdOf, type Principal } from '../auth/authenticator.ts'
 import { ApiError } from '../errors.ts'
 import { crdPath, type KubeObject } from '../mgmt/kube.ts'
 import { minutesSetting } from '../mgmt/settings.ts'
@@ -39,7 +39,7 @@ const createBody = v.object({
 })
 
 async function ownToken(c: V3Context, id: string): Promise<TokenObject> {
-  const me = c.var.principal.token?.userId ?? c.var.principal.identity.user
+  const me = userIdOf(c.var.principal)
   const token = await edgeKube(c).getOrNull<TokenObject>(crdPath('Token', id))
   if (token && token.userId === me) return token
   // Someone else's token: only callers whose RBAC allows deleting tokens (admins) may see it.
@@ -57,7 +57,7 @@ async function ownToken(c: V3Context, id: string): Promise<TokenObject> {
 /** `/v3/tokens`: each user's own tokens, kept by the edge (Kubernetes cannot scope a list to "mine"). */
 export const tokens = new Hono<AppEnv>()
   .get('/', async (c) => {
-    const me = c.var.principal.token?.userId ?? c.var.principal.identity.user
+    const me = userIdOf(c.var.principal)
     const mine = await tokensWhere(edgeKube(c), `${USER_ID_LABEL}=${me}`)
     const data = mine.map((t) => presentToken(c, t as TokenObject))
     return c.json(listResponse('token', data, new URL(c.req.url), linksFor(c, 'tokens'), ['logout']))

@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { userIdOf } from '../auth/authenticator.ts'
 import * as v from 'valibot'
 import type { AppEnv } from '../env.ts'
 import { ApiError } from '../errors.ts'
@@ -20,7 +21,7 @@ const def: ResourceDef = {
   collectionActions: ['changepassword'],
 }
 
-const me = (c: V3Context) => c.var.principal.token?.userId ?? c.var.principal.identity.user
+const me = (c: V3Context) => userIdOf(c.var.principal)
 
 const createBody = v.looseObject({
   username: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._@-]{1,128}$/, 'username: 1–128 of A-Z a-z 0-9 . _ @ -')),

@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { userIdOf } from '../authenticator.ts'
 import * as v from 'valibot'
 import type { AppEnv } from '../../env.ts'
 import { ApiError } from '../../errors.ts'
@@ -94,7 +95,7 @@ async function write(c: V3Context, id: string, body: WriteBody): Promise<Respons
   const existing = await kube.getOrNull<AuthConfigObject>(crdPath('AuthConfig', PROVIDER))
   const next: AuthConfigObject = existing
     ? { ...existing, metadata: { ...existing.metadata } }
-    : withKind('AuthConfig', { metadata: { name: PROVIDER, annotations: { 'field.cattle.io/creatorId': c.var.principal.token?.userId ?? c.var.principal.identity.user } }, type: 'genericOIDCConfig' })
+    : withKind('AuthConfig', { metadata: { name: PROVIDER, annotations: { 'field.cattle.io/creatorId': userIdOf(c.var.principal) } }, type: 'genericOIDCConfig' })
   for (const key of FIELDS) if (body[key] !== undefined) (next as Record<string, unknown>)[key] = body[key]
   const newSecret = body.clientSecret && body.clientSecret !== CLIENT_SECRET_REF ? body.clientSecret : undefined
   if (newSecret) next.clientSecret = CLIENT_SECRET_REF
