@@ -62,8 +62,11 @@ async function main(): Promise<void> {
     const direct = (created - started) / 1000
     process.stdout.write(`P8 ${N} Clusters → tokens and manifests ready in ${total.toFixed(1)} s (target ≤ 20 s); the ${N} creates alone (direct): ${direct.toFixed(1)} s; ratio ${(total / direct).toFixed(1)}\n`)
   } finally {
-    runner.kill('SIGTERM')
-    await new Promise((r) => runner.once('exit', r))
+    if (runner.exitCode === null && runner.signalCode === null) {
+      const exited = new Promise((r) => runner.once('exit', r))
+      runner.kill('SIGTERM')
+      await exited
+    }
   }
 }
 

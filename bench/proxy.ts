@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { KubeConfig } from '@kubernetes/client-node'
 import { devCluster } from '../test/support/dev-cluster.ts'
 import { edgeKubeconfig, grantClusterAdmin, startAgent, startEdge, waitConnected } from '../test/support/proxy-fixture.ts'
+import { until } from '../test/support/streams.ts'
 
 process.env.DROVER_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'drover-bench-'))
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`)
@@ -21,12 +22,10 @@ interface Target {
   stream(path: string, onChunk: (s: string) => void): () => void
 }
 
-
 function target(name: string, base: string, options: RequestOptions): Target {
   const agent = new HttpsAgent({ keepAlive: true, maxSockets: 128, ca: options.ca, cert: options.cert, key: options.key })
-  const req = httpsRequest
   const open = (path: string, onRes: (res: IncomingMessage) => void) => {
-    const r = req(`${base}${path}`, { ...options, agent }, onRes)
+    const r = httpsRequest(`${base}${path}`, { ...options, agent }, onRes)
     r.on('error', () => {})
     r.end()
     return r
@@ -154,7 +153,8 @@ async function main() {
   const value = 'z'.repeat(950 * 1024)
   for (let i = 0; i < 54; i++) {
     const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `bulk-${i}`, namespace: 'default' }, data: { v: value } }
-    await cluster.kubectl(['create', '-f', '-'], { input: JSON.stringify(cm) })
+    const r = await cluster.kubectl(['create', '-f', '-'], { input: JSON.stringify(cm) })
+    if (r.code !== 0) throw new Error(`creating ${cm.metadata.name}: ${r.stderr}`)
   }
   const listPath = '/api/v1/namespaces/default/configmaps'
   let peakEdge = 0
@@ -187,11 +187,12 @@ async function main() {
   const stopP = proxied.stream(watchPath, (s) => record(seen.edge, s))
   // Both watches are established once both have seen a first event.
   await createConfigMap(cluster.kubectl, 'watch-sentinel')
-  while (!seen.direct.has('watch-sentinel') || !seen.edge.has('watch-sentinel')) await new Promise((r) => setTimeout(r, 50))
+  await until(() => seen.direct.has('watch-sentinel') && seen.edge.has('watch-sentinel'))
   for (let i = 0; i < 200; i++) {
     await createConfigMap(cluster.kubectl, `watch-${i}`)
   }
-  await new Promise((r) => setTimeout(r, 1500))
+  // Events arrive in order: the last one seen by both means all were.
+  await until(() => seen.direct.has('watch-199') && seen.edge.has('watch-199'))
   stopD()
   stopP()
   const added: number[] = []
@@ -207,8 +208,9 @@ function record(map: Map<string, number>, chunk: string) {
   for (const m of chunk.matchAll(/"name":"(watch-(?:\d+|sentinel))"/g)) if (!map.has(m[1]!)) map.set(m[1]!, now)
 }
 
-async function createConfigMap(kubectl: (a: string[]) => Promise<unknown>, name: string) {
-  await kubectl(['create', 'configmap', name, '-n', 'default'])
+async function createConfigMap(kubectl: (a: string[]) => Promise<{ code: number; stderr: string }>, name: string) {
+  const r = await kubectl(['create', 'configmap', name, '-n', 'default'])
+  if (r.code !== 0) throw new Error(`creating ${name}: ${r.stderr}`)
 }
 
 main().then(

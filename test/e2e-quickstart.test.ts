@@ -9,7 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent, fetch } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { devCluster, execCommand, kubectlBin, type DevCluster } from './support/dev-cluster.ts'
+import { devCluster, kubectlBin, type DevCluster } from './support/dev-cluster.ts'
+import { kubectlVia } from './support/proxy-fixture.ts'
+import { waitForOutput } from './support/streams.ts'
 
 const ROOT = join(import.meta.dirname, '..')
 const work = mkdtempSync(join(tmpdir(), 'drover-e2e-'))
@@ -63,14 +65,13 @@ const connectedStatus = async (token: string) => {
   return res.body.conditions?.find((c) => c.type === 'Connected')?.status
 }
 
-function kubectl(kubeconfig: string, args: string[], input?: string) {
-  return kubectlBin().then((bin) => execCommand(bin, ['--kubeconfig', kubeconfig, ...args], input === undefined ? {} : { input }))
-}
+const kubectl = (kubeconfig: string, args: string[], input?: string) => kubectlVia(kubeconfig, args, input === undefined ? {} : { input })
 
 beforeAll(async () => {
   const child = drover(['start', '--port', '0'])
   stack = child
-  await until('drover start to be ready', async () => (child.out().includes('drover is ready') ? true : child.exitCode !== null ? Promise.reject(new Error(child.out())) : undefined), 300_000)
+  // Rejects with the output if `drover start` exits first.
+  await waitForOutput(child, /drover is ready/, 300_000)
   output = child.out()
   state = JSON.parse(readFileSync(join(work, '.drover', 'state.json'), 'utf8')) as typeof state
   dispatcher = new Agent({ connect: { ca: readFileSync(state.caFile, 'utf8') } })
@@ -151,6 +152,7 @@ describe('quick start, end to end', () => {
     const nodes = await kubectl(file, ['get', 'nodes', '-o', 'name'])
     expect(nodes.stdout).toContain('node/e2e-second-node-0')
     const watch = spawn(await kubectlBin(), ['--kubeconfig', file, 'get', 'configmaps', '-n', 'default', '--watch', '-o', 'name'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    children.push(watch)
     let seen = ''
     watch.stdout.on('data', (d: Buffer) => (seen += d.toString()))
     await sleep(1000)
@@ -167,6 +169,7 @@ describe('quick start, end to end', () => {
     const crtb = await api('POST', '/v3/clusterroletemplatebindings', admin, { clusterId, roleTemplateId: 'cluster-member', userId: user.body.id })
     expect(crtb.status, JSON.stringify(crtb.body)).toBe(201)
     const login = await api<{ token: string }>('POST', '/v3-public/localProviders/local?action=login', undefined, { username: 'member', password: 'member-password-1234', responseType: 'json' })
+    expect(login.status, JSON.stringify(login.body)).toBe(201)
     const token = login.body.token
     const file = join(work, 'member.kubeconfig')
     await until('the member to see the cluster', async () => {

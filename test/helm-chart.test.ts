@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { agentClusterRules } from '../workers/import/manifest.ts'
 import { devCluster, execCommand, helmBin, type DevCluster } from './support/dev-cluster.ts'
+import { expectServerAccepts } from './support/server-apply.ts'
 
 const CHART = join(import.meta.dirname, '..', 'infra', 'helm', 'drover')
 const VALUES = ['--set', 'serverUrl=https://drover.example.com', '--set', 'agentImage=ghcr.io/drover-dev/drover:v0.1.1', '--set', 'localAgent.httpsProxy=http://proxy:3128']
@@ -75,15 +76,7 @@ describe('the Helm chart infra/helm/drover', () => {
 
     const rendered = (await template(...VALUES)).stdout
     const ownNamespaces = parseAllDocuments(rendered).map((d) => d.toJS() as Obj).filter((o) => o?.kind === 'Namespace').map((o) => o.metadata.name)
-    const dry = await c.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: rendered })
     // A dry run cannot create the chart's own namespaces first; everything else must validate.
-    const refused = dry.stderr.split('\n').filter((l) => l.trim() && !ownNamespaces.some((ns) => l.includes(`namespaces "${ns}" not found`)))
-    expect(refused, dry.stderr).toEqual([])
-    expect(dry.stdout).toContain('deployment.apps/drover-controller-runner created (server dry run)')
-
-    const apply = await c.kubectl(['apply', '-f', '-'], { input: rendered })
-    expect(apply.code, apply.stderr).toBe(0)
-    const again = await c.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: rendered })
-    expect(again.code, again.stderr).toBe(0)
+    await expectServerAccepts(c, rendered, ownNamespaces, 'deployment.apps/drover-controller-runner created (server dry run)')
   })
 })

@@ -9,6 +9,7 @@ import {
   type ImportManifestOptions,
 } from '../workers/import/manifest.ts'
 import { devCluster, type DevCluster } from './support/dev-cluster.ts'
+import { expectServerAccepts } from './support/server-apply.ts'
 
 type Obj = { kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown }
 
@@ -113,16 +114,8 @@ describe('applying the import manifest to a real cluster', () => {
 
   it('passes a server-side dry run, applies, and the agent Deployment becomes available', async () => {
     const manifest = renderImportManifest({ ...base, httpsProxy: 'http://proxy.example:3128', noProxy: '.svc,10.0.0.0/8' })
-    const dry = await c.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: manifest })
     // A dry run cannot create the namespace first; everything else must pass server-side validation.
-    const refused = dry.stderr.split('\n').filter((l) => l.trim() && !/namespaces "cattle-system" not found/.test(l))
-    expect(refused, dry.stderr).toEqual([])
-    expect(dry.stdout).toContain('clusterrole.rbac.authorization.k8s.io/drover-agent created (server dry run)')
-
-    const apply = await c.kubectl(['apply', '-f', '-'], { input: manifest })
-    expect(apply.code, apply.stderr).toBe(0)
-    const again = await c.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: manifest })
-    expect(again.code, again.stderr).toBe(0)
+    await expectServerAccepts(c, manifest, ['cattle-system'], 'clusterrole.rbac.authorization.k8s.io/drover-agent created (server dry run)')
 
     const wait = await c.kubectl(['rollout', 'status', '-n', 'cattle-system', 'deployment/drover-agent', '--timeout=120s'])
     expect(wait.code, wait.stderr).toBe(0)

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { devCluster, kubectlBin, type DevCluster } from './support/dev-cluster.ts'
 import { edgeKubeconfig, grantClusterAdmin, kubectlVia, startAgent, startEdge, waitConnected, type AgentProcess, type TestEdge } from './support/proxy-fixture.ts'
-import { waitForOutput } from './support/streams.ts'
+import { until, waitForOutput } from './support/streams.ts'
 
 const TOKEN = 'token-ops:r'
 
@@ -45,11 +45,15 @@ describe('the tunnel under failure and load', () => {
     const watch = spawn(await kubectlBin(), ['--kubeconfig', kc, 'get', 'configmaps', '-w', '-o', 'name'])
     let out = ''
     watch.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    await waitForOutput(watch, /configmap\/seed/)
     const exited = new Promise<number | null>((r) => watch.on('exit', r))
-    await first.kill('SIGKILL')
-    // kubectl's watch ends (the edge fails the stream as soon as the agent's socket closes).
-    expect(await exited).not.toBeNull()
+    try {
+      await waitForOutput(watch, /configmap\/seed/)
+      await first.kill('SIGKILL')
+      // kubectl's watch ends (the edge fails the stream as soon as the agent's socket closes).
+      expect(await exited).not.toBeNull()
+    } finally {
+      watch.kill()
+    }
     const down = await edge.fetch(`/k8s/clusters/c-a/version`, { headers: { authorization: `Bearer ${TOKEN}` } })
     expect([502, 503]).toContain(down.status)
     expect(await down.json()).toMatchObject({ type: 'error', status: down.status })
@@ -75,7 +79,8 @@ describe('the tunnel under failure and load', () => {
   it('does not let a slow reader on one stream delay small requests on another', async () => {
     for (let i = 0; i < 12; i++) {
       const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `slow-${i}`, namespace: 'default' }, data: { v: 'y'.repeat(900 * 1024) } }
-      await a.kubectl(['create', '-f', '-'], { input: JSON.stringify(cm) })
+      const r = await a.kubectl(['create', '-f', '-'], { input: JSON.stringify(cm) })
+      expect(r.code, r.stderr).toBe(0)
     }
     // A client that starts a 10 MB list and then stops reading.
     const stalled = request(`${edge.url.origin}/k8s/clusters/c-a/api/v1/configmaps`, { ca: edge.caPem, headers: { authorization: `Bearer ${TOKEN}` } })
@@ -101,7 +106,8 @@ describe('the tunnel under failure and load', () => {
   it('puts an agent in the tunnel of the cluster its credential names, whatever apiserver it points at', async () => {
     // A's credential with B's kubeconfig: it joins c-a's tunnel, never c-b's.
     const stray = agent('agent-a', b.kubeconfigPath)
-    await new Promise((r) => setTimeout(r, 1000))
+    // Connected, not merely started: otherwise the refusal below would hold for any agent still dialling.
+    await until(() => stray.output().includes('connected to the edge'))
     const kcB = await edgeKubeconfig(dir, edge, 'c-b', TOKEN)
     const r = await kubectlVia(kcB, ['get', '--raw', '/version'])
     expect(r.code).not.toBe(0)

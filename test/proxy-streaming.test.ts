@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -57,8 +58,11 @@ describe('streaming through the edge', () => {
     expect(logs.stdout).toContain('container log')
     const follow = spawn(await kubectlBin(), ['--kubeconfig', kc, 'logs', '-f', pod])
     try {
+      // The existing log first, so the appended line can only arrive by following.
+      await waitForOutput(follow, /container log/)
+      const followed = waitForOutput(follow, /followed through the edge/)
       await appendPodLog(c.record.dir, 'followed through the edge')
-      await waitForOutput(follow, /followed through the edge/)
+      await followed
     } finally {
       follow.kill()
     }
@@ -78,7 +82,6 @@ describe('streaming through the edge', () => {
     const target = join(dir, 'copied.txt')
     const cp = await kubectlVia(kc, ['cp', `default/${pod}:cp-source.txt`, target])
     expect(cp.code, cp.stderr).toBe(0)
-    const { readFile } = await import('node:fs/promises')
     expect(await readFile(target, 'utf8')).toBe('copied')
   })
 

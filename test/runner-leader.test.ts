@@ -86,13 +86,11 @@ describe('drover runner: leader election, failover and stale writes', () => {
     const other = alive().find((r) => r !== lead)!
     const otherId = (await other.ready).identity
     await lead.kill('SIGKILL')
-    const killedAt = Date.now()
     await setValue('cm-one', 'v2')
-    const ann = await waitFor('annotation after failover', () => annotations('cm-one'), (a) => a[COPIED] === 'v2', 30_000)
+    // A deadline, not a timing assertion (lease 4 s + 2 s is the target): a bound that catches a broken takeover.
+    const ann = await waitFor('annotation after failover', () => annotations('cm-one'), (a) => a[COPIED] === 'v2', 20_000)
     expect(ann[WRITER]).toBe(otherId)
     expect(await holder()).toBe(otherId)
-    // Not a timing assertion (lease 4 s + 2 s is the target): a bound that catches a broken takeover.
-    expect(Date.now() - killedAt).toBeLessThan(20_000)
   })
 
   it('a leader paused past its lease stops leading when resumed, and its late write does not land', async () => {

@@ -33,12 +33,14 @@ const refuse = (what: string) =>
     throw new EvalError(`${what} is not allowed on Cloudflare Workers`)
   }
 const wasm = WebAssembly as unknown as Record<string, (...args: unknown[]) => unknown>
+// Captured before `WebAssembly.Module` is replaced below, so a compiled module is still recognised.
+const CompiledModule = WebAssembly.Module
 for (const name of ['compile', 'instantiate', 'validate'] as const) {
   const original = wasm[name]!.bind(WebAssembly)
   Object.defineProperty(WebAssembly, name, {
     value: (source: unknown, ...rest: unknown[]) => {
       // Instantiating an already compiled module (imported at build time) is allowed; bytes are not.
-      if (source instanceof WebAssembly.Module) return original(source, ...rest)
+      if (source instanceof CompiledModule) return original(source, ...rest)
       return refuse(`WebAssembly.${name} from bytes`)()
     },
   })
