@@ -5,6 +5,12 @@ export function sendableCode(code: number | undefined): number | undefined {
   return 1011
 }
 
+/** Arguments for a `close` call carrying `code` and `reason`: none when the code may not be sent. */
+export function closeArgs(code: number | undefined, reason: string): [code?: number, reason?: string] {
+  const sendable = sendableCode(code)
+  return sendable === undefined ? [] : [sendable, truncateReason(reason)]
+}
+
 /** Close reasons are limited to 123 bytes of UTF-8. */
 export function truncateReason(reason: string): string {
   const bytes = Buffer.from(reason, 'utf8')

@@ -11,7 +11,7 @@ import {
   type TunnelError,
 } from '../protocol/tunnel/index.ts'
 import type { Backoff } from './backoff.ts'
-import { sendableCode, truncateReason } from './close-codes.ts'
+import { closeArgs } from './close-codes.ts'
 import { FactsReporter, type CollectFacts } from './facts.ts'
 import { errorText } from './log.ts'
 import { proxyAgentFor } from './proxy.ts'
@@ -218,7 +218,5 @@ interface Attempt {
 
 function closeSocket(ws: WebSocket, code: number, reason: string): void {
   if (ws.readyState !== WebSocket.OPEN && ws.readyState !== WebSocket.CONNECTING) return
-  const sendable = sendableCode(code)
-  if (sendable === undefined) ws.close()
-  else ws.close(sendable, truncateReason(reason))
+  ws.close(...closeArgs(code, reason))
 }

@@ -22,7 +22,7 @@ import { RefusedError } from './status.ts'
  * `websocketSubprotocols`, which applies its own allowlist. The `X-Kubernetes-PF-*` headers are response
  * headers (API Priority and Fairness) and pass back unchanged.
  */
-export const REQUEST_HEADER_ALLOWLIST: ReadonlySet<string> = new Set([
+const REQUEST_HEADER_ALLOWLIST: ReadonlySet<string> = new Set([
   'accept',
   'content-type',
   'content-encoding',
@@ -40,7 +40,7 @@ export const REQUEST_HEADER_ALLOWLIST: ReadonlySet<string> = new Set([
 ])
 
 /** The Kubernetes WebSocket subprotocols (exec/attach/port-forward) an upgrade may request. */
-export const WEBSOCKET_SUBPROTOCOLS: ReadonlySet<string> = new Set([
+const WEBSOCKET_SUBPROTOCOLS: ReadonlySet<string> = new Set([
   'v5.channel.k8s.io',
   'v4.channel.k8s.io',
   'v3.channel.k8s.io',
@@ -86,7 +86,7 @@ export function upstreamHeaders(head: RequestHead, opts: { upgrade: boolean }): 
  * `Impersonate-Extra-<key>` one header per value, the key escaped as client-go's headerKeyEscape does.
  * An empty user is refused: without Impersonate-User the request would run as the agent itself.
  */
-export function impersonationHeaders(identity: Identity): OutgoingHttpHeaders {
+function impersonationHeaders(identity: Identity): OutgoingHttpHeaders {
   if (typeof identity?.user !== 'string' || identity.user === '') throw new RefusedError(403, 'Forbidden', 'the tunnel request carries no user to impersonate')
   const out: OutgoingHttpHeaders = { 'impersonate-user': headerValue(identity.user) }
   const groups = identity.groups ?? []

@@ -33,7 +33,7 @@ export function statusResponse(status: number, reason: string, message: string):
   }
 }
 
-export function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
+function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(bytes)

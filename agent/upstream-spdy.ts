@@ -7,14 +7,11 @@ import type { TunnelSocket } from '../protocol/tunnel/index.ts'
 import { responseBody } from './body.ts'
 import { joinPath, type UpstreamTarget } from './credentials.ts'
 import { responseHeaders } from './headers.ts'
-import type { WebSocketAnswer } from './upstream-ws.ts'
+import { errorText } from './log.ts'
+import { holdWhileTunnelBacked, type WebSocketAnswer } from './upstream-ws.ts'
 
 /** kubectl ≥ 1.31's WebSocket port-forward: SPDY frames carried as WebSocket binary messages. */
 export const SPDY_OVER_WEBSOCKET = 'SPDY/3.1+portforward.k8s.io'
-
-const HIGH_WATER = 256 * 1024
-const LOW_WATER = 64 * 1024
-const POLL_MS = 10
 
 /**
  * Serves `SPDY/3.1+portforward.k8s.io` the way the apiserver itself does: the WebSocket is only a pipe
@@ -53,10 +50,9 @@ export function dialSpdyTunnel(o: {
     req.on('response', (res: IncomingMessage) => {
       resolve({ head: { status: res.statusCode ?? 502, headers: responseHeaders(res.rawHeaders) }, body: responseBody(res) })
     })
-    req.on('upgrade', (res: IncomingMessage, upstream: Socket, head: Buffer) => {
+    req.on('upgrade', (_res: IncomingMessage, upstream: Socket, head: Buffer) => {
       relay(upstream, head, o.socket, o.logger)
       resolve({ head: { status: 101, headers: [], protocol: SPDY_OVER_WEBSOCKET } })
-      void res
     })
     req.end()
   })
@@ -72,16 +68,14 @@ function relay(upstream: Socket, head: Buffer, tunnel: TunnelSocket, logger: Log
   }
   const forward = (chunk: Buffer) => {
     if (closed) return
-    tunnel.send(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
-    if (tunnel.bufferedAmount > HIGH_WATER && !upstream.isPaused()) {
-      upstream.pause()
-      const check = () => {
-        if (closed) return
-        if (tunnel.bufferedAmount > LOW_WATER) setTimeout(check, POLL_MS)
-        else upstream.resume()
-      }
-      setTimeout(check, POLL_MS)
+    try {
+      tunnel.send(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    } catch (e) {
+      // The tunnel socket is closing or failed (a throw here would escape the 'data' event and end the process).
+      logger.debug({ err: errorText(e) }, 'port-forward tunnel socket gone')
+      return close(1011, 'tunnel socket gone')
     }
+    if (!upstream.isPaused()) holdWhileTunnelBacked(tunnel, upstream, () => !closed)
   }
   if (head.length) forward(head)
   upstream.on('data', forward)

@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import WebSocket from 'ws'
 import type { ResponseHead, TunnelSocket } from '../protocol/tunnel/index.ts'
 import { responseBody } from './body.ts'
-import { sendableCode, truncateReason } from './close-codes.ts'
+import { closeArgs } from './close-codes.ts'
 import { joinPath, type UpstreamTarget } from './credentials.ts'
 import { responseHeaders, websocketSubprotocols } from './headers.ts'
 import { errorText } from './log.ts'
@@ -95,6 +95,22 @@ export function dialWebSocket(o: WebSocketDial): Promise<WebSocketAnswer> {
 }
 
 /**
+ * Pauses `source` while `tunnel` holds more than TUNNEL_HIGH_WATER bytes waiting for credit, and resumes
+ * it once they are down to TUNNEL_LOW_WATER (polled: a TunnelSocket has no drain event). `live` turning
+ * false stops the polling.
+ */
+export function holdWhileTunnelBacked(tunnel: TunnelSocket, source: { pause(): unknown; resume(): unknown }, live: () => boolean): void {
+  if (tunnel.bufferedAmount <= TUNNEL_HIGH_WATER) return
+  source.pause()
+  const check = () => {
+    if (!live()) return
+    if (tunnel.bufferedAmount > TUNNEL_LOW_WATER) setTimeout(check, BACKPRESSURE_POLL_MS)
+    else source.resume()
+  }
+  setTimeout(check, BACKPRESSURE_POLL_MS)
+}
+
+/**
  * Messages both ways (binary stays binary, text stays text), close codes carried, and each direction
  * paused while the receiving side is backed up.
  */
@@ -103,9 +119,7 @@ function bridge(ws: WebSocket, socket: TunnelSocket, logger: Logger): void {
   const closeTunnel = (code: number | undefined, reason: string) => {
     if (tunnelClosed) return
     tunnelClosed = true
-    const sendable = sendableCode(code)
-    if (sendable === undefined) socket.close()
-    else socket.close(sendable, truncateReason(reason))
+    socket.close(...closeArgs(code, reason))
   }
 
   ws.on('message', (data, isBinary) => {
@@ -120,15 +134,7 @@ function bridge(ws: WebSocket, socket: TunnelSocket, logger: Logger): void {
       ws.close(1009, 'message too big for the tunnel')
       return
     }
-    if (socket.bufferedAmount > TUNNEL_HIGH_WATER && !ws.isPaused) {
-      ws.pause()
-      const check = () => {
-        if (ws.readyState !== WebSocket.OPEN || tunnelClosed) return
-        if (socket.bufferedAmount > TUNNEL_LOW_WATER) setTimeout(check, BACKPRESSURE_POLL_MS)
-        else ws.resume()
-      }
-      setTimeout(check, BACKPRESSURE_POLL_MS)
-    }
+    if (!ws.isPaused) holdWhileTunnelBacked(socket, ws, () => ws.readyState === WebSocket.OPEN && !tunnelClosed)
   })
   ws.on('close', (code, reason) => closeTunnel(code, reason.toString('utf8')))
 
@@ -150,8 +156,6 @@ function bridge(ws: WebSocket, socket: TunnelSocket, logger: Logger): void {
   socket.onclose = (code, reason) => {
     tunnelClosed = true
     if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) return
-    const sendable = sendableCode(code)
-    if (sendable === undefined) ws.close()
-    else ws.close(sendable, truncateReason(reason))
+    ws.close(...closeArgs(code, reason))
   }
 }

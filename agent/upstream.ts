@@ -168,7 +168,7 @@ function failure(e: unknown, head: RequestHead, signal: AbortSignal, logger: Log
 }
 
 /** Request paths carry no credentials in Kubernetes, but query strings can be long; keep logs tidy. */
-export function redactPath(path: string): string {
+function redactPath(path: string): string {
   const q = path.indexOf('?')
   return q < 0 ? path.slice(0, 512) : path.slice(0, Math.min(q, 512))
 }

@@ -64,7 +64,7 @@ async function compatibilityDate(): Promise<string> {
  */
 export async function startLocalEdge(opts: LocalEdgeOptions = {}): Promise<LocalEdge> {
   // HTTPS like production: kubectl sends no bearer token over plain HTTP.
-  const tls = opts.tls ?? (await generateServingPki('edge'))
+  const tls = opts.tls ?? (await generateEdgeTls())
   const miniflare = new Miniflare({
     https: true,
     httpsCert: tls.certPem,

@@ -67,9 +67,10 @@ async function respond(stream: Stream, head: ResponseHead, body: ReadableStream<
   if (!stream.gotEnd && !stream.error && stream.sentEnd) stream.reset('CANCELLED', 'the response is complete')
 }
 
-function failure(e: unknown): TunnelError {
-  if (e instanceof TunnelError) return e
-  return new TunnelError('INTERNAL', `the stream handler failed: ${e instanceof Error ? e.message : String(e)}`)
+/** The handler threw: reset the stream with its TunnelError, or INTERNAL for anything else. */
+function handlerFailed(stream: Stream, e: unknown): void {
+  const err = e instanceof TunnelError ? e : new TunnelError('INTERNAL', `the stream handler failed: ${e instanceof Error ? e.message : String(e)}`)
+  stream.reset(err.code, err.message)
 }
 
 async function serveHttp(stream: Stream, head: RequestHead, handler: StreamHandler, signal: AbortSignal): Promise<void> {
@@ -78,8 +79,7 @@ async function serveHttp(stream: Stream, head: RequestHead, handler: StreamHandl
   try {
     answer = await handler.http(head, body, signal)
   } catch (e) {
-    const err = failure(e)
-    return stream.reset(err.code, err.message)
+    return handlerFailed(stream, e)
   }
   await respond(stream, answer.head, answer.body ?? null)
 }
@@ -90,8 +90,7 @@ async function serveWebSocket(stream: Stream, head: RequestHead, handler: Stream
   try {
     answer = await handler.websocket(head, socket, signal)
   } catch (e) {
-    const err = failure(e)
-    return stream.reset(err.code, err.message)
+    return handlerFailed(stream, e)
   }
   if (answer.head.status !== 101 || stream.error) {
     socket.refuse()
