@@ -9,6 +9,8 @@ import { createRunnerLogger } from '../controller-runner/runtime/log.ts'
 import type { ControllerContext, ControllerSpec, EdgeConfig } from '../controller-runner/runtime/types.ts'
 import { UsageError } from './usage.ts'
 
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 export interface RunnerOptions {
   kubeconfig?: string
   namespace: string
@@ -62,7 +64,8 @@ export function parseRunnerArgs(argv: string[], env: NodeJS.ProcessEnv = process
   if (!values['lease-name']) throw new UsageError('--lease-name needs a name')
   const seconds = (flag: 'lease-duration' | 'renew-deadline' | 'retry-period') => {
     const v = Number(values[flag])
-    if (!Number.isFinite(v) || v <= 0) throw new UsageError(`--${flag} must be a positive number of seconds, not "${values[flag]}"`)
+    // Node fires a timer longer than 2^31-1 ms after 1 ms: such a period would spin, not wait.
+    if (!Number.isFinite(v) || v <= 0 || v * 1000 > MAX_TIMER_MS) throw new UsageError(`--${flag} must be a positive number of seconds (at most ${Math.floor(MAX_TIMER_MS / 1000)}), not "${values[flag]}"`)
     return Math.round(v * 1000)
   }
   const timings = { leaseDurationMs: seconds('lease-duration'), renewDeadlineMs: seconds('renew-deadline'), retryPeriodMs: seconds('retry-period') }
@@ -150,14 +153,15 @@ export async function runnerCommand(argv: string[]): Promise<number> {
   const { ensureLocalCluster } = await import('../controller-runner/bootstrap/local-cluster.ts')
   return runRunner(opts, (ctx) => {
     const rc = reconcilers.fromControllerContext(ctx, ctx.edge ? { onClusterDeleted: edgeDisconnect(ctx.edge), onTokenDeleted: edgeRevokeToken(ctx.edge) } : {})
+    const built = reconcilers.buildReconcilers(rc)
     const whenLeading = async () => {
-      await reconcilers.bootstrap(rc)
+      await built.seed()
       await ensureLocalCluster(ctx.kubeConfig)
       const password = process.env.DROVER_BOOTSTRAP_PASSWORD
       const admin = await ensureBootstrapAdmin(ctx.kubeConfig, password ? { password } : {})
       // Never logged: `drover start` prints it once; a Helm install reads it from the Secret.
       if (admin.created) ctx.logger.info({ username: admin.username, userId: admin.userId }, 'bootstrap admin created; its first password is in Secret cattle-system/bootstrap-secret (kubectl -n cattle-system get secret bootstrap-secret -o jsonpath={.data.bootstrapPassword} | base64 -d)')
     }
-    return { controllers: reconcilers.controllers(rc), whenLeading }
+    return { controllers: built.specs, whenLeading }
   })
 }

@@ -6,8 +6,9 @@ import { Backoff } from './runtime/backoff.ts'
 import { Controller } from './runtime/controller.ts'
 import { startProbeServer, type ProbeServer } from './runtime/http-server.ts'
 import { Informer } from './runtime/informer.ts'
-import { edgeKubeConfig, getJson, KubeHttpError, kindPath, makeApi } from './runtime/kube.ts'
+import { getJson, KubeHttpError, kindPath, makeApi } from './runtime/kube.ts'
 import { defaultTimings, LeaderElector, sleep, type LeaderElectionTimings } from './runtime/leader-election.ts'
+import { errorText } from './runtime/log.ts'
 import { KubeLeaseStore } from './runtime/lease-store.ts'
 import { RunnerMetrics } from './runtime/metrics.ts'
 import { systemClock, type ApiConstructor, type Cache, type Clock, type ControllerContext, type ControllerSpec, type EdgeConfig, type HasMeta, type Kind } from './runtime/types.ts'
@@ -63,16 +64,9 @@ export class Manager {
     this.elector = new LeaderElector(new KubeLeaseStore(opts.kubeConfig, opts.leaseNamespace, opts.leaseName), this.identity, timings, this.clock, this.log)
     this.guard = new LeaderWriteGuard(this.elector)
     const middleware = [this.guard.middleware()]
-    const edgeConfigs = new Map<string, KubeConfig>()
     this.context = {
       cache: <T extends HasMeta>(kind: Kind) => this.cache<T>(kind),
       api: <T>(type: ApiConstructor<T>) => makeApi(opts.kubeConfig, type, middleware),
-      downstreamApi: <T>(clusterId: string, type: ApiConstructor<T>) => {
-        if (!opts.edge) throw new ManagerError('downstream clusters need --edge-url and --edge-token')
-        let kc = edgeConfigs.get(clusterId)
-        if (!kc) edgeConfigs.set(clusterId, (kc = edgeKubeConfig(opts.edge, clusterId)))
-        return makeApi(kc, type, middleware)
-      },
       writes: this.guard,
       identity: this.identity,
       kubeConfig: opts.kubeConfig,
@@ -103,10 +97,6 @@ export class Manager {
   /** All informer caches have their first full list. */
   synced(): boolean {
     return [...this.informers.values()].every((i) => i.synced())
-  }
-
-  isLeader(): boolean {
-    return this.elector.isLeader()
   }
 
   /** Serves probes, starts informers and campaigns; resolves once serving (not when leading). */
@@ -181,7 +171,7 @@ export class Manager {
       } catch (e) {
         if (signal.aborted) return
         const delay = backoff.next()
-        this.log.warn({ task: task.name, err: e instanceof Error ? e.message : String(e), retryInMs: Math.round(delay) }, 'leader task failed; will retry')
+        this.log.warn({ task: task.name, err: errorText(e), retryInMs: Math.round(delay) }, 'leader task failed; will retry')
         await sleep(this.clock, delay, signal)
       }
     }
@@ -210,7 +200,7 @@ export class Manager {
         throw new ManagerError(`the Lease namespace "${ns}" does not exist: create it (kubectl create namespace ${ns}) or pass --namespace`)
       }
       // 403 (no permission to read namespaces) and the like: the election will tell.
-      if (!(e instanceof KubeHttpError)) throw new ManagerError(`cannot reach the apiserver: ${e instanceof Error ? e.message : String(e)}`)
+      if (!(e instanceof KubeHttpError)) throw new ManagerError(`cannot reach the apiserver: ${errorText(e)}`)
     }
   }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node'
 import { BOOTSTRAP_ANNOTATION, BOOTSTRAP_SECRET, USERNAME_LABEL, usernameHash } from '../../protocol/api/users.ts'
 import { GROUP, VERSION } from '../../protocol/crds/index.ts'
+import { generateToken } from '../reconcilers/registration.ts'
 
 export interface BootstrapAdmin {
   userId: string
@@ -14,12 +15,9 @@ export interface BootstrapAdmin {
 }
 
 const ADMIN = 'admin'
-const ALPHABET = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'
-
-function generatePassword(length = 20): string {
-  const bytes = randomBytes(length)
-  return Array.from(bytes, (b) => ALPHABET[b % ALPHABET.length]).join('')
-}
+/** Letters and digits without the look-alikes (l, I, O, 0, 1): a password someone may have to type. */
+const PASSWORD_ALPHABET = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'
+const generatePassword = () => generateToken(20, PASSWORD_ALPHABET)
 
 const status = (err: unknown) => (err as { code?: number }).code
 

@@ -1,6 +1,5 @@
 // The runtime's ControllerContext → the narrower ReconcilerContext the reconcilers take: REST clients
 // whose writes go through the leader write guard, and the edge as the way to downstream clusters.
-import type { Logger } from 'pino'
 import type { ControllerContext } from '../runtime/types.ts'
 import type { ReconcilerContext } from './index.ts'
 import { KubeClient, kubeConfigTarget } from './kube/client.ts'
@@ -19,7 +18,7 @@ export function fromControllerContext(ctx: ControllerContext, extra: Pick<Reconc
     downstream,
     serverUrl: ctx.serverUrl ?? '',
     clock: ctx.clock,
-    logger: ctx.logger as Logger,
+    logger: ctx.logger,
     ...extra,
   }
 }

@@ -25,7 +25,7 @@ export interface CrtbDeps {
 }
 
 /** Owners manage the cluster and its bindings; everyone else reads. */
-export const isOwnerTemplate = (rt: RoleTemplate) => rt.metadata.name === 'cluster-owner' || rt.administrative === true
+const isOwnerTemplate = (rt: RoleTemplate) => rt.metadata.name === 'cluster-owner' || rt.administrative === true
 
 export class CrtbReconciler implements Reconciler {
   constructor(private readonly deps: CrtbDeps) {}

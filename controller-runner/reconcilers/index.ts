@@ -1,5 +1,6 @@
-// The reconcilers as the runtime registers them: `controllers(ctx)` → ControllerSpec[]; `bootstrap(ctx)`
-// seeds what no event would ever enqueue (missing settings and built-ins) once this replica leads.
+// The reconcilers as the runtime registers them: `buildReconcilers(ctx)` → their ControllerSpecs, and
+// `seed()`, which creates what no event would ever enqueue (missing settings and built-ins) once this
+// replica leads.
 import type { Cluster, ClusterRegistrationToken, ClusterRoleTemplateBinding, GlobalRole, GlobalRoleBinding, Project, ProjectRoleTemplateBinding, RoleTemplate, Setting, Token } from '../../protocol/crds/index.ts'
 import type { Logger } from 'pino'
 import type { Cache, Clock, ControllerSpec, Kind, Request } from '../runtime/types.ts'
@@ -34,7 +35,7 @@ export interface ReconcilerContext {
   onTokenDeleted?: (name: string) => Promise<void>
 }
 
-export const KINDS_USED = {
+const KINDS_USED = {
   setting: mgmt('Setting'),
   globalRole: mgmt('GlobalRole'),
   globalRoleBinding: mgmt('GlobalRoleBinding'),
@@ -53,7 +54,7 @@ const CLUSTER_SETTINGS = new Set(['server-url', 'cluster-registration-token-ttl-
 export interface Reconcilers {
   settings: Settings
   specs: ControllerSpec[]
-  /** Creates missing settings and built-in roles. */
+  /** Run once per leadership term: creates missing settings and built-in roles (no event enqueues a missing object). */
   seed(): Promise<void>
 }
 
@@ -163,19 +164,4 @@ export function buildReconcilers(ctx: ReconcilerContext): Reconcilers {
   }
 }
 
-/** What `drover runner` registers. */
-export function controllers(ctx: ReconcilerContext): ControllerSpec[] {
-  return buildReconcilers(ctx).specs
-}
-
-/** Run once this replica leads: creates missing settings and built-in roles (no event enqueues a missing object). */
-export function bootstrap(ctx: ReconcilerContext): Promise<void> {
-  return buildReconcilers(ctx).seed()
-}
-
 export { fromControllerContext } from './context.ts'
-export { apply, prune } from './apply.ts'
-export { KubeClient, kubeConfigTarget, type KubeObject } from './kube/client.ts'
-export { edgeDownstream, type DownstreamFactory, type EdgeAccess } from './kube/edge.ts'
-export { Settings } from './settings.ts'
-export type { ClusterRegistrationToken }

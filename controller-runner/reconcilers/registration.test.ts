@@ -11,6 +11,7 @@ describe('registration tokens', () => {
     const a = generateToken()
     expect(a).toMatch(/^[a-z0-9]{54}$/)
     expect(generateToken()).not.toBe(a)
+    expect(generateToken(200, 'xyz')).toMatch(/^[xyz]{200}$/)
   })
 
   it('issues, rotates at expiry with a grace period, then drops the previous token', () => {

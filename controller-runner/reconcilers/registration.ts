@@ -1,17 +1,22 @@
 // Registration tokens: generation, rotation and the Secret that holds them. Pure functions of the Secret's
 // current data and the time, so rotation is testable without waiting.
 import { randomBytes } from 'node:crypto'
+import { rfc3339 } from './conditions.ts'
 
 export const TOKEN_LENGTH = 54
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
 
-/** 54 characters of [a-z0-9] from a CSPRNG, without modulo bias (bytes ≥ 252 are rejected). */
-export function generateToken(length = TOKEN_LENGTH): string {
+/**
+ * `length` characters of `alphabet` (default: 54 of [a-z0-9]) from a CSPRNG, without modulo bias: bytes
+ * at or above the largest multiple of the alphabet's size are rejected (≥ 252 for 36 characters).
+ */
+export function generateToken(length = TOKEN_LENGTH, alphabet = ALPHABET): string {
+  const limit = 256 - (256 % alphabet.length)
   let out = ''
   while (out.length < length) {
     for (const b of randomBytes(length * 2)) {
-      if (b >= 252) continue
-      out += ALPHABET[b % 36]
+      if (b >= limit) continue
+      out += alphabet[b % alphabet.length]
       if (out.length === length) break
     }
   }
@@ -34,7 +39,6 @@ export interface Lifetimes {
   graceMs: number
 }
 
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
 const time = (s: string | undefined) => (s ? Date.parse(s) : NaN)
 
 /**
@@ -42,16 +46,16 @@ const time = (s: string | undefined) => (s ? Date.parse(s) : NaN)
  * the old one kept as `previousToken` until `now + grace`; the previous one dropped once its grace ends.
  */
 export function nextTokenState(current: TokenState | undefined, now: number, life: Lifetimes, gen = generateToken): TokenState {
-  const fresh = (): TokenState => ({ token: gen(), expiresAt: life.ttlMs > 0 ? iso(now + life.ttlMs) : '' })
+  const fresh = (): TokenState => ({ token: gen(), expiresAt: life.ttlMs > 0 ? rfc3339(now + life.ttlMs) : '' })
   if (!current?.token) return fresh()
   let state: TokenState = { ...current }
   const expires = time(state.expiresAt)
   if (Number.isFinite(expires) && now >= expires) {
     const next = fresh()
-    state = life.graceMs > 0 ? { ...next, previousToken: current.token, previousExpiresAt: iso(now + life.graceMs) } : next
+    state = life.graceMs > 0 ? { ...next, previousToken: current.token, previousExpiresAt: rfc3339(now + life.graceMs) } : next
   } else if (!state.expiresAt && life.ttlMs > 0) {
     // A TTL was configured after the token was issued: it starts counting now.
-    state.expiresAt = iso(now + life.ttlMs)
+    state.expiresAt = rfc3339(now + life.ttlMs)
   }
   if (state.previousToken && !(time(state.previousExpiresAt) > now)) {
     delete state.previousToken

@@ -43,27 +43,22 @@ export class SettingsReconciler implements Reconciler {
     if (def === undefined) return {}
     const current = this.deps.cache.get(name)
     if (current?.metadata.deletionTimestamp) return {}
-    if (!current) {
-      await this.create(name, def)
-      return {}
-    }
-    if (current.default !== def) {
-      // Guarded by resourceVersion; `value` is sent back as it was read.
-      await this.deps.client.update(SETTING, { ...current, default: def })
-    }
+    await this.ensure(name, def, current)
     return {}
   }
 
   /** Creates every missing setting: run once the runner leads (no event exists for a missing object). */
   async seed(): Promise<void> {
-    for (const name of this.deps.settings.defaults.keys()) {
-      const live = await this.deps.client.get<Setting>(SETTING, name)
-      if (!live) await this.create(name, this.deps.settings.defaults.get(name)!)
-      else if (live.default !== this.deps.settings.defaults.get(name)) await this.deps.client.update(SETTING, { ...live, default: this.deps.settings.defaults.get(name)! })
-    }
+    for (const [name, def] of this.deps.settings.defaults) await this.ensure(name, def, await this.deps.client.get<Setting>(SETTING, name))
   }
 
-  private async create(name: string, def: string): Promise<void> {
+  /** Creates the setting, or keeps its `default` equal to `def`; `value` is never touched. */
+  private async ensure(name: string, def: string, current: Setting | undefined): Promise<void> {
+    if (current) {
+      // Guarded by resourceVersion; `value` is sent back as it was read.
+      if (current.default !== def) await this.deps.client.update(SETTING, { ...current, default: def })
+      return
+    }
     const setting: Setting = { apiVersion: 'management.cattle.io/v3', kind: 'Setting', metadata: { name, labels: { ...MANAGED_BY } }, value: '', default: def, source: 'default' }
     try {
       await this.deps.client.create(SETTING, setting)

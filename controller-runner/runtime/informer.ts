@@ -2,7 +2,7 @@ import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kuber
 import type { Logger } from 'pino'
 import { Backoff } from './backoff.ts'
 import { kindPath, listAll } from './kube.ts'
-import { errorText } from './leader-election.ts'
+import { errorText } from './log.ts'
 import type { Cache, Clock, Kind, HasMeta } from './types.ts'
 
 export type InformerEvent = 'add' | 'update' | 'delete'

@@ -16,19 +16,6 @@ export function loadKubeConfig(path?: string, env: NodeJS.ProcessEnv = process.e
   return kc
 }
 
-/** A kubeconfig for a downstream cluster reached through the edge (`<edge>/k8s/clusters/<id>`). */
-export function edgeKubeConfig(edge: { url: string; token: string; ca?: string }, clusterId: string): KubeConfig {
-  const kc = new KubeConfig()
-  const server = `${edge.url.replace(/\/+$/, '')}/k8s/clusters/${encodeURIComponent(clusterId)}`
-  kc.loadFromOptions({
-    clusters: [{ name: clusterId, server, skipTLSVerify: false, ...(edge.ca ? { caData: Buffer.from(edge.ca).toString('base64') } : {}) }],
-    users: [{ name: 'runner', token: edge.token }],
-    contexts: [{ name: clusterId, cluster: clusterId, user: 'runner' }],
-    currentContext: clusterId,
-  })
-  return kc
-}
-
 /** A client-node API client for `kc` with our middleware (leader guard, timeouts) in front of every request. */
 export function makeApi<T>(kc: KubeConfig, type: ApiConstructor<T>, middleware: Middleware[]): T {
   const cluster = kc.getCurrentCluster()

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { errorText } from './log.ts'
 import type { Clock } from './types.ts'
 
 /** What a coordination.k8s.io/v1 Lease says about who leads (its spec, in our units). */
@@ -271,8 +272,4 @@ export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<vo
     const handle = clock.setTimeout(done, ms)
     signal.addEventListener('abort', done, { once: true })
   })
-}
-
-export function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e)
 }

@@ -14,3 +14,8 @@ export function createRunnerLogger(opts: { level?: string } = {}): Logger {
     },
   })
 }
+
+/** An error's message for a log line — never its stack's request options, which may hold headers. */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
+}

@@ -1,6 +1,9 @@
 import { RateLimiter } from './backoff.ts'
 import type { Clock } from './types.ts'
 
+/** The longest `addAfter` wait (see there). */
+export const MAX_DELAY_MS = 24 * 60 * 60_000
+
 /**
  * client-go's rate-limited work queue, for one controller. Its guarantees, which the controller relies on:
  * - a key added several times before a worker takes it is processed once (`dirty` dedups);
@@ -9,8 +12,6 @@ import type { Clock } from './types.ts'
  * - `addAfter` keeps the earliest pending time per key; `addRateLimited` backs off per key (and overall);
  * - after `shutDown()` adds are ignored and waiting `get()`s resolve `undefined`.
  */
-export const MAX_DELAY_MS = 24 * 60 * 60_000
-
 export class WorkQueue {
   private readonly queue: string[] = []
   private readonly dirty = new Set<string>()

@@ -37,7 +37,7 @@ export interface Cache<T> {
   synced(): boolean
 }
 
-// ---- Registration seam: what `controllers(ctx)` in controller-runner/reconcilers/index.ts returns. ----
+// ---- Registration seam: the specs `buildReconcilers(ctx)` in controller-runner/reconcilers/index.ts returns. ----
 
 /** A Kubernetes resource type, addressed the way the API paths need it. `group: ''` is the core group. */
 export interface Kind {
@@ -87,14 +87,12 @@ export class NotLeaderError extends Error {
 /** A client-node generated API class (`CoreV1Api`, `CustomObjectsApi`, `KubernetesObjectApi`, …). */
 export type ApiConstructor<T> = new (configuration: Configuration) => T
 
-/** What `controllers(ctx)` gets: caches, guarded clients and the runner's settings. */
+/** What a runner's wiring gets (`drover runner` narrows it with `fromControllerContext`): caches, guarded clients and the runner's settings. */
 export interface ControllerContext {
   /** The informer cache of a kind: one per kind, shared by all controllers, running on every replica. */
   cache<T extends HasMeta>(kind: Kind): Cache<T>
   /** A client for the management cluster whose mutating calls are leader-guarded (see write-guard.ts). */
   api<T>(type: ApiConstructor<T>): T
-  /** The same for downstream cluster `clusterId`, through the edge as `system:drover:runner`. */
-  downstreamApi<T>(clusterId: string, type: ApiConstructor<T>): T
   writes: WriteGuard
   /** This replica's leader-election identity (`<hostname>_<uuid>`). */
   identity: string

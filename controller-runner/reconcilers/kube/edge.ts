@@ -2,14 +2,14 @@
 // token (identity `system:drover:runner` at the edge). One keep-alive agent serves every cluster.
 import { Agent as HttpAgent, request as httpRequest } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import type { EdgeConfig } from '../../runtime/types.ts'
 import { KubeClient, type ClientOptions, type Target } from './client.ts'
 
-export interface EdgeAccess {
-  url: string
-  token: string
-  /** PEM of the CA the edge's certificate chains to, when it is not a public one. */
-  ca?: string
-}
+/** An edge call that has not answered by then fails, and the reconcile that made it is retried. */
+const EDGE_TIMEOUT_MS = 30_000
+
+/** `--edge-url` / `--edge-token` / `--edge-ca`, as the runtime's ControllerContext carries them. */
+export type EdgeAccess = EdgeConfig
 
 export type DownstreamFactory = (clusterId: string) => KubeClient
 
@@ -42,15 +42,18 @@ export function edgeRevokeToken(edge: EdgeAccess): (name: string) => Promise<voi
 }
 
 function edgeDelete(edge: EdgeAccess, path: string, what: string): Promise<void> {
-  const url = new URL(path, edge.url)
+  // Joined, not resolved: an edge behind a path prefix keeps it, as edgeDownstream does.
+  const base = new URL(edge.url)
+  const url = new URL(`${base.pathname.replace(/\/+$/, '')}${path}`, base)
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest
   return new Promise<void>((resolve, reject) => {
-    const req = request(url, { method: 'DELETE', headers: { authorization: `Bearer ${edge.token}` }, ...(edge.ca ? { ca: edge.ca } : {}) }, (res) => {
+    const req = request(url, { method: 'DELETE', headers: { authorization: `Bearer ${edge.token}` }, timeout: EDGE_TIMEOUT_MS, ...(edge.ca ? { ca: edge.ca } : {}) }, (res) => {
       res.resume()
       // 2xx: done; anything else is retried by the reconcile that called us.
       if (res.statusCode && res.statusCode < 300) resolve()
       else reject(new Error(`the edge answered ${res.statusCode} to ${what}`))
     })
+    req.on('timeout', () => req.destroy(new Error(`${what}: the edge did not answer within ${EDGE_TIMEOUT_MS / 1000} s`)))
     req.on('error', reject)
     req.end()
   })
