@@ -4,7 +4,7 @@ import { GROUP, KINDS } from '../protocol/crds/index.ts'
 import { crdManifestFiles } from '../infra/crds/index.ts'
 import { ensureKubernetesBinaries } from '../infra/kubernetes/build.ts'
 import { StartError } from './usage.ts'
-import { downstreamRbac, managementRbac } from '../infra/management/index.ts'
+import { downstreamRbac, managementAdmission, managementRbac } from '../infra/management/index.ts'
 
 async function kubectl(kubeconfig: string, args: string[], input?: string): Promise<string> {
   const { bin } = await ensureKubernetesBinaries()
@@ -38,10 +38,10 @@ export async function waitForCrds(kubeconfig: string, log: (s: string) => void):
 
 /**
  * The management cluster's namespaces and RBAC for the runner, the edge and the runner's downstream
- * identity (the same data the Helm chart renders); with the edge up, the settings only it knows.
+ * identity, and its admission policies (the same data the Helm chart renders); with the edge up, the settings only it knows.
  */
 export async function applyManagement(kubeconfig: string, edge?: { serverUrl: string; caPem: string }): Promise<void> {
-  const items: unknown[] = [...managementRbac(), ...downstreamRbac()]
+  const items: unknown[] = [...managementRbac(), ...downstreamRbac(), ...managementAdmission()]
   if (edge) {
     const setting = (name: string, value: string) => ({ apiVersion: `${GROUP}/v3`, kind: 'Setting', metadata: { name }, value, source: 'env' })
     items.push(setting('cacerts', edge.caPem), setting('server-url', edge.serverUrl))

@@ -5,7 +5,8 @@ import type { Cache, Clock, Reconciler, Request, Result } from '../runtime/types
 import { apply, prune, semanticEqual } from './apply.ts'
 import { rfc3339, setConditions, type ConditionInput } from './conditions.ts'
 import type { KubeClient, KubeObject } from './kube/client.ts'
-import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, NAMESPACE, SECRET } from './kube/resources.ts'
+import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, SECRET } from './kube/resources.ts'
+import { deleteOwnedNamespace, ensureOwnedNamespace } from './ownership.ts'
 import { addFinalizer, ANNOTATIONS, FINALIZERS, labels, names, ownerRef, removeFinalizer, selector } from './meta.ts'
 import { decodeTokenState, encodeTokenState, nextChangeIn, nextTokenState, registrationCommands, type TokenState } from './registration.ts'
 import type { Settings } from './settings.ts'
@@ -55,7 +56,7 @@ export class ClusterReconciler implements Reconciler {
       return fast
     }
     const cluster = await addFinalizer(this.deps.client, CLUSTER, cached, FINALIZERS.cluster)
-    await apply(this.deps.client, NAMESPACE, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: labels('cluster', name) } })
+    await ensureOwnedNamespace(this.deps.client, cluster, name, 'cluster', name)
     const token = await this.ensureRegistration(cluster)
     await this.updateConditions(cluster)
     await this.ensureCreatorBinding(cluster)
@@ -172,7 +173,7 @@ export class ClusterReconciler implements Reconciler {
     await client.delete(CLUSTER_ROLE, names.clusterMemberRole(id))
     await client.delete(CLUSTER_ROLE, names.clusterOwnerRole(id))
     await prune(client, CLUSTER_ROLE_BINDING, selector('cluster', id), new Set())
-    await client.delete(NAMESPACE, id)
+    await deleteOwnedNamespace(client, id, 'cluster', id)
     await this.deps.onClusterDeleted?.(id)
     await removeFinalizer(client, CLUSTER, cluster, FINALIZERS.cluster)
     return {}

@@ -10,6 +10,7 @@ import type { KubeClient, KubeObject } from './kube/client.ts'
 import type { DownstreamFactory } from './kube/edge.ts'
 import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, ROLE_BINDING } from './kube/resources.ts'
 import { addFinalizer, FINALIZERS, labels, labelValue, names, ownerRef, removeFinalizer } from './meta.ts'
+import { refuse } from './ownership.ts'
 import { binding, ensureTemplateRole, isConnected, roleRefChanged, subjectsOf, type Binding } from './rbac.ts'
 import { templateClosure } from './rules.ts'
 
@@ -33,9 +34,13 @@ export class CrtbReconciler implements Reconciler {
   async reconcile({ name, namespace }: Request): Promise<Result> {
     const cached = this.deps.bindings.get(name, namespace)
     if (!cached) return {}
-    const clusterId = cached.clusterName || cached.metadata.namespace!
+    // The scope is where the binding lives, never a field its writer chose (admission holds the two equal).
+    const clusterId = cached.metadata.namespace!
     const cluster = this.deps.clusters.get(clusterId)
     if (cached.metadata.deletionTimestamp) return this.finalize(cached, cluster)
+    if (cached.clusterName !== clusterId) {
+      await refuse(this.deps.client, { ...cached, apiVersion: CRTB.apiVersion, kind: CRTB.kind }, 'ScopeMismatch', `clusterName ${JSON.stringify(cached.clusterName ?? '')} is not the namespace it lives in (${clusterId}); nothing is granted`)
+    }
     const crtb = await addFinalizer(this.deps.client, CRTB, cached, FINALIZERS.downstream)
     const rtName = crtb.roleTemplateName ?? ''
     const rt = this.deps.roleTemplates.get(rtName)
@@ -84,7 +89,7 @@ export class CrtbReconciler implements Reconciler {
   private async finalize(crtb: ClusterRoleTemplateBinding, cluster: Cluster | undefined): Promise<Result> {
     if (!crtb.metadata.finalizers?.includes(FINALIZERS.downstream)) return {}
     const name = crtb.metadata.name!
-    const c = crtb.clusterName || crtb.metadata.namespace!
+    const c = crtb.metadata.namespace!
     if (isConnected(cluster)) await this.deps.downstream(c).delete(CLUSTER_ROLE_BINDING, names.crtb(name))
     // A live but unreachable cluster would keep the grant: wait for it (deleting the cluster ends the wait).
     else if (cluster && !cluster.metadata.deletionTimestamp) return { requeueAfter: this.deps.resyncMs }

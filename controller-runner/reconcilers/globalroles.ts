@@ -1,7 +1,9 @@
 // GlobalRole → ClusterRole `cattle-globalrole-<G>`; GlobalRoleBinding → ClusterRoleBinding
 // `cattle-globalrolebinding-<B>` (both owned by their source, so GC removes them; deleted explicitly too,
 // for management clusters without a garbage collector), and for roles with inheritedClusterRoles a
-// ClusterRoleBinding in every connected downstream cluster, removed behind a finalizer.
+// ClusterRoleBinding in every connected downstream cluster, removed behind a finalizer. The two carry
+// different owner labels: cluster `local` is both the management cluster and a downstream one, and a
+// downstream prune must never take the management binding with it.
 import type { Cluster, GlobalRole, GlobalRoleBinding, RoleTemplate } from '../../protocol/crds/index.ts'
 import type { Cache, Reconciler, Request, Result } from '../runtime/types.ts'
 import { apply, prune } from './apply.ts'
@@ -74,16 +76,16 @@ export class GlobalRoleBindingReconciler implements Reconciler {
         await ensureTemplateRole(down, this.deps.roleTemplates, rt)
         const n = names.globalAdminBinding(name, roles, rt)
         keep.add(n)
-        await apply<Binding>(down, CLUSTER_ROLE_BINDING, binding('ClusterRoleBinding', { name: n, labels: labels('globalRoleBinding', name) }, { kind: 'ClusterRole', name: rt }, subjects), { recreate: roleRefChanged })
+        await apply<Binding>(down, CLUSTER_ROLE_BINDING, binding('ClusterRoleBinding', { name: n, labels: labels('globalRoleBindingDownstream', name) }, { kind: 'ClusterRole', name: rt }, subjects), { recreate: roleRefChanged })
       }
-      await prune(down, CLUSTER_ROLE_BINDING, selector('globalRoleBinding', name), keep)
+      await prune(down, CLUSTER_ROLE_BINDING, selector('globalRoleBindingDownstream', name), keep)
     })
     return roles.length ? { requeueAfter: this.deps.resyncMs } : {}
   }
 
   private async finalize(grb: GlobalRoleBinding): Promise<Result> {
     if (!grb.metadata.finalizers?.includes(FINALIZERS.downstream)) return {}
-    await this.eachConnected((down) => prune(down, CLUSTER_ROLE_BINDING, selector('globalRoleBinding', grb.metadata.name!), new Set()).then(() => {}))
+    await this.eachConnected((down) => prune(down, CLUSTER_ROLE_BINDING, selector('globalRoleBindingDownstream', grb.metadata.name!), new Set()).then(() => {}))
     await removeFinalizer(this.deps.client, GRB, grb, FINALIZERS.downstream)
     return {}
   }

@@ -1,19 +1,11 @@
 // Names, labels and finalizers the runner materialises with: names are the contract the edge relies on.
 import type { KubeClient, KubeObject } from './kube/client.ts'
 import type { ResourceRef } from './kube/resources.ts'
+import { OWNER_LABELS } from '../../protocol/api/ownership.ts'
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'drover' } as const
 
-/** Owner labels: which source object a materialised object comes from (used to prune). */
-export const OWNER_LABELS = {
-  cluster: 'drover.io/cluster',
-  globalRole: 'drover.io/globalrole',
-  globalRoleBinding: 'drover.io/globalrolebinding',
-  roleTemplate: 'drover.io/roletemplate',
-  crtb: 'drover.io/crtb',
-  prtb: 'drover.io/prtb',
-  project: 'drover.io/project',
-} as const
+export { OWNER_LABELS }
 
 export const FINALIZERS = {
   cluster: 'drover.io/cluster-cleanup',

@@ -8,6 +8,7 @@ import { apply } from './apply.ts'
 import type { KubeClient, KubeObject } from './kube/client.ts'
 import type { DownstreamFactory } from './kube/edge.ts'
 import { mgmt, NAMESPACE, ROLE_BINDING } from './kube/resources.ts'
+import { deleteOwnedNamespace, ensureOwnedNamespace, ownedBy, refuse } from './ownership.ts'
 import { forEachLimited } from './limit.ts'
 import { addFinalizer, ANNOTATIONS, FINALIZERS, labels, labelValue, names, removeFinalizer, selector } from './meta.ts'
 import { binding, ensureTemplateRole, isConnected, roleRefChanged, subjectsOf, type Binding } from './rbac.ts'
@@ -21,13 +22,13 @@ export class ProjectReconciler implements Reconciler {
 
   async reconcile({ name, namespace }: Request): Promise<Result> {
     const p = this.deps.projects.get(name, namespace)
+    const owner = labelValue(`${namespace}.${name}`)
     if (!p || p.metadata.deletionTimestamp) {
       // Only the namespace this project's own reconcile created (labelled with it).
-      const ns = await this.deps.client.get<KubeObject>(NAMESPACE, name)
-      if (ns?.metadata.labels?.['drover.io/project'] === labelValue(`${namespace}.${name}`)) await this.deps.client.delete(NAMESPACE, name)
+      await deleteOwnedNamespace(this.deps.client, name, 'project', owner)
       return {}
     }
-    await apply(this.deps.client, NAMESPACE, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: labels('project', labelValue(`${namespace}.${name}`)) } })
+    await ensureOwnedNamespace(this.deps.client, { ...p, apiVersion: PROJECT.apiVersion, kind: PROJECT.kind }, name, 'project', owner)
     if (p.status?.backingNamespace !== name) {
       await this.deps.client.patch(PROJECT, name, namespace, { metadata: { resourceVersion: p.metadata.resourceVersion }, status: { backingNamespace: name } }, 'status')
     }
@@ -59,15 +60,18 @@ export class PrtbReconciler implements Reconciler {
   async reconcile({ name, namespace }: Request): Promise<Result> {
     const cached = this.deps.bindings.get(name, namespace)
     if (!cached) return {}
-    const [clusterId] = parseProjectName(cached.projectName)
-    const cluster = this.deps.clusters.get(clusterId)
+    const clusterId = await this.scope(cached)
+    const cluster = clusterId ? this.deps.clusters.get(clusterId) : undefined
     if (cached.metadata.deletionTimestamp) return this.finalize(cached, cluster)
+    if (!clusterId) {
+      await refuse(this.deps.client, { ...cached, apiVersion: PRTB.apiVersion, kind: PRTB.kind }, 'ScopeMismatch', `projectName ${JSON.stringify(cached.projectName ?? '')} is not the project whose namespace (${namespace}) it lives in; nothing is granted`)
+    }
     const prtb = await addFinalizer(this.deps.client, PRTB, cached, FINALIZERS.downstream)
     const rtName = prtb.roleTemplateName ?? ''
     templateClosure(this.deps.roleTemplates, rtName)
     const subjects = subjectsOf(prtb)
     if (!isConnected(cluster)) return { requeueAfter: this.deps.resyncMs }
-    const down = this.deps.downstream(clusterId)
+    const down = this.deps.downstream(clusterId!)
     await ensureTemplateRole(down, this.deps.roleTemplates, rtName)
     const targets = await this.projectNamespaces(down, prtb.projectName!)
     const own = labels('prtb', this.ownerValue(prtb))
@@ -78,6 +82,24 @@ export class PrtbReconciler implements Reconciler {
     })
     await this.prune(down, prtb, new Set(targets))
     return { requeueAfter: this.deps.resyncMs }
+  }
+
+  /**
+   * The cluster a binding applies to, derived from where it lives: its namespace must be a project
+   * namespace the runner created (owner label `<cluster>.<project>`), and projectName must name that very
+   * project. Undefined when they disagree.
+   */
+  private async scope(prtb: ProjectRoleTemplateBinding): Promise<string | undefined> {
+    const ns = prtb.metadata.namespace!
+    let cluster: string, project: string
+    try {
+      ;[cluster, project] = parseProjectName(prtb.projectName)
+    } catch {
+      return undefined
+    }
+    if (project !== ns) return undefined
+    const live = await this.deps.client.get<Namespace>(NAMESPACE, ns)
+    return ownedBy(live, 'project', labelValue(`${cluster}.${project}`)) ? cluster : undefined
   }
 
   private async projectNamespaces(down: KubeClient, projectId: string): Promise<string[]> {

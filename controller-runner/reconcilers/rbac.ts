@@ -5,7 +5,7 @@ import { TerminalError, type Cache } from '../runtime/types.ts'
 import { apply } from './apply.ts'
 import type { KubeClient, KubeObject } from './kube/client.ts'
 import { CLUSTER_ROLE } from './kube/resources.ts'
-import { labels } from './meta.ts'
+import { labels, OWNER_LABELS } from './meta.ts'
 import { resolveRules } from './rules.ts'
 
 export interface Subject {
@@ -52,12 +52,17 @@ export const isConnected = (c: Cluster | undefined): boolean => Boolean(c && !c.
 /**
  * Makes the ClusterRole a RoleTemplate becomes exist in a downstream cluster: named after the template,
  * with the inherited rules resolved. An `external` template refers to a ClusterRole that must already exist.
+ * A ClusterRole of that name that the runner did not make for this template (`cluster-admin`,
+ * `system:basic-user`, anything of the cluster's own) is never overwritten: terminal.
  */
 export async function ensureTemplateRole(client: KubeClient, templates: Cache<RoleTemplate>, name: string): Promise<void> {
   const rt = templates.get(name)
   if (!rt) throw new TerminalError(`RoleTemplate ${name} does not exist`)
   if (rt.external) return
   const rules = resolveRules(templates, name)
-  await apply(client, CLUSTER_ROLE, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels: labels('roleTemplate', name) }, rules } as KubeObject)
+  const current = await client.get<KubeObject>(CLUSTER_ROLE, name)
+  if (current && current.metadata.labels?.[OWNER_LABELS.roleTemplate] !== name) {
+    throw new TerminalError(`RoleTemplate ${name}: the cluster already has a ClusterRole ${name} that drover did not create; it is left alone (rename the template)`)
+  }
+  await apply(client, CLUSTER_ROLE, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels: labels('roleTemplate', name) }, rules } as KubeObject, current ? { current } : {})
 }
-

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { GROUP, KINDS } from '../../protocol/crds/index.ts'
 import { crdManifestFiles } from '../crds/index.ts'
+import { managementAdmission } from '../management/admission.ts'
 import { ensureKubernetesBinaries, type KubernetesBinaries } from '../kubernetes/build.ts'
 import { formatDuration, run, type Log } from '../kubernetes/progress.ts'
 import { renderKubeconfig } from './kubeconfig.ts'
@@ -239,7 +240,11 @@ class Starter {
     // 429. kubectl retries those, so one successful list of every kind means clients can start at once.
     const resources = Object.values(KINDS).map((k) => `${k.plural}.${GROUP}`)
     await this.kubectl(['get', resources.join(','), '--all-namespaces', '--request-timeout=60s', '-o', 'name'])
-    this.log('drover CRDs installed')
+    // The invariants every writer of those CRDs is held to (infra/management/admission.ts).
+    const policies = this.path('admission.json')
+    await writeFile(policies, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: managementAdmission() }))
+    await this.kubectl(['apply', '--server-side', '--force-conflicts', '-f', policies])
+    this.log('drover CRDs and admission policies installed')
   }
 
   async controllerManager() {

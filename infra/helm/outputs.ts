@@ -5,12 +5,13 @@ import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
 import { definitions } from '../crds/definitions.ts'
 import { crdName, renderCrdYaml } from '../crds/render.ts'
-import { downstreamRbac, managementRbac } from '../management/index.ts'
+import { downstreamRbac, managementAdmission, managementRbac } from '../management/index.ts'
 import type { Output } from '../crds/outputs.ts'
 
 export const chartDir = fileURLToPath(new URL('./drover/', import.meta.url))
 export const chartCrdsDir = `${chartDir}crds/`
 export const chartRbacFile = `${chartDir}templates/rbac.yaml`
+export const chartAdmissionFile = `${chartDir}templates/admission.yaml`
 
 /** Where the runner's service account lives: whatever namespace the chart is installed into. */
 const RELEASE_NAMESPACE = '{{ .Release.Namespace }}'
@@ -31,9 +32,17 @@ export function renderRbacTemplate(): string {
   return header + objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('')
 }
 
+/** The management cluster's admission policies (infra/management/admission.ts), for the release's runner. */
+export function renderAdmissionTemplate(): string {
+  const objects = managementAdmission({ runner: { namespace: RELEASE_NAMESPACE, name: 'drover-controller-runner' } })
+  const header = '# Generated from infra/management/admission.ts by `npm run gen:crds`; do not edit.\n'
+  return header + objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('')
+}
+
 export function renderChartOutputs(): Output[] {
   return [
     ...definitions.map((d) => ({ path: `${chartCrdsDir}${crdName(d)}.yaml`, text: renderCrdYaml(d) })),
     { path: chartRbacFile, text: renderRbacTemplate() },
+    { path: chartAdmissionFile, text: renderAdmissionTemplate() },
   ]
 }

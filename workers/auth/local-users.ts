@@ -1,6 +1,7 @@
 import type { User } from '../../protocol/crds/index.ts'
 import type { Bindings } from '../env.ts'
 import { crdPath, secretPath, type Kube, type KubeObject } from '../mgmt/kube.ts'
+import { ApiError } from '../errors.ts'
 import { secretsEqual } from './compare.ts'
 import { burnVerification, hashPassword, parsePeppers, verifyPassword, type Pepper } from './password.ts'
 
@@ -13,9 +14,69 @@ interface Secret extends KubeObject {
   data?: Record<string, string>
 }
 
-export async function findUserByUsername(edge: Kube, username: string): Promise<UserObject | null> {
+/**
+ * A username belongs to the user its claim names: a Secret `username-<hash>` in the password namespace,
+ * created before the User. The apiserver's name uniqueness makes two users with one username impossible
+ * through the edge, however many create it at once; a User made some other way with a taken username can
+ * never log in as it.
+ */
+export const USERNAME_CLAIM_TYPE = 'drover.io/username-claim'
+/** How long a claim may wait for its User before another user may take the name over. */
+const CLAIM_SETTLE_MS = 60_000
+const claimName = async (username: string) => `username-${await usernameHash(username)}`
+
+/** Users labelled with this username's hash that really carry it (users from before claims existed). */
+async function labelled(edge: Kube, username: string): Promise<UserObject[]> {
   const list = await edge.list<UserObject>(crdPath('User'), { labelSelector: `${USERNAME_LABEL}=${await usernameHash(username)}` })
-  return list.items.find((u) => u.username === username) ?? null
+  return list.items.filter((u) => u.username?.toLowerCase() === username.toLowerCase())
+}
+
+export async function findUserByUsername(edge: Kube, username: string): Promise<UserObject | null> {
+  const claim = await edge.getOrNull<Secret>(secretPath(PASSWORD_NAMESPACE, await claimName(username)))
+  if (claim) {
+    const id = claim.data?.userId ? atob(claim.data.userId) : ''
+    const user = id ? await edge.getOrNull<UserObject>(crdPath('User', id)) : null
+    return user && user.username === username ? user : null
+  }
+  // No claim (the bootstrap admin, users from before claims): exactly one match, or none — never a guess.
+  const found = await labelled(edge, username)
+  return found.length === 1 && found[0]!.username === username ? found[0]! : null
+}
+
+/** Claims `username` for `userId`, or throws 409. A claim whose user is gone is taken over. */
+export async function claimUsername(edge: Kube, username: string, userId: string): Promise<void> {
+  const name = await claimName(username)
+  const others = (await labelled(edge, username)).filter((u) => u.metadata.name !== userId)
+  const taken = new ApiError(409, `username "${username}" is taken`, 'NotUnique')
+  const body = (resourceVersion?: string) => ({
+    apiVersion: 'v1', kind: 'Secret', type: USERNAME_CLAIM_TYPE,
+    metadata: { name, namespace: PASSWORD_NAMESPACE, ...(resourceVersion ? { resourceVersion } : {}) },
+    data: { userId: btoa(userId) },
+  })
+  try {
+    if (others.length > 0) throw taken
+    await edge.create(secretPath(PASSWORD_NAMESPACE), body())
+    return
+  } catch (err) {
+    if (err === taken || !(err instanceof ApiError && err.status === 409)) throw err
+  }
+  const existing = await edge.getOrNull<Secret>(secretPath(PASSWORD_NAMESPACE, name))
+  const holder = existing?.data?.userId ? atob(existing.data.userId) : ''
+  if (!existing || holder === userId) throw taken
+  // A young claim's user may still be on its way (the claim is written first): only an old one is stale.
+  const age = Date.now() - Date.parse(existing.metadata.creationTimestamp ?? '')
+  if (!(age > CLAIM_SETTLE_MS) || (await edge.getOrNull(crdPath('User', holder)))) throw taken
+  // The holder is gone: take the claim over, guarded by resourceVersion (a racing taker gets 409).
+  await edge.replace(secretPath(PASSWORD_NAMESPACE, name), body(existing.metadata.resourceVersion)).catch((err: unknown) => {
+    throw err instanceof ApiError && err.status === 409 ? taken : err
+  })
+}
+
+/** Frees `username` if `userId` holds it. */
+export async function releaseUsername(edge: Kube, username: string, userId: string): Promise<void> {
+  const path = secretPath(PASSWORD_NAMESPACE, await claimName(username))
+  const claim = await edge.getOrNull<Secret>(path)
+  if (claim?.data?.userId && atob(claim.data.userId) === userId) await edge.delete(path).catch(() => {})
 }
 
 export function peppers(env: Pick<Bindings, 'DROVER_PASSWORD_PEPPERS'>): Pepper[] {

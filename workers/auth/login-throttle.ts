@@ -5,14 +5,19 @@ import { usernameHash } from './local-users.ts'
 
 type Env = Pick<Bindings, 'THROTTLE'>
 
-/** The client address as Cloudflare reports it; Workers overwrite any value a client sends. */
-export function clientAddress(req: Request): string {
-  return req.headers.get('cf-connecting-ip') ?? 'unknown'
+/**
+ * The client address as Cloudflare reports it (Workers overwrite any value a client sends); undefined
+ * where no edge sets it (a local runtime). Then no client-keyed throttle applies: one shared "unknown"
+ * key would let any client lock every other one out.
+ */
+export function clientAddress(req: Request): string | undefined {
+  return req.headers.get('cf-connecting-ip') || undefined
 }
 
-/** The three throttle keys of one login attempt. */
-export async function loginKeys(username: string, client: string): Promise<[ThrottleScope, string][]> {
+/** The throttle keys of one login attempt: pair, client and account; the account alone for an unknown client. */
+export async function loginKeys(username: string, client: string | undefined): Promise<[ThrottleScope, string][]> {
   const account = await usernameHash(username)
+  if (client === undefined) return [['account', `account:${account}`]]
   return [['pair', `pair:${account}|${client}`], ['client', `client:${client}`], ['account', `account:${account}`]]
 }
 

@@ -6,7 +6,8 @@ import { ApiError } from '../errors.ts'
 import { crdPath, withKind, type KubeObject } from '../mgmt/kube.ts'
 import { parseBody } from '../norman/body.ts'
 import { randomId } from '../auth/compare.ts'
-import { deletePassword, findUserByUsername, checkPassword, storePassword, usernameHash, USERNAME_LABEL, type UserObject } from '../auth/local-users.ts'
+import { checkPassword, claimUsername, deletePassword, releaseUsername, storePassword, usernameHash, USERNAME_LABEL, type UserObject } from '../auth/local-users.ts'
+import { assertNotThrottled, clientAddress, loginKeys, recordLoginFailure, recordLoginSuccess } from '../auth/login-throttle.ts'
 import { passwordProblem } from '../auth/password.ts'
 import { removeTokens, tokensWhere, USER_ID_LABEL } from '../auth/tokens.ts'
 import { edgeKube, userKube, type V3Context } from './context.ts'
@@ -61,6 +62,7 @@ const routes = crudRoutes(def, {
   afterDelete: async (c, obj) => {
     await revokeUserTokens(c, obj.metadata.name ?? '')
     await deletePassword(edgeKube(c), obj.metadata.name ?? '')
+    if (typeof obj.username === 'string') await releaseUsername(edgeKube(c), obj.username, obj.metadata.name ?? '')
   },
   actions: {
     setpassword: async (c, id) => {
@@ -80,7 +82,14 @@ const routes = crudRoutes(def, {
       const body = await parseBody(c.req.raw, v.object({ currentPassword: v.string(), newPassword: v.string() }))
       const edge = edgeKube(c)
       const user = await edge.get<UserObject>(crdPath('User', me(c)))
-      if (!(await checkPassword(c.env, edge, user, body.currentPassword))) throw new ApiError(422, 'the current password is wrong', 'InvalidBodyContent')
+      // A password check like a login's, so throttled like one: a stolen session is no password oracle.
+      const keys = await loginKeys(user.username ?? me(c), clientAddress(c.req.raw))
+      await assertNotThrottled(c.env, keys)
+      if (!(await checkPassword(c.env, edge, user, body.currentPassword))) {
+        await recordLoginFailure(c.env, keys)
+        throw new ApiError(422, 'the current password is wrong', 'InvalidBodyContent')
+      }
+      await recordLoginSuccess(c.env, keys)
       const problem = passwordProblem(body.newPassword, user.username)
       if (problem) throw new ApiError(422, problem, 'InvalidBodyContent')
       await storePassword(c.env, edge, me(c), body.newPassword)
@@ -109,8 +118,9 @@ users.post('/', async (c, next) => {
   const problem = passwordProblem(body.password, body.username)
   if (problem) throw new ApiError(422, problem, 'InvalidBodyContent')
   const edge = edgeKube(c)
-  if (await findUserByUsername(edge, body.username)) throw new ApiError(409, `username "${body.username}" is taken`, 'NotUnique')
   const id = `u-${randomId(10)}`
+  // Enforced, not checked-then-created: the claim is created first, and only one claim per username exists.
+  await claimUsername(edge, body.username, id)
   const user = withKind('User', {
     metadata: { name: id, labels: { [USERNAME_LABEL]: await usernameHash(body.username) }, annotations: { 'field.cattle.io/creatorId': me(c) } },
     username: body.username,
@@ -120,7 +130,13 @@ users.post('/', async (c, next) => {
     enabled: body.enabled ?? true,
     principalIds: [`local://${id}`],
   })
-  const created = await userKube(c).create<UserObject>(crdPath('User'), user)
+  let created: UserObject
+  try {
+    created = await userKube(c).create<UserObject>(crdPath('User'), user)
+  } catch (err) {
+    await releaseUsername(edge, body.username, id)
+    throw err
+  }
   await storePassword(c.env, edge, id, body.password)
   // New users get the global roles marked as defaults, as in Rancher.
   const roles = (await edge.list<GlobalRole & KubeObject>(crdPath('GlobalRole'))).items.filter((r) => r.newUserDefault)

@@ -22,6 +22,7 @@ const rbac = (kind: string, plural: string, namespaced: boolean): ResourceRef =>
 
 export const NAMESPACE = core('Namespace', 'namespaces', false)
 export const SECRET = core('Secret', 'secrets', true)
+export const CORE_EVENT = core('Event', 'events', true)
 export const CLUSTER_ROLE = rbac('ClusterRole', 'clusterroles', false)
 export const CLUSTER_ROLE_BINDING = rbac('ClusterRoleBinding', 'clusterrolebindings', false)
 export const ROLE = rbac('Role', 'roles', true)
