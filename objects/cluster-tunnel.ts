@@ -6,6 +6,9 @@ import { INTERNAL } from './internal.ts'
 import { errorResponse, proxyHttp, proxyUpgrade, requestHead } from './proxy.ts'
 import { TunnelHub, type TunnelStatus } from './tunnel-hub.ts'
 
+/** Agent sockets one cluster's tunnel accepts (agent replicas: one or two; reconnects overlap briefly). */
+export const MAX_AGENT_SOCKETS = 16
+
 /**
  * One per cluster (`idFromName(clusterId)`): holds that cluster's agent WebSockets through the
  * hibernation API and carries proxied requests over them. The logic lives in TunnelHub; this class only
@@ -44,6 +47,10 @@ export class ClusterTunnel extends DurableObject<Record<string, unknown>> {
   }
 
   private acceptAgent(hub: TunnelHub): Response {
+    // A registration token in the wrong hands must not buy unbounded sockets (and memory) in one object.
+    if (this.ctx.getWebSockets().length >= MAX_AGENT_SOCKETS) {
+      return errorResponse(429, 'TooManyAgents', `cluster ${hub.clusterId} already has ${MAX_AGENT_SOCKETS} agent connections; a stale one is dropped by its missed pings within seconds`)
+    }
     const pair = new WebSocketPair()
     this.ctx.acceptWebSocket(pair[1])
     hub.attach(pair[1], Date.now())
