@@ -12,6 +12,7 @@ import {
 } from '../protocol/tunnel/index.ts'
 import type { Backoff } from './backoff.ts'
 import { closeArgs } from './close-codes.ts'
+import { CaMismatchError, type EdgeTrust } from './edge-trust.ts'
 import { FactsReporter, type CollectFacts } from './facts.ts'
 import { errorText } from './log.ts'
 import { proxyAgentFor } from './proxy.ts'
@@ -31,13 +32,26 @@ export interface ConnectorOptions {
   collectFacts?: CollectFacts
   factsIntervalMs?: number
   limits?: Partial<Limits>
-  /** Extra TLS options for the edge connection, e.g. a private CA. */
-  tls?: { ca?: string | Buffer | (string | Buffer)[] }
+  /** Whom to trust at the edge: settles the TLS options before every dial (edge-trust.ts). */
+  trust: EdgeTrust
 }
 
 const HANDSHAKE_TIMEOUT_MS = 15_000
 /** How long a closing socket may take to finish the close handshake before it is cut. */
 const CLOSE_GRACE_MS = 5_000
+/** Node's codes for a server certificate that does not verify against the trusted CAs. */
+const CERT_ERRORS = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
 
 /**
  * One agent's link to the edge: a WebSocket at a time, a fresh TunnelSession per socket, and a
@@ -50,6 +64,7 @@ export class Connector {
   private facts?: FactsReporter
   private retryTimer: unknown
   private graceTimer: unknown
+  private trustPending?: AbortController
   private stopped = false
   private readonly stopWaiters: (() => void)[] = []
 
@@ -66,6 +81,7 @@ export class Connector {
   stop(): Promise<void> {
     this.stopped = true
     this.o.clock.clearTimeout(this.retryTimer)
+    this.trustPending?.abort()
     const ws = this.ws
     if (!ws) return Promise.resolve()
     return new Promise((resolve) => {
@@ -77,13 +93,45 @@ export class Connector {
     })
   }
 
+  /** Settles whom to trust first: without a verified CA (when one is pinned) nothing is dialed. */
   private connect(): void {
     if (this.stopped) return
+    const pending = new AbortController()
+    this.trustPending = pending
+    this.o.trust.tlsOptions(pending.signal).then(
+      (tls) => {
+        this.trustPending = undefined
+        if (!this.stopped) this.dial(tls)
+      },
+      (e: unknown) => {
+        this.trustPending = undefined
+        if (!this.stopped) this.untrusted(e)
+      },
+    )
+  }
+
+  /** No CA to trust: refuse to dial, say why, and try again with the usual backoff. */
+  private untrusted(e: unknown): void {
+    const { o } = this
+    const retryInMs = o.backoff.next()
+    const edge = o.url.host
+    if (e instanceof CaMismatchError) {
+      o.logger.error(
+        { edge, expected: e.expected, received: e.received, retryInMs },
+        `the edge's CA does not match the CA checksum (expected ${e.expected}, received ${e.received}); refusing to connect`,
+      )
+    } else {
+      o.logger.error({ edge, err: errorText(e), retryInMs }, "cannot fetch the edge's CA to check it against the CA checksum; refusing to connect")
+    }
+    this.retryTimer = o.clock.setTimeout(() => this.connect(), retryInMs)
+  }
+
+  private dial(tls: { ca?: string[] }): void {
     const { o } = this
     const sessionId = randomUUID()
     const agent = proxyAgentFor(o.proxyLookupUrl)
     const ws = new WebSocket(o.url, TUNNEL_SUBPROTOCOL, {
-      ...o.tls,
+      ...tls,
       headers: { 'X-API-Tunnel-Token': o.token },
       followRedirects: false,
       perMessageDeflate: false,
@@ -193,6 +241,9 @@ export class Connector {
       logger.error({ status: attempt.status, edge, retryInMs }, 'the edge rejected the agent token; check --token / DROVER_AGENT_TOKEN')
     } else if (attempt.status !== undefined) {
       logger.warn({ status: attempt.status, edge, retryInMs }, 'the edge refused the tunnel upgrade')
+    } else if (attempt.openedAt === undefined && CERT_ERRORS.has((attempt.error as { code?: string } | undefined)?.code ?? '')) {
+      const anchors = this.o.trust.pinned ? 'the pinned CA (strict TLS mode)' : 'the trusted CAs'
+      logger.error({ edge, err: errorText(attempt.error), retryInMs }, `the edge's certificate does not verify against ${anchors}; refusing to connect`)
     } else if (attempt.openedAt === undefined) {
       logger.warn({ edge, err: attempt.error ? errorText(attempt.error) : undefined, retryInMs }, 'cannot connect to the edge')
     } else {

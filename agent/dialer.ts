@@ -7,6 +7,7 @@ import pkg from '../package.json' with { type: 'json' }
 import { Backoff, type BackoffOptions } from './backoff.ts'
 import { Connector } from './connection.ts'
 import { UpstreamCredentials } from './credentials.ts'
+import { EdgeTrust, edgeTrustSettings } from './edge-trust.ts'
 import { kubeFacts, type CollectFacts } from './facts.ts'
 import { errorText } from './log.ts'
 import { describeProxy } from './proxy.ts'
@@ -35,7 +36,10 @@ export interface DialerOptions {
   factsIntervalMs?: number
   backoff?: BackoffOptions
   limits?: Partial<Limits>
-  tls?: { ca?: string | Buffer | (string | Buffer)[] }
+  /** SHA-256 (hex) of the edge CA's PEM text (DROVER_CA_CHECKSUM); see edge-trust.ts. */
+  caChecksum?: string | undefined
+  /** `strict` (only the pinned CA) or `system-store`; default strict with a checksum, else system-store. */
+  tlsMode?: string | undefined
 }
 
 export interface AgentOptions extends Omit<DialerOptions, 'handler' | 'collectFacts'> {
@@ -54,6 +58,8 @@ export interface AgentOptions extends Omit<DialerOptions, 'handler' | 'collectFa
  */
 export function runAgent(opts: AgentOptions): RunningAgent {
   const { logger } = opts
+  // Refuses to start on an unusable trust configuration before touching the cluster.
+  edgeTrustSettings(connectUrl(opts.server).url, opts)
   const kc = opts.kubeConfig ?? loadKubeConfig(opts.kubeconfig)
   const credentials = new UpstreamCredentials(kc, {
     onRefreshError: (e) => logger.warn({ err: errorText(e) }, 'rereading kube-apiserver credentials failed; keeping the previous ones'),
@@ -76,10 +82,16 @@ export function runAgent(opts: AgentOptions): RunningAgent {
   }
 }
 
+/** Throws EdgeTrustError, before dialing anything, when the trust configuration cannot work. */
 export function startDialer(opts: DialerOptions): RunningAgent {
-  const { url, proxyLookupUrl } = connectUrl(opts.server)
+  const { url, proxyLookupUrl, cacertsUrl } = connectUrl(opts.server)
+  const trust = new EdgeTrust(edgeTrustSettings(url, opts), cacertsUrl)
   const proxy = describeProxy(proxyLookupUrl)
-  opts.logger.info({ edge: url.origin, ...(proxy ? { proxy } : {}), agentVersion: AGENT_VERSION, replicaId: REPLICA_ID }, 'agent starting')
+  const { mode, caChecksum } = trust.settings
+  opts.logger.info(
+    { edge: url.origin, ...(proxy ? { proxy } : {}), tlsMode: mode, ...(caChecksum ? { caChecksum } : {}), agentVersion: AGENT_VERSION, replicaId: REPLICA_ID },
+    'agent starting',
+  )
   const connector = new Connector({
     url,
     proxyLookupUrl,
@@ -93,7 +105,7 @@ export function startDialer(opts: DialerOptions): RunningAgent {
     ...(opts.collectFacts ? { collectFacts: opts.collectFacts } : {}),
     ...(opts.factsIntervalMs ? { factsIntervalMs: opts.factsIntervalMs } : {}),
     ...(opts.limits ? { limits: opts.limits } : {}),
-    ...(opts.tls ? { tls: opts.tls } : {}),
+    trust,
   })
   connector.start()
   return {
@@ -104,8 +116,8 @@ export function startDialer(opts: DialerOptions): RunningAgent {
   }
 }
 
-/** `<server>/v3/connect` as a ws(s) URL, plus its http(s) form for proxy lookup. */
-export function connectUrl(server: string): { url: URL; proxyLookupUrl: URL } {
+/** `<server>/v3/connect` as a ws(s) URL, its http(s) form for proxy lookup, and `<server>/cacerts`. */
+export function connectUrl(server: string): { url: URL; proxyLookupUrl: URL; cacertsUrl: URL } {
   let base: URL
   try {
     base = new URL(server)
@@ -115,10 +127,12 @@ export function connectUrl(server: string): { url: URL; proxyLookupUrl: URL } {
   const scheme = { 'http:': 'ws:', 'https:': 'wss:', 'ws:': 'ws:', 'wss:': 'wss:' }[base.protocol]
   if (!scheme) throw new Error(`the edge URL must be http(s), not ${base.protocol}`)
   if (base.username || base.password) throw new Error('the edge URL may not carry credentials')
-  const path = `${base.pathname.replace(/\/+$/, '')}/v3/connect`
-  const url = new URL(`${scheme}//${base.host}${path}`)
-  const proxyLookupUrl = new URL(`${scheme === 'wss:' ? 'https:' : 'http:'}//${base.host}${path}`)
-  return { url, proxyLookupUrl }
+  const prefix = base.pathname.replace(/\/+$/, '')
+  const http = scheme === 'wss:' ? 'https:' : 'http:'
+  const url = new URL(`${scheme}//${base.host}${prefix}/v3/connect`)
+  const proxyLookupUrl = new URL(`${http}//${base.host}${prefix}/v3/connect`)
+  const cacertsUrl = new URL(`${http}//${base.host}${prefix}/cacerts`)
+  return { url, proxyLookupUrl, cacertsUrl }
 }
 
 export function loadKubeConfig(path: string | undefined): KubeConfig {

@@ -1,5 +1,6 @@
 import { once } from 'node:events'
 import type { IncomingMessage } from 'node:http'
+import type { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { pino, type Logger } from 'pino'
 import { WebSocketServer, type WebSocket } from 'ws'
@@ -89,7 +90,10 @@ export async function until(cond: () => boolean, timeoutMs = 10_000): Promise<vo
   }
 }
 
-/** Plays the edge: accepts the tunnel subprotocol and runs an edge-side session per connection. */
+/**
+ * Plays the edge: accepts the tunnel subprotocol and runs an edge-side session per connection. On its own
+ * port over plain HTTP, or on the upgrades of a given HTTPS server (already listening on 127.0.0.1).
+ */
 export class FakeEdge {
   readonly wss: WebSocketServer
   readonly hellos: Hello[] = []
@@ -101,10 +105,9 @@ export class FakeEdge {
   rejectWith?: number
   private readonly muted = new WeakSet<WebSocket>()
 
-  constructor() {
+  constructor(private readonly https?: HttpsServer) {
     this.wss = new WebSocketServer({
-      host: '127.0.0.1',
-      port: 0,
+      ...(https ? { server: https } : { host: '127.0.0.1', port: 0 }),
       handleProtocols: (protocols) => (protocols.has(TUNNEL_SUBPROTOCOL) ? TUNNEL_SUBPROTOCOL : false),
       verifyClient: (info, cb) => {
         this.upgrades.push(info.req)
@@ -140,7 +143,7 @@ export class FakeEdge {
 
   async url(): Promise<string> {
     if (!this.wss.address()) await once(this.wss, 'listening')
-    return `http://127.0.0.1:${(this.wss.address() as AddressInfo).port}`
+    return `${this.https ? 'https' : 'http'}://127.0.0.1:${(this.wss.address() as AddressInfo).port}`
   }
 
   close(): Promise<void> {

@@ -1,17 +1,22 @@
 import { parseArgs } from 'node:util'
 import { stopSignal } from './signals.ts'
 import type { KubeConfig } from '@kubernetes/client-node'
-import { loadKubeConfig, runAgent } from '../agent/dialer.ts'
+import { connectUrl, loadKubeConfig, runAgent } from '../agent/dialer.ts'
+import { EdgeTrustError, edgeTrustSettings } from '../agent/edge-trust.ts'
 import { createLogger } from '../agent/log.ts'
 import { parseServiceAccount, ServiceAccountToken, type ServiceAccountRef } from '../agent/service-account.ts'
 import { UsageError } from './usage.ts'
 
 /**
- * `drover agent --server <url> --token <token> [--kubeconfig <path>] [--service-account <ns>/<name>]`: an
- * agent as a local process, for a cluster with no nodes to run it. The token may come from
- * DROVER_AGENT_TOKEN instead, which keeps it out of `ps`. With --service-account the kubeconfig (an
- * admin's) is used only to request that service account's tokens, and the agent serves as the service
- * account — with the same least privilege as an agent in a pod. Runs until SIGINT/SIGTERM, then closes
+ * `drover agent --server <url> --token <token> [--kubeconfig <path>] [--service-account <ns>/<name>]
+ * [--ca-checksum <sha256>] [--tls-mode strict|system-store]`: an agent as a local process, for a cluster
+ * with no nodes to run it, and the agent of the import manifest's Deployment. The token may come from
+ * DROVER_AGENT_TOKEN instead, which keeps it out of `ps`; the checksum and mode from DROVER_CA_CHECKSUM
+ * and DROVER_AGENT_TLS_MODE (the manifest sets both). With a checksum the agent trusts only the edge CA
+ * it pins (strict, the default then); without one it trusts Node's store, NODE_EXTRA_CA_CERTS included
+ * (agent/edge-trust.ts). With --service-account the kubeconfig (an admin's) is used only to request that
+ * service account's tokens, and the agent serves as the service account — with the same least privilege
+ * as an agent in a pod. Runs until SIGINT/SIGTERM, then closes
  * the tunnel cleanly.
  */
 export async function agentCommand(argv: string[]): Promise<number> {
@@ -23,6 +28,8 @@ export async function agentCommand(argv: string[]): Promise<number> {
       token: { type: 'string' },
       kubeconfig: { type: 'string' },
       'service-account': { type: 'string' },
+      'ca-checksum': { type: 'string' },
+      'tls-mode': { type: 'string' },
     },
   })
   if (positionals.length) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`)
@@ -38,6 +45,13 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const token = values.token ?? process.env.DROVER_AGENT_TOKEN
   if (!token) throw new UsageError('agent needs --token <token> (or DROVER_AGENT_TOKEN in the environment)')
   if (values.kubeconfig === '') throw new UsageError('--kubeconfig needs a path')
+  const trust = { caChecksum: values['ca-checksum'] ?? process.env.DROVER_CA_CHECKSUM, tlsMode: values['tls-mode'] ?? process.env.DROVER_AGENT_TLS_MODE }
+  try {
+    edgeTrustSettings(connectUrl(server).url, trust)
+  } catch (e) {
+    if (e instanceof EdgeTrustError) throw new UsageError(e.message)
+    throw e
+  }
   let serviceAccount: ServiceAccountRef | undefined
   if (values['service-account'] !== undefined) {
     try {
@@ -54,7 +68,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     saToken = await ServiceAccountToken.start(loadKubeConfig(values.kubeconfig), serviceAccount, { logger })
     kubeConfig = saToken.kubeConfig
   }
-  const agent = runAgent({ server, token, logger, ...(kubeConfig ? { kubeConfig } : values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}) })
+  const agent = runAgent({ server, token, logger, ...trust, ...(kubeConfig ? { kubeConfig } : values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}) })
   const signal = await stopSignal()
   logger.info({ signal }, 'stopping the agent')
   await agent.stop()

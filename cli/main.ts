@@ -15,7 +15,9 @@ commands:
   dev-cluster list                    list dev clusters and whether they run
   dev-cluster kubeconfig NAME         print the path of a dev cluster's admin kubeconfig
   agent --server URL [--token T] [--kubeconfig PATH] [--service-account NS/NAME]
-                                      run a cluster agent as a local process (token also from DROVER_AGENT_TOKEN)
+        [--ca-checksum SHA256] [--tls-mode strict|system-store]
+                                      run a cluster agent as a local process (token also from DROVER_AGENT_TOKEN,
+                                      the edge CA's checksum from DROVER_CA_CHECKSUM, the mode from DROVER_AGENT_TLS_MODE)
   runner [--kubeconfig PATH] [--namespace NS] [--lease-name NAME]
          [--lease-duration S] [--renew-deadline S] [--retry-period S] [--metrics-addr HOST:PORT]
          [--edge-url URL] [--edge-token T] [--edge-ca PEM] [--server-url URL]

@@ -56,6 +56,17 @@ describe('the import manifest', () => {
     expect(JSON.stringify(spec.template.spec)).not.toContain('PROXY')
   })
 
+  it('pins the edge CA: the checksum from the Secret, the TLS mode (default strict) in the agent\'s environment', () => {
+    type Env = { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string; optional?: boolean } } }[]
+    const envOf = (opts: Partial<ImportManifestOptions>) =>
+      find<{ spec: { template: { spec: { containers: { env: Env }[] } } } }>(parse(renderImportManifest({ ...base, ...opts })), 'Deployment', 'drover-agent').spec.template.spec
+        .containers[0]!.env
+    const env = envOf({ caChecksum: 'ab'.repeat(32) })
+    expect(env).toContainEqual({ name: 'DROVER_CA_CHECKSUM', valueFrom: { secretKeyRef: { name: 'drover-agent-credentials', key: 'ca-checksum', optional: true } } })
+    expect(env).toContainEqual({ name: 'DROVER_AGENT_TLS_MODE', value: 'strict' })
+    expect(envOf({ tlsMode: 'system-store' })).toContainEqual({ name: 'DROVER_AGENT_TLS_MODE', value: 'system-store' })
+  })
+
   it('grants the agent only impersonation and what its facts read, and the runner the contract role', () => {
     const docs = parse(renderImportManifest(base))
     expect(find<{ rules: unknown }>(docs, 'ClusterRole', 'drover-agent').rules).toEqual(agentClusterRules())
@@ -79,6 +90,7 @@ describe('the import manifest', () => {
     expect(container.replicas).toBe(3)
     const env = Object.fromEntries(container.template.spec.containers[0]!.env.filter((e) => e.value).map((e) => [e.name, e.value]))
     expect(env).toEqual({
+      DROVER_AGENT_TLS_MODE: 'strict',
       HTTP_PROXY: evil,
       http_proxy: evil,
       HTTPS_PROXY: 'http://proxy:3128',
@@ -96,6 +108,8 @@ describe('the import manifest', () => {
     [{ token: '' }, /token/],
     [{ image: 'img\nx: y' }, /image/],
     [{ replicas: 0 }, /replicas/],
+    [{ tlsMode: 'insecure' }, /agent-tls-mode/],
+    [{ caChecksum: 'not-a-sha256' }, /checksum/],
   ])('refuses %j', (override, message) => {
     expect(() => renderImportManifest({ ...base, ...override })).toThrow(ImportManifestError)
     expect(() => renderImportManifest({ ...base, ...override })).toThrow(message)

@@ -4,6 +4,7 @@ import { requireUser } from './auth/middleware.ts'
 import { droverAuthenticator } from './auth/drover-authenticator.ts'
 import type { AppEnv, Bindings } from './env.ts'
 import { notFound, onError } from './errors.ts'
+import { cacerts } from './routes/cacerts.ts'
 import { connect } from './routes/connect.ts'
 import { k8sProxy } from './routes/k8s-proxy.ts'
 import { importManifest } from './routes/import.ts'
@@ -24,6 +25,7 @@ export function createApp(opts: AppOptions = {}) {
   })
   // Rancher answers /ping with "pong"; load balancers and agents use it as a liveness probe.
   app.get('/ping', (c) => c.text('pong'))
+  app.route('/cacerts', cacerts)
   app.route('/v3/connect', connect)
   app.route('/v3-public', v3Public)
   app.route('/v3/import', importManifest)

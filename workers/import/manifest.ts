@@ -1,5 +1,6 @@
 // The import manifest: what `kubectl apply -f <manifestUrl>` creates in a cluster to register it
 // (DESIGN.md, flow 4). Pure: the /v3/import route validates the token and passes what to render.
+import { isAgentTlsMode } from '../../protocol/api/settings.ts'
 import { yamlStream, type YamlValue } from './yaml-text.ts'
 
 export interface ImportManifestOptions {
@@ -10,8 +11,13 @@ export interface ImportManifestOptions {
   token: string
   /** The agent image (the `agent-image` setting). */
   image: string
-  /** SHA-256 of the edge's CA certificate, for agents that pin it. */
+  /** SHA-256 (hex) of the `cacerts` setting's PEM text: the agent pins the CA `GET /cacerts` serves. */
   caChecksum?: string
+  /**
+   * The `agent-tls-mode` setting (default `strict`): strict agents trust only the pinned CA and refuse to
+   * start without a checksum; `system-store` agents trust the system store (and the pinned CA, if any).
+   */
+  tlsMode?: string
   httpProxy?: string
   httpsProxy?: string
   noProxy?: string
@@ -77,6 +83,8 @@ function check(opts: ImportManifestOptions): void {
   if (!DNS_LABEL.test(opts.clusterId)) throw new ImportManifestError('the cluster id is not a DNS label')
   if (!opts.token || /[\s:]/.test(opts.token)) throw new ImportManifestError('the registration token is empty or malformed')
   if (!IMAGE.test(opts.image)) throw new ImportManifestError('the agent image is not an image reference')
+  if (opts.tlsMode !== undefined && !isAgentTlsMode(opts.tlsMode)) throw new ImportManifestError('agent-tls-mode must be strict or system-store')
+  if (opts.caChecksum !== undefined && !/^[0-9a-f]{64}$/.test(opts.caChecksum)) throw new ImportManifestError('the CA checksum is not a SHA-256 in hex')
   const replicas = opts.replicas ?? 2
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 10) throw new ImportManifestError('replicas must be an integer from 1 to 10')
 }
@@ -137,6 +145,7 @@ function deployment(opts: ImportManifestOptions): Doc {
                 fromSecret('DROVER_SERVER', 'url'),
                 fromSecret('DROVER_AGENT_TOKEN', 'token'),
                 fromSecret('DROVER_CA_CHECKSUM', 'ca-checksum', true),
+                { name: 'DROVER_AGENT_TLS_MODE', value: opts.tlsMode ?? 'strict' },
                 ...proxies,
               ],
               resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },

@@ -41,6 +41,7 @@ export const importManifest = new Hono<AppEnv>().get('/:file', async (c) => {
     clusterId,
     token,
     image: await setting(edge, 'agent-image'),
+    tlsMode: await setting(edge, 'agent-tls-mode'),
     ...(checksum ? { caChecksum: checksum } : {}),
   })
   return c.body(yaml, 200, { 'content-type': 'application/yaml', 'cache-control': 'no-store' })
