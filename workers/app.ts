@@ -4,6 +4,8 @@ import { requireUser } from './auth/middleware.ts'
 import { droverAuthenticator } from './auth/drover-authenticator.ts'
 import type { AppEnv, Bindings } from './env.ts'
 import { notFound, onError } from './errors.ts'
+import { edgeHeaders } from './response-headers.ts'
+import { noCrossSiteLogin, sameOriginForCookies } from './auth/origin-check.ts'
 import { cacerts } from './routes/cacerts.ts'
 import { connect } from './routes/connect.ts'
 import { k8sProxy } from './routes/k8s-proxy.ts'
@@ -19,6 +21,9 @@ export interface AppOptions {
 export function createApp(opts: AppOptions = {}) {
   const authenticatorFor = opts.authenticator ?? droverAuthenticator
   const app = new Hono<AppEnv>()
+  // Browser defences first, so that errors thrown anywhere get the edge's headers too.
+  app.use(edgeHeaders, sameOriginForCookies)
+  app.use('/v3-public/*', noCrossSiteLogin)
   app.use(async (c, next) => {
     c.set('authenticator', authenticatorFor(c.env))
     await next()

@@ -12,6 +12,7 @@ const CODES: Partial<Record<number, string>> = {
   405: 'MethodNotAllowed',
   409: 'Conflict',
   413: 'RequestEntityTooLarge',
+  415: 'UnsupportedMediaType',
   422: 'InvalidFormat',
   429: 'TooManyRequests',
   500: 'ServerError',

@@ -52,9 +52,24 @@ function tooDeep(text: string, limit: number): boolean {
   return false
 }
 
+/** `application/json` or a `+json` type (`application/merge-patch+json`), with or without parameters. */
+const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9!#$&^_.-]+\+)?json$/
+
+function unsupportedMediaType(type: string | null): ApiError {
+  const got = type === null ? 'no Content-Type' : `Content-Type ${JSON.stringify(type.slice(0, 100))}`
+  return new ApiError(415, `request body must be JSON sent as Content-Type: application/json (got ${got})`)
+}
+
+/**
+ * The body as JSON. A JSON content type is required, so a cross-site HTML form (which can only send
+ * form, multipart or text/plain bodies) can never be read as JSON; an empty body may come without one.
+ */
 export async function jsonBody(req: Request, max = MAX_BODY_BYTES): Promise<unknown> {
+  const type = req.headers.get('content-type')
+  if (type !== null && !JSON_MEDIA_TYPE.test(type.split(';', 1)[0]!.trim().toLowerCase())) throw unsupportedMediaType(type)
   const text = await readLimited(req, max)
   if (!text.trim()) return {}
+  if (type === null) throw unsupportedMediaType(type)
   if (tooDeep(text, MAX_JSON_DEPTH)) throw new ApiError(422, `request body nests deeper than ${MAX_JSON_DEPTH} levels`, 'InvalidBodyContent')
   try {
     return JSON.parse(text) as unknown

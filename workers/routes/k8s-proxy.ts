@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { INTERNAL, isInternalHeader } from '../../objects/internal.ts'
 import { ApiError } from '../errors.ts'
+import { proxiedResponse } from '../response-headers.ts'
 import type { AppEnv } from '../env.ts'
 
 /** Client headers that could claim an identity or carry a credential: never forwarded (DESIGN.md, flow 3). */
@@ -42,5 +43,6 @@ export const k8sProxy = new Hono<AppEnv>().all('/:id/*', async (c) => {
   const stub = c.env.TUNNEL.get(c.env.TUNNEL.idFromName(id))
   const init: RequestInit = { method: c.req.method, headers, signal: c.req.raw.signal }
   if (c.req.method !== 'GET' && c.req.method !== 'HEAD') init.body = c.req.raw.body
-  return stub.fetch(new Request(`https://tunnel${path}${url.search}`, init))
+  // services/pods/nodes …/proxy serve workloads' pages on our origin: sandboxed, no cookies (response-headers.ts).
+  return proxiedResponse(path, await stub.fetch(new Request(`https://tunnel${path}${url.search}`, init)))
 })
