@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import type { ThrottleScope } from '../../objects/throttle.ts'
 import type { AppEnv } from '../env.ts'
 import { ApiError } from '../errors.ts'
 import { REGISTRATION_SECRET, registrationMatches } from '../auth/drover-authenticator.ts'
@@ -23,7 +24,10 @@ async function caChecksum(pem: string): Promise<string | undefined> {
 export const importManifest = new Hono<AppEnv>().get('/:file', async (c) => {
   const m = FILE.exec(c.req.param('file'))
   const client = clientAddress(c.req.raw)
-  const keys: [ 'client', string][] = [['client', `import:${client}`]]
+  // Per client where the edge knows it, and per cluster always (capped like an account: guesses at one
+  // cluster's token slow down, but nobody can lock a cluster's imports out for long).
+  const keys: [ThrottleScope, string][] = [['account', `import-cluster:${m?.[2] ?? '-'}`]]
+  if (client !== undefined) keys.push(['client', `import:${client}`])
   await assertNotThrottled(c.env, keys)
   const refuse = async (): Promise<never> => {
     await recordLoginFailure(c.env, keys)
