@@ -148,11 +148,11 @@ export async function runRunner(opts: RunnerOptions, wire: WireFn): Promise<numb
 export async function runnerCommand(argv: string[]): Promise<number> {
   const opts = parseRunnerArgs(argv)
   const reconcilers = await import('../controller-runner/reconcilers/index.ts')
-  const { edgeDisconnect, edgeRevokeToken } = await import('../controller-runner/reconcilers/kube/edge.ts')
+  const { edgeDisconnect, edgeRevokeToken, edgeRevokeUserTokens } = await import('../controller-runner/reconcilers/kube/edge.ts')
   const { ensureBootstrapAdmin } = await import('../controller-runner/bootstrap/admin.ts')
   const { ensureLocalCluster } = await import('../controller-runner/bootstrap/local-cluster.ts')
   return runRunner(opts, (ctx) => {
-    const rc = reconcilers.fromControllerContext(ctx, ctx.edge ? { onClusterDeleted: edgeDisconnect(ctx.edge), onTokenDeleted: edgeRevokeToken(ctx.edge) } : {})
+    const rc = reconcilers.fromControllerContext(ctx, ctx.edge ? { onClusterDeleted: edgeDisconnect(ctx.edge), onTokenDeleted: edgeRevokeToken(ctx.edge), revokeUserTokens: edgeRevokeUserTokens(ctx.edge) } : {})
     const built = reconcilers.buildReconcilers(rc)
     const whenLeading = async () => {
       await built.seed()

@@ -7,9 +7,11 @@ export interface TokenCheck {
 
 /**
  * One object per token name (`idFromName(tokenName)`): when tokens of that name were revoked and when the
- * name was last used. A token's signature is checked in the worker; this is the part every isolate must
- * share (logout, deletion, a disabled user or provider, the idle timeout). Workers cache the answer for a
- * few seconds, which bounds how long a revoked token keeps working.
+ * name was last used; and one per user (`idFromName('user:' + userId)`; `user:` is no token name): when
+ * every token of that user was revoked (it was deleted or disabled), read with `revokedAt()`. A token's
+ * signature is checked in the worker; this is the part every isolate must share (logout, deletion, a
+ * disabled user or provider, the idle timeout). Workers cache the answer for a few seconds, which bounds
+ * how long a revoked token keeps working.
  *
  * Revocation is a point in time, not a flag: it refuses every token of this name issued at or before it.
  * Names are five random characters and are freed when a token is deleted, so a later token may reuse one;
@@ -31,7 +33,12 @@ export class TokenState extends DurableObject<Record<string, unknown>> {
     return { valid: true }
   }
 
-  /** Refuses every token of this name issued up to `now`. */
+  /** When tokens of this name (or this user) were last revoked, in ms; 0 if never. Records nothing. */
+  revokedAt(): number {
+    return (this.ctx.storage.kv.get('revokedAt') as number | undefined) ?? 0
+  }
+
+  /** Refuses every token of this name (or this user) issued up to `now`. */
   revoke(now: number): void {
     this.revokeAt(now, 'revoked')
   }

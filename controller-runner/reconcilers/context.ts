@@ -5,7 +5,7 @@ import type { ReconcilerContext } from './index.ts'
 import { KubeClient, kubeConfigTarget } from './kube/client.ts'
 import { edgeDownstream, type DownstreamFactory } from './kube/edge.ts'
 
-export function fromControllerContext(ctx: ControllerContext, extra: Pick<ReconcilerContext, 'resyncMs' | 'onClusterDeleted' | 'onTokenDeleted'> = {}): ReconcilerContext {
+export function fromControllerContext(ctx: ControllerContext, extra: Pick<ReconcilerContext, 'resyncMs' | 'onClusterDeleted' | 'onTokenDeleted' | 'revokeUserTokens'> = {}): ReconcilerContext {
   const guard = <R>(fn: (signal: AbortSignal) => Promise<R>) => ctx.writes.guard(fn)
   const downstream: DownstreamFactory = ctx.edge
     ? edgeDownstream(ctx.edge, { guard })

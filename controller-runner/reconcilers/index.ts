@@ -15,6 +15,7 @@ import { parseProjectName, ProjectReconciler, PrtbReconciler } from './prtb.ts'
 import { templatesIncluding } from './rules.ts'
 import { Settings, SettingsReconciler } from './settings.ts'
 import { TokenReconciler } from './token.ts'
+import { usersController } from './user.ts'
 
 export interface ReconcilerContext {
   /** The shared informer cache of a kind (the runtime's), or any store with the same contract. */
@@ -33,6 +34,8 @@ export interface ReconcilerContext {
   onClusterDeleted?: (clusterId: string) => Promise<void>
   /** Told when a Token CR is gone, however it went (`drover runner` revokes it at the edge). */
   onTokenDeleted?: (name: string) => Promise<void>
+  /** Told when a User is gone or disabled, however it went (`drover runner` revokes all its tokens at the edge). */
+  revokeUserTokens?: (userId: string) => Promise<void>
 }
 
 const KINDS_USED = {
@@ -152,6 +155,7 @@ export function buildReconcilers(ctx: ReconcilerContext): Reconcilers {
       ],
     },
     { name: 'tokens', kind: k.token, workers: 2, reconciler: new TokenReconciler({ tokens: caches.tokens, client, clock: ctx.clock, ...(ctx.onTokenDeleted ? { onTokenDeleted: ctx.onTokenDeleted } : {}) }) },
+    usersController(ctx, client),
   ]
   return {
     settings,

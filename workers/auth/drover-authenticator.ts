@@ -64,7 +64,7 @@ async function tokenPrincipal(env: Bindings, edge: Kube, name: string, secret: s
   const claims = await verifyToken(await tokenKeys(env.DROVER_TOKEN_KEYS), secret)
   if (!claims || claims.name !== name) return null
   const idleMs = claims.kind === 'session' ? (await minutesSetting(edge, 'auth-user-session-idle-ttl-minutes')) * 60_000 : 0
-  if (!(await tokenUsable(env, name, claims.issuedAtMs ?? 0, idleMs))) return null
+  if (!(await tokenUsable(env, { name, userId: claims.userId, issuedAtMs: claims.issuedAtMs ?? 0 }, idleMs))) return null
   return {
     identity: {
       user: claims.userId,

@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { INTERNAL, isInternalHeader } from '../../objects/internal.ts'
+import { guardProxied } from '../auth/stream-guard.ts'
 import { ApiError } from '../errors.ts'
 import { proxiedResponse } from '../response-headers.ts'
 import type { AppEnv } from '../env.ts'
@@ -43,6 +44,8 @@ export const k8sProxy = new Hono<AppEnv>().all('/:id/*', async (c) => {
   const stub = c.env.TUNNEL.get(c.env.TUNNEL.idFromName(id))
   const init: RequestInit = { method: c.req.method, headers, signal: c.req.raw.signal }
   if (c.req.method !== 'GET' && c.req.method !== 'HEAD') init.body = c.req.raw.body
+  // Watches, logs -f and exec/attach/port-forward last: they end when the token is revoked.
+  const res = guardProxied(await stub.fetch(new Request(`https://tunnel${path}${url.search}`, init)), c.req.raw, c.var.principal, c.var.authenticator)
   // services/pods/nodes …/proxy serve workloads' pages on our origin: sandboxed, no cookies (response-headers.ts).
-  return proxiedResponse(path, await stub.fetch(new Request(`https://tunnel${path}${url.search}`, init)))
+  return proxiedResponse(path, res)
 })

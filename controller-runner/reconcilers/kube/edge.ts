@@ -41,6 +41,11 @@ export function edgeRevokeToken(edge: EdgeAccess): (name: string) => Promise<voi
   return (name) => edgeDelete(edge, `/v3/system/tokens/${encodeURIComponent(name)}`, `revoking token ${name}`)
 }
 
+/** Revokes every token of a User that is gone or disabled (`DELETE /v3/system/users/<id>/tokens`). */
+export function edgeRevokeUserTokens(edge: EdgeAccess): (userId: string) => Promise<void> {
+  return (userId) => edgeDelete(edge, `/v3/system/users/${encodeURIComponent(userId)}/tokens`, `revoking the tokens of user ${userId}`)
+}
+
 function edgeDelete(edge: EdgeAccess, path: string, what: string): Promise<void> {
   // Joined, not resolved: an edge behind a path prefix keeps it, as edgeDownstream does.
   const base = new URL(edge.url)
