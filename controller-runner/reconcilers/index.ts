@@ -12,6 +12,7 @@ import type { KubeClient } from './kube/client.ts'
 import type { DownstreamFactory } from './kube/edge.ts'
 import { mgmt } from './kube/resources.ts'
 import { parseProjectName, ProjectReconciler, PrtbReconciler } from './prtb.ts'
+import { RoleTemplateReconciler } from './roletemplates.ts'
 import { templatesIncluding } from './rules.ts'
 import { Settings, SettingsReconciler } from './settings.ts'
 import { TokenReconciler } from './token.ts'
@@ -143,6 +144,7 @@ export function buildReconcilers(ctx: ReconcilerContext): Reconcilers {
         { kind: k.roleTemplate, map: (o) => bindingsOfTemplate(caches.crtbs, o.metadata?.name ?? '') },
       ],
     },
+    { name: 'roletemplates', kind: k.roleTemplate, workers: 2, reconciler: new RoleTemplateReconciler({ roleTemplates: caches.roleTemplates, clusters: caches.clusters, client, downstream: ctx.downstream }) },
     { name: 'projects', kind: k.project, workers: 2, reconciler: new ProjectReconciler({ projects: caches.projects, client }) },
     {
       name: 'projectroletemplatebindings',

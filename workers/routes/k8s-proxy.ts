@@ -4,6 +4,7 @@ import { guardProxied } from '../auth/stream-guard.ts'
 import { ApiError } from '../errors.ts'
 import { proxiedResponse } from '../response-headers.ts'
 import type { AppEnv } from '../env.ts'
+import { assertClusterAccess } from './cluster-access.ts'
 
 /** Client headers that could claim an identity or carry a credential: never forwarded (DESIGN.md, flow 3). */
 function isIdentityHeader(name: string): boolean {
@@ -19,6 +20,7 @@ export const k8sProxy = new Hono<AppEnv>().all('/:id/*', async (c) => {
   if (!CLUSTER_ID.test(id)) throw new ApiError(404, `no cluster "${id}"`)
   const { clusters, identity } = c.var.principal
   if (clusters !== '*' && !clusters.includes(id)) throw new ApiError(403, `this credential is not valid for cluster ${id}`)
+  await assertClusterAccess(c.env, c.var.principal, id)
 
   const upgrade = c.req.header('upgrade')?.toLowerCase()
   if (upgrade && upgrade !== 'websocket') {
