@@ -1,35 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mgmtStack, type MgmtStack } from './support/mgmt-stack.ts'
+import { adminToken, createUser, eventually, mgmtStack, type MgmtStack } from './support/mgmt-stack.ts'
 
 const PASSWORD = 'admin-password-for-tests'
 let stack: MgmtStack
 let admin: string
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(250)
-  }
-}
-
-async function newUser(username: string): Promise<{ id: string; token: string }> {
-  const created = await stack.api(admin).post<{ id: string }>('/v3/users', { username, password: `${username}-password-1234` })
-  expect(created.status, JSON.stringify(created.body)).toBe(201)
-  // The runner materialises the new user's default global role; the login works at once.
-  const token = await stack.login(username, `${username}-password-1234`)
-  return { id: created.body.id, token }
-}
+// The runner materialises the new user's default global role; the login works at once.
+const newUser = (username: string) => createUser(stack, admin, username)
 
 beforeAll(async () => {
   stack = await mgmtStack('id-rbac', { adminPassword: PASSWORD, runner: true })
-  admin = await eventually('the admin to be materialised', async () => {
-    const t = await stack.login('admin', PASSWORD)
-    return (await stack.api(t).get('/v3/users')).status === 200 ? t : undefined
-  }, 60_000)
+  admin = await adminToken(stack, PASSWORD)
 })
 afterAll(async () => {
   await stack?.[Symbol.asyncDispose]()

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { devCluster, kubectlBin, type DevCluster } from './support/dev-cluster.ts'
-import { mgmtStack, type MgmtStack } from './support/mgmt-stack.ts'
+import { adminToken, createUser, eventually, mgmtStack, type MgmtStack } from './support/mgmt-stack.ts'
 import { kubectlVia, startAgent, type AgentProcess } from './support/proxy-fixture.ts'
 import { waitForOutput } from './support/streams.ts'
 
@@ -17,16 +17,6 @@ const PASSWORD = 'admin-password-for-tests'
 const BOUND_MS = 20_000
 let stack: MgmtStack
 let admin: string
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(250)
-  }
-}
 
 const status = async (token: string) => (await stack.api(token).get('/v3/tokens')).status
 
@@ -38,12 +28,9 @@ async function refused(token: string, what: string): Promise<number> {
 }
 
 async function newUser(username: string): Promise<{ id: string; password: string; token: string }> {
-  const password = `${username}-password-1234`
-  const created = await stack.api(admin).post<{ id: string }>('/v3/users', { username, password })
-  expect(created.status, JSON.stringify(created.body)).toBe(201)
-  const token = await stack.login(username, password)
-  expect(await status(token)).toBe(200)
-  return { id: created.body.id, password, token }
+  const user = await createUser(stack, admin, username)
+  expect(await status(user.token)).toBe(200)
+  return user
 }
 
 async function kubectl(args: string[]): Promise<void> {
@@ -53,10 +40,7 @@ async function kubectl(args: string[]): Promise<void> {
 
 beforeAll(async () => {
   stack = await mgmtStack('id-revoke-user', { adminPassword: PASSWORD, runner: true })
-  admin = await eventually('the admin to be materialised', async () => {
-    const t = await stack.login('admin', PASSWORD)
-    return (await stack.api(t).get('/v3/users')).status === 200 ? t : undefined
-  }, 60_000)
+  admin = await adminToken(stack, PASSWORD)
 })
 afterAll(async () => {
   await stack?.[Symbol.asyncDispose]()

@@ -3,27 +3,13 @@
 // the cluster itself, whatever path the writer takes.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mgmtStack, type MgmtStack } from './support/mgmt-stack.ts'
+import { adminToken, createUser, eventually, mgmtStack, type MgmtStack } from './support/mgmt-stack.ts'
 
 const PASSWORD = 'admin-password-for-tests'
 let stack: MgmtStack
 let admin: string
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(250)
-  }
-}
-
-async function newUser(username: string): Promise<{ id: string; token: string }> {
-  const created = await stack.api(admin).post<{ id: string }>('/v3/users', { username, password: `${username}-password-1234` })
-  expect(created.status, JSON.stringify(created.body)).toBe(201)
-  return { id: created.body.id, token: await stack.login(username, `${username}-password-1234`) }
-}
+const newUser = (username: string) => createUser(stack, admin, username)
 
 /** kubectl against the management cluster as `user` (impersonated by the admin certificate). */
 const kubectlAs = (user: string, args: string[], input?: unknown) =>
@@ -48,10 +34,7 @@ async function clusterOwner(username: string): Promise<{ id: string; token: stri
 
 beforeAll(async () => {
   stack = await mgmtStack('security', { adminPassword: PASSWORD, runner: true })
-  admin = await eventually('the admin to be materialised', async () => {
-    const t = await stack.login('admin', PASSWORD)
-    return (await stack.api(t).get('/v3/users')).status === 200 ? t : undefined
-  }, 60_000)
+  admin = await adminToken(stack, PASSWORD)
 })
 afterAll(async () => {
   await stack?.[Symbol.asyncDispose]()

@@ -139,3 +139,30 @@ export async function mgmtStack(name: string, opts: StackOptions = {}): Promise<
     throw err
   }
 }
+
+/** Polls `fn` every 250 ms until it returns a value; throws naming `what` after `timeoutMs`. */
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v !== undefined) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(250)
+  }
+}
+
+/** Logs the admin in once the runner has materialised its global role (the token can list users). */
+export function adminToken(stack: MgmtStack, password: string): Promise<string> {
+  return eventually('the admin to be materialised', async () => {
+    const t = await stack.login('admin', password)
+    return (await stack.api(t).get('/v3/users')).status === 200 ? t : undefined
+  }, 60_000)
+}
+
+/** A local user created by `admin` through /v3 (password `<username>-password-1234`), logged in. */
+export async function createUser(stack: MgmtStack, admin: string, username: string): Promise<{ id: string; password: string; token: string }> {
+  const password = `${username}-password-1234`
+  const created = await stack.api(admin).post<{ id: string }>('/v3/users', { username, password })
+  if (created.status !== 201) throw new Error(`creating user ${username}: ${created.status} ${JSON.stringify(created.body)}`)
+  return { id: created.body.id, password, token: await stack.login(username, password) }
+}
