@@ -6,7 +6,7 @@ import { systemClock, type Clock, type Limits, type StreamHandler } from '../pro
 import pkg from '../package.json' with { type: 'json' }
 import { Backoff, type BackoffOptions } from './backoff.ts'
 import { Connector } from './connection.ts'
-import { UpstreamCredentials } from './credentials.ts'
+import { UpstreamCredentials } from '../node/kube/credentials.ts'
 import { EdgeTrust, edgeTrustSettings } from './edge-trust.ts'
 import { kubeFacts, type CollectFacts } from './facts.ts'
 import { errorText } from './log.ts'

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sessionPair } from '../protocol/tunnel/testing.ts'
 import { devCluster, type DevCluster } from '../test/support/dev-cluster.ts'
-import { UpstreamCredentials } from './credentials.ts'
+import { UpstreamCredentials } from '../node/kube/credentials.ts'
 import { kubeFacts } from './facts.ts'
 import { ADMIN, getHead, RecordingSocket, silentLogger, until } from './test-support.ts'
 import { createUpstreamHandler } from './upstream.ts'

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { KubeConfig } from '@kubernetes/client-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { UpstreamCredentials } from './credentials.ts'
+import { UpstreamCredentials } from '../node/kube/credentials.ts'
 import { getHead, readText, RecordingSocket, silentLogger } from './test-support.ts'
 import { createUpstreamHandler } from './upstream.ts'
 

@@ -2,7 +2,7 @@ import { createServer, type Socket } from 'node:net'
 import { KubeConfig } from '@kubernetes/client-node'
 import { describe, expect, it } from 'vitest'
 import { TunnelError } from '../protocol/tunnel/index.ts'
-import { UpstreamCredentials } from './credentials.ts'
+import { UpstreamCredentials } from '../node/kube/credentials.ts'
 import { getHead, RecordingSocket, silentLogger } from './test-support.ts'
 import { createUpstreamHandler } from './upstream.ts'
 

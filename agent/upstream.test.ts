@@ -5,7 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { devCluster, type DevCluster } from '../test/support/dev-cluster.ts'
 import type { Identity, StreamHandler } from '../protocol/tunnel/index.ts'
-import { UpstreamCredentials } from './credentials.ts'
+import { UpstreamCredentials } from '../node/kube/credentials.ts'
 import { ADMIN, getHead, readJson, readText, RecordingSocket, silentLogger, streamOf } from './test-support.ts'
 import { createUpstreamHandler } from './upstream.ts'
 

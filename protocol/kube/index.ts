@@ -1,0 +1,5 @@
+export * from './client.ts'
+export * from './errors.ts'
+export * from './object.ts'
+export * from './resource.ts'
+export * from './transport.ts'
