@@ -1,6 +1,11 @@
 // @ts-check
 // The dependency direction of DESIGN.md, as lint rules. Each folder lists what it may not import;
 // the rule matches relative imports by folder segment, so `../../workers/app.ts` is caught from anywhere.
+//
+//   protocol/  ← everything (imports nothing of the project, no node:, no cloudflare:)
+//   node/      ← the Node programs (agent, runner, cli, infra, tests): protocol/ only
+//   objects/   ← workers/            workers/ → objects/, protocol/
+//   agent/, controller-runner/ → protocol/, node/ (and infra/'s data, for the runner's built-ins)
 
 /** @param {string} folder */
 const projectFolder = (folder) => ({
@@ -10,20 +15,19 @@ const projectFolder = (folder) => ({
 const nodeBuiltins = { regex: '^node:', message: 'code that runs in workerd uses web-standard APIs, not node: builtins' }
 const workerdModules = { regex: '^cloudflare:', message: 'protocol/ is pure TypeScript; it may not import workerd modules' }
 
-const nodeSideFolders = ['controller-runner', 'agent', 'cli', 'infra', 'test', 'bench']
+const nodeSideFolders = ['node', 'controller-runner', 'agent', 'cli', 'infra', 'test', 'bench']
+const edgeFolders = ['workers', 'objects']
+const testFolders = ['test', 'bench']
 
 /** @type {Record<string, object[]>} */
 const forbidden = {
-  'protocol/**/*.ts': [
-    ...['workers', 'objects', ...nodeSideFolders].map(projectFolder),
-    nodeBuiltins,
-    workerdModules,
-  ],
+  'protocol/**/*.ts': [...[...edgeFolders, ...nodeSideFolders].map(projectFolder), nodeBuiltins, workerdModules],
+  'node/**/*.ts': [...edgeFolders, 'controller-runner', 'agent', 'cli', 'infra', ...testFolders].map(projectFolder),
   'objects/**/*.ts': [...['workers', ...nodeSideFolders].map(projectFolder), nodeBuiltins],
   'workers/**/*.ts': [...nodeSideFolders.map(projectFolder), nodeBuiltins],
-  'controller-runner/**/*.ts': ['workers', 'objects', 'agent', 'cli'].map(projectFolder),
-  'agent/**/*.ts': ['workers', 'objects', 'controller-runner', 'cli'].map(projectFolder),
-  'infra/**/*.ts': ['workers', 'objects', 'controller-runner', 'agent', 'cli'].map(projectFolder),
+  'controller-runner/**/*.ts': [...edgeFolders, 'agent', 'cli', ...testFolders].map(projectFolder),
+  'agent/**/*.ts': [...edgeFolders, 'controller-runner', 'cli', 'infra', ...testFolders].map(projectFolder),
+  'infra/**/*.ts': [...edgeFolders, 'controller-runner', 'agent', 'cli', ...testFolders].map(projectFolder),
 }
 
 export const dependencyRules = Object.entries(forbidden).map(([glob, patterns]) => ({

@@ -20,6 +20,12 @@ describe('dependency direction (DESIGN.md) as lint rules', () => {
     ['workers/app.ts', "import { run } from '../agent/main.ts'", /may not import agent\//],
     ['objects/tunnel.ts', "import { createApp } from '../workers/app.ts'", /may not import workers\//],
     ['infra/dev-cluster/x.ts', "import { a } from '../../controller-runner/a.ts'", /may not import controller-runner\//],
+    ['node/kube/x.ts', "import { a } from '../../agent/a.ts'", /may not import agent\//],
+    ['node/log.ts', "import { a } from '../controller-runner/a.ts'", /may not import controller-runner\//],
+    ['protocol/kube/x.ts', "import { a } from '../../node/kube/a.ts'", /may not import node\//],
+    ['workers/x.ts', "import { a } from '../node/kube/a.ts'", /may not import node\//],
+    ['agent/x.ts', "import { a } from '../test/support/a.ts'", /may not import test\//],
+    ['controller-runner/x.ts', "import { a } from '../test/support/a.ts'", /may not import test\//],
   ])('%s: %s is refused', async (file, code, message) => {
     const messages = await restrictedImports(file, `${code}\nexport const used = [${code.match(/\{ (\w+) \}/)![1]}]\n`)
     expect(messages).toHaveLength(1)
@@ -33,6 +39,9 @@ describe('dependency direction (DESIGN.md) as lint rules', () => {
     ['controller-runner/x.ts', "import { readFile } from 'node:fs'"],
     ['objects/tunnel.ts', "import { DurableObject } from 'cloudflare:workers'"],
     ['workers/x.ts', "import { Hono } from 'hono'"],
+    ['agent/x.ts', "import { a } from '../node/kube/a.ts'"],
+    ['controller-runner/x.ts', "import { a } from '../node/log.ts'"],
+    ['node/kube/x.ts', "import { a } from '../../protocol/kube/a.ts'"],
   ])('%s: %s is allowed', async (file, code) => {
     expect(await restrictedImports(file, `${code}\nexport const used = [${code.match(/\{ (\w+) \}/)![1]}]\n`)).toEqual([])
   })

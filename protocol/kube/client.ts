@@ -159,7 +159,7 @@ export class KubeClient {
   }
 
   /** PUT. The object must carry metadata.resourceVersion, so a concurrent writer causes 409, not a lost update. */
-  update<T extends KubeObject>(type: ResourceType, obj: T, opts: WriteOptions = {}): Promise<T> {
+  async update<T extends KubeObject>(type: ResourceType, obj: T, opts: WriteOptions = {}): Promise<T> {
     const { name, namespace, resourceVersion } = obj.metadata
     if (!name) throw new Error(`update of a ${type.kind} without metadata.name`)
     if (!resourceVersion) throw new Error(`update of ${type.plural}/${name} without resourceVersion: updates must be based on a read`)
@@ -168,7 +168,7 @@ export class KubeClient {
   }
 
   /** A patch (merge by default). Put metadata.resourceVersion in a merge patch to make it conditional. */
-  patch<T extends KubeObject>(type: ResourceType, name: string, patch: unknown, opts: PatchOptions = {}): Promise<T> {
+  async patch<T extends KubeObject>(type: ResourceType, name: string, patch: unknown, opts: PatchOptions = {}): Promise<T> {
     const kind = opts.type ?? 'merge'
     if (kind === 'apply' && !opts.fieldManager) throw new Error('server-side apply needs a fieldManager')
     const q = writeQuery(opts)
