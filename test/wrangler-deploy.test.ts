@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 
 const ROOT = join(import.meta.dirname, '..')
-// wrangler 4.86.0 is pinned: the last 4.x that runs on Node 20 (later ones need Node 22) and the one
-// built on the miniflare/workerd the tests use.
+// The pinned wrangler (its bundler and wrangler.toml handling, exactly as `wrangler deploy` runs them);
+// the local edge runs the Miniflare and workerd it pins (infra/edge/local-edge.ts).
 const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler')
 
 describe('wrangler deploy --dry-run --env production', () => {
@@ -15,9 +15,10 @@ describe('wrangler deploy --dry-run --env production', () => {
 
   it('bundles the edge with every binding, and the bundle holds no eval or new Function', async () => {
     const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
+      // On this test's Node (the pinned one), whatever `node` is first on PATH.
       execFile(
-        WRANGLER,
-        ['deploy', '--dry-run', '--env', 'production', '--outdir', out],
+        process.execPath,
+        [WRANGLER, 'deploy', '--dry-run', '--env', 'production', '--outdir', out],
         { cwd: ROOT, timeout: 90_000, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' } },
         (err, stdout, stderr) => resolve({ code: err ? 1 : 0, output: `${stdout}\n${stderr}` }),
       )
