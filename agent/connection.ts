@@ -10,11 +10,11 @@ import {
   type StreamHandler,
   type TunnelError,
 } from '../protocol/tunnel/index.ts'
-import type { Backoff } from './backoff.ts'
+import type { Backoff } from '../node/backoff.ts'
 import { closeArgs } from './close-codes.ts'
 import { CaMismatchError, type EdgeTrust } from './edge-trust.ts'
 import { FactsReporter, type CollectFacts } from './facts.ts'
-import { errorText } from './log.ts'
+import { errorText } from '../node/log.ts'
 import { proxyAgentFor } from './proxy.ts'
 
 export interface ConnectorOptions {
@@ -113,7 +113,7 @@ export class Connector {
   /** No CA to trust: refuse to dial, say why, and try again with the usual backoff. */
   private untrusted(e: unknown): void {
     const { o } = this
-    const retryInMs = o.backoff.next()
+    const retryInMs = o.backoff.next(0)
     const edge = o.url.host
     if (e instanceof CaMismatchError) {
       o.logger.error(
@@ -221,7 +221,8 @@ export class Connector {
     this.session = undefined
     // Fails the streams still in flight at once, so their clients see an error instead of a hang.
     if (session && !session.closed) session.close('SESSION_CLOSED', 'connection to the edge closed')
-    if (attempt.openedAt !== undefined) o.backoff.connectionEnded(o.clock.now() - attempt.openedAt)
+    // A refused upgrade (the only way to a bad-token status) never opened: its uptime of 0 keeps toCap.
+    const uptimeMs = attempt.openedAt === undefined ? 0 : o.clock.now() - attempt.openedAt
     const badToken = attempt.status === 401 || attempt.status === 403
     if (badToken) o.backoff.toCap()
     if (this.stopped) {
@@ -229,7 +230,7 @@ export class Connector {
       for (const resolve of this.stopWaiters.splice(0)) resolve()
       return
     }
-    const retryInMs = o.backoff.next()
+    const retryInMs = o.backoff.next(uptimeMs)
     this.report(attempt, code, reason, retryInMs)
     this.retryTimer = o.clock.setTimeout(() => this.connect(), retryInMs)
   }

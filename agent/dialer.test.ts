@@ -54,7 +54,7 @@ describe('dialer', () => {
       handler: noHandler,
       logger: silentLogger,
       collectFacts: async () => facts,
-      backoff: { baseMs: 10, capMs: 50 },
+      backoff: { baseMs: 10, maxMs: 50 },
     })
     await until(() => edge!.hellos.length === 1 && edge!.facts.length === 1)
     expect(agent.connected).toBe(true)
@@ -79,7 +79,7 @@ describe('dialer', () => {
       token: TOKEN,
       handler: noHandler,
       logger: silentLogger,
-      backoff: { baseMs: 10, capMs: 50 },
+      backoff: { baseMs: 10, maxMs: 50 },
       limits: { pingIntervalMs: 20, pingTimeoutMs: 200 },
     })
     await until(() => edge!.hellos.length === 1)
@@ -111,13 +111,13 @@ describe('dialer', () => {
       delete process.env.no_proxy
       process.env.HTTP_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
       process.env.NO_PROXY = 'example.invalid'
-      agent = startDialer({ server: target.href, token: TOKEN, handler: noHandler, logger: silentLogger, backoff: { baseMs: 10, capMs: 50 } })
+      agent = startDialer({ server: target.href, token: TOKEN, handler: noHandler, logger: silentLogger, backoff: { baseMs: 10, maxMs: 50 } })
       await until(() => edge!.hellos.length === 1)
       expect(connects).toEqual([target.host])
       await agent.stop()
 
       process.env.NO_PROXY = '127.0.0.1'
-      agent = startDialer({ server: target.href, token: TOKEN, handler: noHandler, logger: silentLogger, backoff: { baseMs: 10, capMs: 50 } })
+      agent = startDialer({ server: target.href, token: TOKEN, handler: noHandler, logger: silentLogger, backoff: { baseMs: 10, maxMs: 50 } })
       await until(() => edge!.hellos.length === 2)
       expect(connects).toHaveLength(1)
     } finally {
@@ -132,7 +132,7 @@ describe('dialer', () => {
 
   it('stops cleanly: closes with AGENT_SHUTDOWN and does not come back', async () => {
     edge = new FakeEdge()
-    agent = startDialer({ server: await edge.url(), token: TOKEN, handler: noHandler, logger: silentLogger, backoff: { baseMs: 10, capMs: 50 } })
+    agent = startDialer({ server: await edge.url(), token: TOKEN, handler: noHandler, logger: silentLogger, backoff: { baseMs: 10, maxMs: 50 } })
     await until(() => edge!.hellos.length === 1)
     await agent.stop()
     expect(agent.connected).toBe(false)
@@ -148,7 +148,7 @@ describe('dialer', () => {
     await edge.close()
     edge = undefined
     const clock = new ManualClock()
-    agent = startDialer({ server: url, token: TOKEN, handler: noHandler, logger: silentLogger, clock, backoff: { baseMs: 500, capMs: 30_000, random: () => 0.999999 } })
+    agent = startDialer({ server: url, token: TOKEN, handler: noHandler, logger: silentLogger, clock, backoff: { baseMs: 500, maxMs: 30_000, random: () => 0.999999 } })
     const delays: number[] = []
     for (let i = 0; i < 9; i++) delays.push(await clock.fireNext())
     expect(delays).toEqual([499, 999, 1999, 3999, 7999, 15999, 29999, 29999, 29999])
@@ -157,7 +157,7 @@ describe('dialer', () => {
   it('treats a rejected token as a capped retry, not a hot loop', async () => {
     edge = new FakeEdge()
     const clock = new ManualClock()
-    agent = startDialer({ server: await edge.url(), token: 'wrong', handler: noHandler, logger: silentLogger, clock, backoff: { baseMs: 500, capMs: 30_000, random: () => 0.999999 } })
+    agent = startDialer({ server: await edge.url(), token: 'wrong', handler: noHandler, logger: silentLogger, clock, backoff: { baseMs: 500, maxMs: 30_000, random: () => 0.999999 } })
     expect(await clock.fireNext()).toBe(29999)
     expect(await clock.fireNext()).toBe(29999)
     expect(edge.upgrades.length).toBeGreaterThanOrEqual(2)

@@ -4,16 +4,22 @@ import { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { systemClock, type Clock, type Limits, type StreamHandler } from '../protocol/tunnel/index.ts'
 import pkg from '../package.json' with { type: 'json' }
-import { Backoff, type BackoffOptions } from './backoff.ts'
+import { Backoff, type BackoffOptions } from '../node/backoff.ts'
 import { Connector } from './connection.ts'
 import { UpstreamCredentials } from '../node/kube/credentials.ts'
 import { EdgeTrust, edgeTrustSettings } from './edge-trust.ts'
 import { kubeFacts, type CollectFacts } from './facts.ts'
-import { errorText } from './log.ts'
+import { errorText } from '../node/log.ts'
 import { describeProxy } from './proxy.ts'
 import { createUpstreamHandler } from './upstream.ts'
 
 export const AGENT_VERSION: string = pkg.version
+
+/**
+ * Reconnects: full jitter, so a fleet of agents that lost the same edge spreads over the whole window
+ * instead of arriving in waves; a connection that stayed up 30 s starts the sequence over.
+ */
+export const RECONNECT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000, resetAfterMs: 30_000, jitter: 'full' }
 
 /** Stable for the life of the process, distinct between replicas that share a hostname pattern. */
 export const REPLICA_ID = `${hostname()}-${randomBytes(4).toString('hex')}`
@@ -92,14 +98,15 @@ export function startDialer(opts: DialerOptions): RunningAgent {
     { edge: url.origin, ...(proxy ? { proxy } : {}), tlsMode: mode, ...(caChecksum ? { caChecksum } : {}), agentVersion: AGENT_VERSION, replicaId: REPLICA_ID },
     'agent starting',
   )
+  const clock = opts.clock ?? systemClock
   const connector = new Connector({
     url,
     proxyLookupUrl,
     token: opts.token,
     handler: opts.handler,
     logger: opts.logger,
-    clock: opts.clock ?? systemClock,
-    backoff: new Backoff(opts.backoff),
+    clock,
+    backoff: new Backoff(clock, { ...RECONNECT_BACKOFF, ...opts.backoff }),
     agentVersion: AGENT_VERSION,
     replicaId: REPLICA_ID,
     ...(opts.collectFacts ? { collectFacts: opts.collectFacts } : {}),

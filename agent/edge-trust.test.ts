@@ -83,7 +83,7 @@ describe('the agent pins the edge CA by its checksum', () => {
   })
 
   const dial = async (logger: Logger, opts: { caChecksum?: string; tlsMode?: string }) =>
-    startDialer({ server: await edge!.url(), token: TOKEN, handler: noHandler, logger, backoff: { baseMs: 10, capMs: 50 }, ...opts })
+    startDialer({ server: await edge!.url(), token: TOKEN, handler: noHandler, logger, backoff: { baseMs: 10, maxMs: 50 }, ...opts })
 
   it('connects when /cacerts matches the checksum and the edge certificate chains to it, fetching the CA once, without the token', async () => {
     edge = await TlsEdge.start(a, a.caPem)

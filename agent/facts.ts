@@ -1,7 +1,7 @@
 import { CoreV1Api, VersionApi, type KubeConfig, type V1Node } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import type { ClusterFacts, Clock } from '../protocol/tunnel/index.ts'
-import { errorText } from './log.ts'
+import { errorText } from '../node/log.ts'
 import { formatMilli, parseMilli } from './quantity.ts'
 
 export type CollectFacts = () => Promise<ClusterFacts>

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { systemClock, type Clock } from '../protocol/tunnel/index.ts'
-import { errorText } from './log.ts'
+import { errorText } from '../node/log.ts'
 
 export interface ServiceAccountRef {
   namespace: string

@@ -15,7 +15,7 @@ describe('agent end to end through the tunnel', () => {
   beforeAll(async () => {
     cluster = await devCluster('agent-tun', { mode: 'lite' })
     edge = new FakeEdge()
-    agent = runAgent({ server: await edge.url(), token: TOKEN, kubeconfig: cluster.kubeconfigPath, logger: silentLogger, backoff: { baseMs: 10, capMs: 100 } })
+    agent = runAgent({ server: await edge.url(), token: TOKEN, kubeconfig: cluster.kubeconfigPath, logger: silentLogger, backoff: { baseMs: 10, maxMs: 100 } })
     await until(() => edge.hellos.length === 1)
     session = edge.sessions[0]!
   })

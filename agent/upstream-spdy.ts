@@ -7,7 +7,7 @@ import type { TunnelSocket } from '../protocol/tunnel/index.ts'
 import { responseBody } from './body.ts'
 import { joinPath, type UpstreamTarget } from '../node/kube/credentials.ts'
 import { responseHeaders } from './headers.ts'
-import { errorText } from './log.ts'
+import { errorText } from '../node/log.ts'
 import { holdWhileTunnelBacked, type WebSocketAnswer } from './upstream-ws.ts'
 
 /** kubectl ≥ 1.31's WebSocket port-forward: SPDY frames carried as WebSocket binary messages. */

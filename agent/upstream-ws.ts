@@ -7,7 +7,7 @@ import { responseBody } from './body.ts'
 import { closeArgs } from './close-codes.ts'
 import { joinPath, type UpstreamTarget } from '../node/kube/credentials.ts'
 import { responseHeaders, websocketSubprotocols } from './headers.ts'
-import { errorText } from './log.ts'
+import { errorText } from '../node/log.ts'
 import { RefusedError } from './status.ts'
 
 export interface WebSocketDial {

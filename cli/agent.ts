@@ -3,7 +3,7 @@ import { stopSignal } from './signals.ts'
 import type { KubeConfig } from '@kubernetes/client-node'
 import { connectUrl, loadKubeConfig, runAgent } from '../agent/dialer.ts'
 import { EdgeTrustError, edgeTrustSettings } from '../agent/edge-trust.ts'
-import { createLogger } from '../agent/log.ts'
+import { createLogger } from '../node/log.ts'
 import { parseServiceAccount, ServiceAccountToken, type ServiceAccountRef } from '../agent/service-account.ts'
 import { UsageError } from './usage.ts'
 
@@ -61,7 +61,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     }
   }
 
-  const logger = createLogger()
+  const logger = createLogger('drover-agent')
   let saToken: ServiceAccountToken | undefined
   let kubeConfig: KubeConfig | undefined
   if (serviceAccount) {

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs'
 import { stopSignal } from './signals.ts'
 import { parseArgs } from 'node:util'
 import { Manager, ManagerError } from '../controller-runner/manager.ts'
-import { parseListenAddress } from '../controller-runner/runtime/http-server.ts'
+import { parseListenAddress } from '../node/http-server.ts'
 import { KubeConfigError, loadKubeConfig } from '../controller-runner/runtime/kube.ts'
 import { validateTimings, type LeaderElectionTimings } from '../controller-runner/runtime/leader-election.ts'
-import { createRunnerLogger } from '../controller-runner/runtime/log.ts'
+import { createLogger } from '../node/log.ts'
 import type { ControllerContext, ControllerSpec, EdgeConfig } from '../controller-runner/runtime/types.ts'
 import { UsageError } from './usage.ts'
 
@@ -113,7 +113,7 @@ export function parseRunnerArgs(argv: string[], env: NodeJS.ProcessEnv = process
 
 /** Builds the manager with what `wire` registers, runs until SIGINT/SIGTERM, then stops it and releases the Lease. */
 export async function runRunner(opts: RunnerOptions, wire: WireFn): Promise<number> {
-  const logger = createRunnerLogger()
+  const logger = createLogger('drover-runner')
   let manager: Manager
   try {
     const kubeConfig = loadKubeConfig(opts.kubeconfig)

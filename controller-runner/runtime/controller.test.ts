@@ -1,7 +1,7 @@
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { Controller, parseKey, requestKey } from './controller.ts'
-import { flush, ManualClock } from './manual-clock.ts'
+import { flush, ManualClock } from '../../test/support/manual-clock.ts'
 import type { ControllerMetrics, Outcome } from './metrics.ts'
 import { TerminalError, type Request, type Result } from './types.ts'
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { errorText } from './log.ts'
+import { errorText } from '../../node/log.ts'
 import type { ControllerMetrics, Outcome } from './metrics.ts'
 import { WorkQueue } from './queue.ts'
 import { TerminalError, type Clock, type Reconciler, type Request, type Result } from './types.ts'

@@ -1,8 +1,8 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
-import { Backoff } from './backoff.ts'
+import { Backoff } from '../../node/backoff.ts'
 import { kindPath, listAll } from './kube.ts'
-import { errorText } from './log.ts'
+import { errorText } from '../../node/log.ts'
 import type { Cache, Clock, Kind, HasMeta } from './types.ts'
 
 export type InformerEvent = 'add' | 'update' | 'delete'

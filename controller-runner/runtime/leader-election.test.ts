@@ -1,7 +1,7 @@
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { LeaderElector, LeaseConflictError, validateTimings, type LeaseRecord, type LeaseStore } from './leader-election.ts'
-import { ManualClock } from './manual-clock.ts'
+import { ManualClock } from '../../test/support/manual-clock.ts'
 
 /** The Lease's storage semantics (resourceVersion preconditions), in memory: the elector's own seam. */
 class MemoryLease {

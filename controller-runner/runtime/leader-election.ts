@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { errorText } from './log.ts'
+import { errorText } from '../../node/log.ts'
 import type { Clock } from './types.ts'
 
 /** What a coordination.k8s.io/v1 Lease says about who leads (its spec, in our units). */

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, Gauge, Histogram } from 'prom-client'
+import { processRegistry } from '../../node/metrics.ts'
 
 export type Outcome = 'success' | 'requeue_after' | 'error' | 'terminal'
 
@@ -13,7 +14,7 @@ export interface ControllerMetrics {
  * `/metrics`. Names follow controller-runtime's where one exists.
  */
 export class RunnerMetrics implements ControllerMetrics {
-  readonly registry = new Registry()
+  readonly registry = processRegistry('drover_runner_')
   private readonly total = new Counter({ name: 'drover_runner_reconcile_total', help: 'Reconciles by controller and outcome.', labelNames: ['controller', 'result'], registers: [this.registry] })
   private readonly errors = new Counter({ name: 'drover_runner_reconcile_errors_total', help: 'Reconciles that failed (retried or terminal).', labelNames: ['controller'], registers: [this.registry] })
   private readonly duration = new Histogram({
@@ -27,10 +28,6 @@ export class RunnerMetrics implements ControllerMetrics {
   /** 1 while this replica leads (and is fresh enough to write), else 0. */
   readonly leader = new Gauge({ name: 'drover_runner_leader', help: 'Whether this replica is the leader.', labelNames: ['identity'], registers: [this.registry] })
   readonly cachesSynced = new Gauge({ name: 'drover_runner_caches_synced', help: 'Whether every informer cache has synced.', registers: [this.registry] })
-
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'drover_runner_' })
-  }
 
   reconciled(controller: string, outcome: Outcome, seconds: number): void {
     this.total.inc({ controller, result: outcome })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Backoff, RateLimiter } from './backoff.ts'
-import { ManualClock } from './manual-clock.ts'
+import { RateLimiter } from './rate-limiter.ts'
+import { ManualClock } from '../../test/support/manual-clock.ts'
 import { MAX_DELAY_MS, WorkQueue } from './queue.ts'
 
 describe('WorkQueue', () => {
@@ -109,17 +109,5 @@ describe('WorkQueue', () => {
     expect(q.len()).toBe(0)
     expect(await q.get()).toBeUndefined()
     expect(clock.pending()).toBe(0)
-  })
-})
-
-describe('Backoff', () => {
-  it('grows within jitter bounds up to the cap and resets after a quiet period', async () => {
-    const clock = new ManualClock()
-    const high = new Backoff(clock, { baseMs: 800, maxMs: 30_000, resetAfterMs: 120_000 }, () => 1)
-    expect([1, 2, 3, 4, 5, 6, 7].map(() => high.next())).toEqual([800, 1600, 3200, 6400, 12_800, 25_600, 30_000])
-    const low = new Backoff(clock, { baseMs: 800, maxMs: 30_000, resetAfterMs: 120_000 }, () => 0)
-    expect([low.next(), low.next()]).toEqual([400, 800])
-    await clock.advance(200_000)
-    expect(low.next()).toBe(400)
   })
 })

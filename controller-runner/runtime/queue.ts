@@ -1,4 +1,4 @@
-import { RateLimiter } from './backoff.ts'
+import { RateLimiter } from './rate-limiter.ts'
 import type { Clock } from './types.ts'
 
 /** The longest `addAfter` wait (see there). */

@@ -44,28 +44,3 @@ export class RateLimiter {
     return this.tokens >= 0 ? 0 : (-this.tokens / this.opts.qps) * 1000
   }
 }
-
-/**
- * Capped exponential backoff with full jitter, for restarting informers and re-dialling: attempt n waits
- * a random time in [base·2^n / 2, base·2^n], never more than `maxMs`. Resets after `resetAfterMs`
- * without failures, so a long-healthy watch that drops once restarts quickly.
- */
-export class Backoff {
-  private attempts = 0
-  private lastFailure = -Infinity
-
-  constructor(
-    private readonly clock: Clock,
-    private readonly opts = { baseMs: 800, maxMs: 30_000, resetAfterMs: 120_000 },
-    private readonly random: () => number = Math.random,
-  ) {}
-
-  next(): number {
-    const now = this.clock.now()
-    if (now - this.lastFailure > this.opts.resetAfterMs) this.attempts = 0
-    this.lastFailure = now
-    const ceiling = Math.min(this.opts.baseMs * 2 ** this.attempts, this.opts.maxMs)
-    this.attempts++
-    return ceiling / 2 + (this.random() * ceiling) / 2
-  }
-}

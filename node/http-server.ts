@@ -17,10 +17,16 @@ export function parseListenAddress(addr: string): { host: string; port: number }
 }
 
 /**
- * `/healthz` (the process is serving), `/readyz` (every informer cache has synced: a replica that could
- * not reconcile from a full cache is not ready to lead) and `/metrics` (Prometheus text format).
+ * A program's probe and metrics endpoint: `/healthz` (the process is serving), `/readyz` (200 while
+ * `ready()` holds, else 503 with `notReady` as the body) and `/metrics` (the registry, Prometheus text
+ * format). GET and HEAD only.
  */
-export async function startProbeServer(addr: { host: string; port: number }, registry: Registry, ready: () => boolean): Promise<ProbeServer> {
+export async function startProbeServer(
+  addr: { host: string; port: number },
+  registry: Registry,
+  ready: () => boolean,
+  notReady = 'not ready',
+): Promise<ProbeServer> {
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -29,7 +35,7 @@ export async function startProbeServer(addr: { host: string; port: number }, reg
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
     } else if (path === '/readyz') {
       const ok = ready()
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'caches not synced\n')
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : `${notReady}\n`)
     } else if (path === '/metrics') {
       registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
