@@ -1,38 +1,24 @@
 import { createServer, type Server } from 'node:http'
 import { connect, type AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { TUNNEL_SUBPROTOCOL, type Clock, type ClusterFacts, type StreamHandler } from '../protocol/tunnel/index.ts'
+import { TUNNEL_SUBPROTOCOL, type ClusterFacts, type StreamHandler } from '../protocol/tunnel/index.ts'
 import { startDialer, type RunningAgent } from './dialer.ts'
-import { FakeEdge, silentLogger, TOKEN, until } from './test-support.ts'
+import { FakeEdge, TOKEN } from '../test/support/agent-edge.ts'
+import { ManualClock } from '../test/support/manual-clock.ts'
+import { silentLogger } from '../test/support/logger.ts'
+import { until } from '../test/support/streams.ts'
 
 const noHandler: StreamHandler = {
   http: () => Promise.reject(new Error('not used')),
   websocket: () => Promise.reject(new Error('not used')),
 }
 
-/** A clock whose timers fire only when the test says so. */
-class ManualClock implements Clock {
-  t = 0
-  readonly timers = new Map<number, { fn: () => void; ms: number }>()
-  private next = 1
-  now = () => this.t
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = this.next++
-    this.timers.set(id, { fn, ms })
-    return id
-  }
-  clearTimeout = (handle: unknown) => {
-    this.timers.delete(handle as number)
-  }
-  /** Waits for exactly one pending timer of at least `minMs` (the backoff, not a grace timer), fires it. */
-  async fireNext(): Promise<number> {
-    await until(() => this.timers.size > 0)
-    const [id, timer] = [...this.timers.entries()][0]!
-    this.timers.delete(id)
-    this.t += timer.ms
-    timer.fn()
-    return timer.ms
-  }
+/** Waits for the dialer to set its retry timer, fires it, and resolves with its delay. */
+async function fireRetry(clock: ManualClock): Promise<number> {
+  await until(() => clock.pending() > 0)
+  const ms = clock.nextDelay()!
+  clock.tick(ms)
+  return ms
 }
 
 describe('dialer', () => {
@@ -150,7 +136,7 @@ describe('dialer', () => {
     const clock = new ManualClock()
     agent = startDialer({ server: url, token: TOKEN, handler: noHandler, logger: silentLogger, clock, backoff: { baseMs: 500, maxMs: 30_000, random: () => 0.999999 } })
     const delays: number[] = []
-    for (let i = 0; i < 9; i++) delays.push(await clock.fireNext())
+    for (let i = 0; i < 9; i++) delays.push(await fireRetry(clock))
     expect(delays).toEqual([499, 999, 1999, 3999, 7999, 15999, 29999, 29999, 29999])
   })
 
@@ -158,8 +144,8 @@ describe('dialer', () => {
     edge = new FakeEdge()
     const clock = new ManualClock()
     agent = startDialer({ server: await edge.url(), token: 'wrong', handler: noHandler, logger: silentLogger, clock, backoff: { baseMs: 500, maxMs: 30_000, random: () => 0.999999 } })
-    expect(await clock.fireNext()).toBe(29999)
-    expect(await clock.fireNext()).toBe(29999)
+    expect(await fireRetry(clock)).toBe(29999)
+    expect(await fireRetry(clock)).toBe(29999)
     expect(edge.upgrades.length).toBeGreaterThanOrEqual(2)
     expect(edge.hellos).toEqual([])
   })

@@ -8,7 +8,8 @@ import { generateServingPki } from '../infra/dev-cluster/pki.ts'
 import type { StreamHandler } from '../protocol/tunnel/index.ts'
 import { connectUrl, runAgent, startDialer, type RunningAgent } from './dialer.ts'
 import { EdgeTrust, EdgeTrustError, edgeTrustSettings } from './edge-trust.ts'
-import { FakeEdge, TOKEN, until } from './test-support.ts'
+import { FakeEdge, TOKEN } from '../test/support/agent-edge.ts'
+import { until } from '../test/support/streams.ts'
 
 // The agent against an HTTPS edge with a throwaway CA that serves GET /cacerts (Rancher's CA pinning).
 // "Refuses" means: no WebSocket upgrade ever reaches the edge, and the log says why.

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net'
 import { KubeConfig } from '@kubernetes/client-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UpstreamCredentials } from '../node/kube/credentials.ts'
-import { getHead, readText, RecordingSocket, silentLogger } from './test-support.ts'
+import { silentLogger } from '../test/support/logger.ts'
+import { getHead, readText, RecordingSocket } from '../test/support/tunnel-requests.ts'
 import { createUpstreamHandler } from './upstream.ts'
 
 // kube-apiserver cannot be made to redirect, so a tiny local server plays it for this case only.

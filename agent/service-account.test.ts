@@ -1,10 +1,9 @@
 import type { RequestOptions } from 'node:https'
 import { KubeConfig } from '@kubernetes/client-node'
-import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
+import { silentLogger as logger } from '../test/support/logger.ts'
+import { ManualClock } from '../test/support/manual-clock.ts'
 import { parseServiceAccount, ServiceAccountToken, serviceAccountKubeConfig, type IssuedToken } from './service-account.ts'
-
-const logger = pino({ level: 'silent' })
 
 function adminKubeConfig(): KubeConfig {
   const kc = new KubeConfig()
@@ -15,31 +14,6 @@ function adminKubeConfig(): KubeConfig {
     currentContext: 'ctx',
   })
   return kc
-}
-
-/** A clock whose timers run only when the test advances it. */
-function manualClock() {
-  let now = 1_000_000
-  let timers: { at: number; fn: () => void; id: number }[] = []
-  let next = 0
-  return {
-    now: () => now,
-    setTimeout: (fn: () => void, ms: number) => {
-      timers.push({ at: now + ms, fn, id: ++next })
-      return next
-    },
-    clearTimeout: (id: unknown) => {
-      timers = timers.filter((t) => t.id !== id)
-    },
-    pending: () => timers.map((t) => t.at - now),
-    async advance(ms: number) {
-      now += ms
-      const due = timers.filter((t) => t.at <= now)
-      timers = timers.filter((t) => t.at > now)
-      for (const t of due) t.fn()
-      await new Promise((r) => setImmediate(r))
-    },
-  }
 }
 
 describe('the service-account kubeconfig', () => {
@@ -67,7 +41,7 @@ describe('the service-account kubeconfig', () => {
 
 describe('service-account token renewal', () => {
   it('renews at 80% of the lifetime the apiserver granted, into the same KubeConfig, and retries failures', async () => {
-    const clock = manualClock()
+    const clock = new ManualClock(1_000_000)
     const answers: (IssuedToken | Error)[] = [
       { token: 't1', expiresAt: clock.now() + 600_000 },
       new Error('apiserver unavailable'),
@@ -80,18 +54,18 @@ describe('service-account token renewal', () => {
     const sa = await ServiceAccountToken.start(adminKubeConfig(), { namespace: 'ns', name: 'sa' }, { logger, clock, request, retryMs: 10_000 })
     const kc = sa.kubeConfig
     expect(kc.getCurrentUser()?.token).toBe('t1')
-    expect(clock.pending()).toEqual([480_000])
+    expect([clock.pending(), clock.nextDelay()]).toEqual([1, 480_000])
 
     await clock.advance(480_000) // renewal fails: t1 stays, a retry is scheduled
     expect(kc.getCurrentUser()?.token).toBe('t1')
-    expect(clock.pending()).toEqual([10_000])
+    expect([clock.pending(), clock.nextDelay()]).toEqual([1, 10_000])
 
     await clock.advance(10_000)
     expect(kc.getCurrentUser()?.token).toBe('t2')
     expect(sa.kubeConfig).toBe(kc)
-    expect(clock.pending()).toEqual([2_880_000])
+    expect([clock.pending(), clock.nextDelay()]).toEqual([1, 2_880_000])
     sa.stop()
-    expect(clock.pending()).toEqual([])
+    expect(clock.pending()).toBe(0)
   })
 
   it('fails to start, naming the service account, when no first token can be had', async () => {

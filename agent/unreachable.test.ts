@@ -3,7 +3,8 @@ import { KubeConfig } from '@kubernetes/client-node'
 import { describe, expect, it } from 'vitest'
 import { TunnelError } from '../protocol/tunnel/index.ts'
 import { UpstreamCredentials } from '../node/kube/credentials.ts'
-import { getHead, RecordingSocket, silentLogger } from './test-support.ts'
+import { silentLogger } from '../test/support/logger.ts'
+import { getHead, RecordingSocket } from '../test/support/tunnel-requests.ts'
 import { createUpstreamHandler } from './upstream.ts'
 
 async function closedPort(): Promise<number> {

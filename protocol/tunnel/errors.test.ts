@@ -12,7 +12,8 @@ import {
 } from './errors.ts'
 import { FrameType } from './frame.ts'
 import { TunnelSession } from './session.ts'
-import { captureTransport, ManualClock } from './testing.ts'
+import { ManualClock } from '../../test/support/manual-clock.ts'
+import { captureTransport } from '../../test/support/tunnel-testing.ts'
 
 const codes = Object.keys(ERROR_CODES) as ErrorCode[]
 

@@ -4,7 +4,8 @@ import { FrameType, pingFrame, pongFrame, requestHeadFrame, syncFrame, type Fram
 import { PING_TEXT, PONG_TEXT } from './keepalive.ts'
 import type { Limits } from './limits.ts'
 import { TunnelSession } from './session.ts'
-import { captureTransport, ManualClock, settle } from './testing.ts'
+import { ManualClock } from '../../test/support/manual-clock.ts'
+import { captureTransport, settle } from '../../test/support/tunnel-testing.ts'
 import type { RequestHead, StreamHandler } from './types.ts'
 
 const head: RequestHead = { method: 'GET', path: '/api/v1/pods?watch=true', headers: [], identity: { user: 'u', groups: [], extra: {} } }
@@ -39,39 +40,39 @@ describe('keepalive', () => {
   it('agent pings with text, stays up while answered, and times out after silence', () => {
     const clock = new ManualClock()
     const { session, wire, closes } = agentSession(clock)
-    clock.advance(10_000)
+    clock.tick(10_000)
     expect(wire.sent).toEqual([PING_TEXT])
     session.receive(PONG_TEXT)
-    clock.advance(25_000)
+    clock.tick(25_000)
     expect(session.closed).toBe(false)
     expect(wire.sent.filter((m) => m === PING_TEXT)).toHaveLength(3)
-    clock.advance(5_000)
+    clock.tick(5_000)
     expect(session.closed).toBe(true)
     expect(closes).toHaveLength(1)
     expect(closes[0]).toMatchObject({ code: 'PING_TIMEOUT', retryable: true })
     expect(wire.closed()?.[0]).toBe(closeCodeFor('PING_TIMEOUT'))
-    expect(clock.pending).toBe(0)
+    expect(clock.pending()).toBe(0)
   })
 
   it('an idle edge keeps no timers; with a stream it pings and times out, failing the stream', async () => {
     const clock = new ManualClock()
     const { session, wire, closes } = edgeSession(clock)
-    clock.advance(120_000)
-    expect(clock.pending).toBe(0)
+    clock.tick(120_000)
+    expect(clock.pending()).toBe(0)
     expect(session.closed).toBe(false)
 
     const pending = session.fetch(head, null)
-    expect(clock.pending).toBeGreaterThan(0)
-    clock.advance(10_000)
+    expect(clock.pending()).toBeGreaterThan(0)
+    clock.tick(10_000)
     const pings = ofType(wire.frames(), FrameType.PING)
     expect(pings).toHaveLength(1)
     session.receive(pongFrame(pings[0]!.data))
-    clock.advance(29_999)
+    clock.tick(29_999)
     expect(session.closed).toBe(false)
-    clock.advance(1)
+    clock.tick(1)
     expect(closes[0]).toMatchObject({ code: 'PING_TIMEOUT' })
     await expect(pending).rejects.toMatchObject({ code: 'PING_TIMEOUT', retryable: true })
-    expect(clock.pending).toBe(0)
+    expect(clock.pending()).toBe(0)
   })
 
   it('answers pings of either kind', () => {
@@ -90,10 +91,10 @@ describe('keepalive', () => {
     const { session } = edgeSession(clock)
     session.fetch(head, null).catch(() => {})
     const agent = agentSession(clock)
-    expect(clock.pending).toBeGreaterThan(0)
+    expect(clock.pending()).toBeGreaterThan(0)
     session.close('SESSION_CLOSED', 'bye')
     agent.session.close('AGENT_SHUTDOWN', 'bye')
-    expect(clock.pending).toBe(0)
+    expect(clock.pending()).toBe(0)
   })
 })
 
@@ -104,7 +105,7 @@ describe('stream sync', () => {
     const first = session.fetch(head, null)
     const second = session.fetch(head, null)
     second.catch(() => {})
-    clock.advance(5_000)
+    clock.tick(5_000)
     expect(ofType(wire.frames(), FrameType.SYNC)).toEqual([{ type: FrameType.SYNC, streamId: 0, upTo: 3, ids: [1, 3] }])
     // The agent has seen streams up to 3 but only has 3 open.
     session.receive(syncFrame(3, [3]))
@@ -129,7 +130,7 @@ describe('stream sync', () => {
     session.receive(requestHeadFrame(3, head, true))
     await settle(1)
     expect(signals).toHaveLength(2)
-    clock.advance(5_000)
+    clock.tick(5_000)
     expect(ofType(wire.frames(), FrameType.SYNC)).toEqual([{ type: FrameType.SYNC, streamId: 0, upTo: 3, ids: [1, 3] }])
     session.receive(syncFrame(3, [1]))
     expect(signals[1]!.aborted).toBe(true)

@@ -13,7 +13,8 @@ import {
 } from './frame.ts'
 import { INITIAL_WINDOW } from './limits.ts'
 import { TunnelSession } from './session.ts'
-import { captureTransport, ManualClock, readAll, settle } from './testing.ts'
+import { ManualClock } from '../../test/support/manual-clock.ts'
+import { captureTransport, readAll, settle } from '../../test/support/tunnel-testing.ts'
 import type { RequestHead, StreamHandler } from './types.ts'
 
 const head: RequestHead = { method: 'POST', path: '/apis/x', headers: [], identity: { user: 'u', groups: [], extra: {} } }
@@ -185,7 +186,7 @@ describe('sessions under arbitrary input', () => {
         await settle(1)
         session.close('SESSION_CLOSED', 'done')
         expect(session.streamCount).toBe(0)
-        expect(clock.pending).toBe(0)
+        expect(clock.pending()).toBe(0)
       }),
       { numRuns: 300 },
     )
@@ -214,7 +215,7 @@ describe('sessions under arbitrary input', () => {
         session.close('SESSION_CLOSED', 'done')
         await Promise.all([...outcomes, upgrade])
         expect(session.streamCount).toBe(0)
-        expect(clock.pending).toBe(0)
+        expect(clock.pending()).toBe(0)
       }),
       { numRuns: 300 },
     )

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { TunnelError } from './errors.ts'
 import { defaultLimits } from './limits.ts'
-import { expectPattern, pattern, readAll, sessionPair, settle, source, text, until, utf8 } from './testing.ts'
+import { expectPattern, pattern, readAll, sessionPair, settle, source, text, until, utf8 } from '../../test/support/tunnel-testing.ts'
 import type { Identity, RequestHead, StreamHandler } from './types.ts'
 
 const identity: Identity = { user: 'alice@example.com', groups: ['system:authenticated', 'ops'], extra: { 'authentication.kubernetes.io/pod-name': ['x'] } }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { TunnelError } from './errors.ts'
 import { maxMessageBytes, defaultLimits } from './limits.ts'
 import { ABNORMAL_CLOSE } from './socket.ts'
-import { readAll, sessionPair, settle, source, text, until, utf8 } from './testing.ts'
+import { readAll, sessionPair, settle, source, text, until, utf8 } from '../../test/support/tunnel-testing.ts'
 import type { RequestHead, StreamHandler, TunnelSocket } from './types.ts'
 
 const exec: RequestHead = {

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sessionPair } from '../protocol/tunnel/testing.ts'
-import { devCluster, type DevCluster } from '../test/support/dev-cluster.ts'
+import { sessionPair } from './support/tunnel-testing.ts'
+import { devCluster, type DevCluster } from './support/dev-cluster.ts'
 import { UpstreamCredentials } from '../node/kube/credentials.ts'
-import { kubeFacts } from './facts.ts'
-import { ADMIN, getHead, RecordingSocket, silentLogger, until } from './test-support.ts'
-import { createUpstreamHandler } from './upstream.ts'
+import { kubeFacts } from '../agent/facts.ts'
+import { silentLogger } from './support/logger.ts'
+import { until } from './support/streams.ts'
+import { ADMIN, getHead, RecordingSocket } from './support/tunnel-requests.ts'
+import { createUpstreamHandler } from '../agent/upstream.ts'
 
 const bytes = (channel: number, text: string) => new Uint8Array([channel, ...new TextEncoder().encode(text)])
 const channelText = (sent: (string | Uint8Array)[], channel: number) =>

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { KubeConfig } from '@kubernetes/client-node'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { devCluster, type DevCluster } from '../test/support/dev-cluster.ts'
+import { devCluster, type DevCluster } from './support/dev-cluster.ts'
 import type { Identity, StreamHandler } from '../protocol/tunnel/index.ts'
 import { UpstreamCredentials } from '../node/kube/credentials.ts'
-import { ADMIN, getHead, readJson, readText, RecordingSocket, silentLogger, streamOf } from './test-support.ts'
-import { createUpstreamHandler } from './upstream.ts'
+import { silentLogger } from './support/logger.ts'
+import { ADMIN, getHead, readJson, readText, RecordingSocket, streamOf } from './support/tunnel-requests.ts'
+import { createUpstreamHandler } from '../agent/upstream.ts'
 
 interface Review {
   status: { userInfo: { username: string; groups?: string[]; extra?: Record<string, string[]> } }

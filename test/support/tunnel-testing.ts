@@ -1,48 +1,11 @@
-// Test support for tunnel code: two sessions wired back to back through an in-memory WebSocket, and a
-// manual clock. Usable from any test that needs a real session pair without a network.
-import type { Clock } from './clock.ts'
-import { decodeFrame, type Frame } from './frame.ts'
-import type { Limits } from './limits.ts'
-import { TunnelSession, type TunnelSessionOptions } from './session.ts'
-import type { StreamHandler, Transport } from './types.ts'
-
-/** A Clock whose time moves only when told to; timers fire in order during `advance`. */
-export class ManualClock implements Clock {
-  private time = 0
-  private seq = 0
-  private timers = new Map<number, { at: number; fn: () => void }>()
-
-  now(): number {
-    return this.time
-  }
-
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq
-    this.timers.set(id, { at: this.time + Math.max(0, ms), fn })
-    return id
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number)
-  }
-
-  get pending(): number {
-    return this.timers.size
-  }
-
-  advance(ms: number): void {
-    const end = this.time + ms
-    for (;;) {
-      let next: [number, { at: number; fn: () => void }] | undefined
-      for (const entry of this.timers) if (entry[1].at <= end && (!next || entry[1].at < next[1].at)) next = entry
-      if (!next) break
-      this.timers.delete(next[0])
-      this.time = next[1].at
-      next[1].fn()
-    }
-    this.time = end
-  }
-}
+// Test support for tunnel code: two real sessions wired back to back through an in-memory WebSocket,
+// and body helpers. Web-standard only: the Node tests (protocol/, agent/) and the workerd tests
+// (objects/) both import it, so it type-checks under both tsconfigs.
+import type { Clock } from '../../protocol/tunnel/clock.ts'
+import { decodeFrame, type Frame } from '../../protocol/tunnel/frame.ts'
+import type { Limits } from '../../protocol/tunnel/limits.ts'
+import { TunnelSession, type TunnelSessionOptions } from '../../protocol/tunnel/session.ts'
+import type { StreamHandler, Transport } from '../../protocol/tunnel/types.ts'
 
 /** One direction of the in-memory socket: messages arrive in order, in a later task, like a WebSocket. */
 export class Pipe {

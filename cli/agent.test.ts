@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { agentCommand } from '../cli/agent.ts'
-import { UsageError } from '../cli/usage.ts'
+import { agentCommand } from './agent.ts'
+import { UsageError } from './usage.ts'
 
 const ENV = ['DROVER_AGENT_TOKEN', 'DROVER_CA_CHECKSUM', 'DROVER_AGENT_TLS_MODE'] as const
 const CHECKSUM = 'ab'.repeat(32)

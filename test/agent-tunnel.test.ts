@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TunnelSession } from '../protocol/tunnel/index.ts'
-import { devCluster, type DevCluster } from '../test/support/dev-cluster.ts'
-import { runAgent, type RunningAgent } from './dialer.ts'
-import { ADMIN, FakeEdge, getHead, readJson, readText, silentLogger, streamOf, TOKEN, until } from './test-support.ts'
+import { devCluster, type DevCluster } from './support/dev-cluster.ts'
+import { runAgent, type RunningAgent } from '../agent/dialer.ts'
+import { FakeEdge, TOKEN } from './support/agent-edge.ts'
+import { silentLogger } from './support/logger.ts'
+import { until } from './support/streams.ts'
+import { ADMIN, getHead, readJson, readText, streamOf } from './support/tunnel-requests.ts'
 
 // The whole agent as deployed: a real edge-side TunnelSession over a real WebSocket to runAgent, which
 // serves the streams against a real kube-apiserver.
