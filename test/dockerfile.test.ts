@@ -14,10 +14,10 @@ const instructions = lines.map((l) => {
 })
 
 describe('the container build', () => {
-  it('is multi-stage, with production dependencies built apart from a node:20-slim runtime', () => {
+  it('is multi-stage, with production dependencies built apart from a node:24-slim runtime', () => {
     const stages = instructions.filter((i) => i.op === 'FROM')
     expect(stages.length).toBeGreaterThanOrEqual(2)
-    expect(stages.at(-1)!.args).toMatch(/^node:20-slim\b/)
+    expect(stages.at(-1)!.args).toMatch(/^node:24-slim\b/)
     expect(instructions.some((i) => i.op === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args))).toBe(true)
     expect(instructions.some((i) => i.op === 'COPY' && i.args.includes('--from='))).toBe(true)
   })
