@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { retryDelayMs, statusPatch, statusRequest } from './cluster-status.ts'
+import { pushStatus, retryDelayMs, statusPatch } from './cluster-status.ts'
 
 const facts = { kubernetesVersion: 'v1.37.2', nodeCount: 2, capacity: { cpu: '4' }, allocatable: { cpu: '3' } }
 
@@ -15,13 +15,23 @@ describe('cluster status pushed by the tunnel object', () => {
   })
 
   it('patches the status subresource through cluster local as the edge', async () => {
-    const req = statusRequest('c-1', { status: { connected: true } })
+    const seen: Request[] = []
+    const local = { fetch: async (req: Request) => (seen.push(req), Response.json({ metadata: { name: 'c-1' } })) }
+    expect(await pushStatus(local, 'c-1', { status: { connected: true } })).toBe(true)
+    const req = seen[0]!
     expect(req.method).toBe('PATCH')
     expect(new URL(req.url).pathname).toBe('/apis/management.cattle.io/v3/clusters/c-1/status')
     expect(req.headers.get('content-type')).toBe('application/merge-patch+json')
     expect(req.headers.get('x-drover-cluster')).toBe('local')
     expect(JSON.parse(req.headers.get('x-drover-identity')!)).toMatchObject({ user: 'system:drover:edge' })
     expect(await req.json()).toEqual({ status: { connected: true } })
+  })
+
+  it('is done when the Cluster does not exist, and retried when the management cluster cannot answer', async () => {
+    const answering = (status: number) => ({ fetch: async () => Response.json({ type: 'error', status, message: 'x' }, { status }) })
+    expect(await pushStatus(answering(404), 'c-gone', { status: {} })).toBe(true)
+    expect(await pushStatus(answering(503), 'c-1', { status: {} })).toBe(false)
+    expect(await pushStatus(answering(500), 'c-1', { status: {} })).toBe(false)
   })
 
   it('backs off, capped', () => {

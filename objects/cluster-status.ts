@@ -1,6 +1,6 @@
 import { EDGE_IDENTITY, LOCAL_CLUSTER } from '../protocol/api/identities.ts'
-import { API_VERSION } from '../protocol/crds/index.ts'
-import { internalRequest } from './internal.ts'
+import { isNotFound, KubeClient, mgmt } from '../protocol/kube/index.ts'
+import { tunnelTransport, type TunnelTarget } from './tunnel/envelope.ts'
 import type { TunnelStatus } from './tunnel-hub.ts'
 
 /**
@@ -18,16 +18,20 @@ export function statusPatch(status: TunnelStatus): { status: Record<string, unkn
   return { status: out }
 }
 
-/** The merge patch as a request to the management cluster through cluster `local`'s tunnel, as the edge. */
-export function statusRequest(clusterId: string, patch: unknown): Request {
-  return internalRequest({
-    cluster: LOCAL_CLUSTER,
-    identity: EDGE_IDENTITY,
-    method: 'PATCH',
-    path: `/apis/${API_VERSION}/clusters/${encodeURIComponent(clusterId)}/status`,
-    body: JSON.stringify(patch),
-    contentType: 'application/merge-patch+json',
-  })
+/**
+ * Merge-patches the Cluster's status subresource in the management cluster through `local` (cluster
+ * `local`'s tunnel), as the edge. True when done — or when there is no Cluster of that id (yet), so
+ * nothing to keep up to date; false when it should be tried again later.
+ */
+export async function pushStatus(local: TunnelTarget, clusterId: string, patch: unknown): Promise<boolean> {
+  const kube = new KubeClient(tunnelTransport(local, LOCAL_CLUSTER, EDGE_IDENTITY))
+  try {
+    await kube.patch(mgmt('Cluster'), clusterId, patch, { subresource: 'status' })
+    return true
+  } catch (e) {
+    // Anything else (no agent for `local`, the apiserver failing) is retried with the backoff below.
+    return isNotFound(e)
+  }
 }
 
 /** Retry delay after the n-th failed push (the management cluster may be unreachable for a while). */

@@ -1,8 +1,9 @@
 import { DurableObject } from 'cloudflare:workers'
-import { parseIdentity, TUNNEL_SUBPROTOCOL, type Identity } from '../protocol/tunnel/index.ts'
+import type { ObjectBindings } from './env.ts'
+import { TUNNEL_SUBPROTOCOL, type Identity } from '../protocol/tunnel/index.ts'
 import { LOCAL_CLUSTER } from '../protocol/api/identities.ts'
-import { retryDelayMs, statusPatch, statusRequest } from './cluster-status.ts'
-import { INTERNAL } from './internal.ts'
+import { pushStatus, retryDelayMs, statusPatch } from './cluster-status.ts'
+import { isEnvelopeHeader, openEnvelope, type OpenedEnvelope } from './tunnel/envelope.ts'
 import { errorResponse, proxyHttp, proxyUpgrade, requestHead } from './proxy.ts'
 import { TunnelHub, type TunnelStatus } from './tunnel-hub.ts'
 
@@ -14,10 +15,10 @@ export const MAX_AGENT_SOCKETS = 16
  * hibernation API and carries proxied requests over them. The logic lives in TunnelHub; this class only
  * turns Durable Object events into hub calls. Callers are authenticated by the worker before it wakes us.
  */
-export class ClusterTunnel extends DurableObject<Record<string, unknown>> {
+export class ClusterTunnel extends DurableObject<ObjectBindings> {
   private hub?: TunnelHub
 
-  constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
+  constructor(ctx: DurableObjectState, env: ObjectBindings) {
     super(ctx, env)
     // Agents' keepalives are answered without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('drover-ping', 'drover-pong'))
@@ -34,13 +35,13 @@ export class ClusterTunnel extends DurableObject<Record<string, unknown>> {
   }
 
   override async fetch(req: Request): Promise<Response> {
-    const clusterId = req.headers.get(INTERNAL.cluster) ?? undefined
-    const hub = this.hubFor(clusterId)
-    switch (req.headers.get(INTERNAL.action)) {
+    const envelope = openEnvelope(req)
+    const hub = this.hubFor(envelope.cluster)
+    switch (envelope.action) {
       case 'connect':
         return this.acceptAgent(hub)
       case 'proxy':
-        return this.proxy(hub, req)
+        return this.proxy(hub, req, envelope)
       default:
         return errorResponse(400, 'InvalidAction', 'unknown tunnel action')
     }
@@ -57,18 +58,17 @@ export class ClusterTunnel extends DurableObject<Record<string, unknown>> {
     return new Response(null, { status: 101, webSocket: pair[0], headers: { 'sec-websocket-protocol': TUNNEL_SUBPROTOCOL } })
   }
 
-  private async proxy(hub: TunnelHub, req: Request): Promise<Response> {
+  private async proxy(hub: TunnelHub, req: Request, envelope: OpenedEnvelope): Promise<Response> {
     const session = hub.pick()
     if (!session) return errorResponse(503, 'ClusterUnavailable', `cluster ${hub.clusterId} is not connected: no agent session`)
     let identity: Identity
     try {
-      identity = parseIdentity(JSON.parse(req.headers.get(INTERNAL.identity) ?? 'null'))
+      identity = envelope.identity()
     } catch {
       return errorResponse(400, 'InvalidIdentity', 'the proxied request carries no valid identity')
     }
-    const url = new URL(req.url)
-    const head = requestHead(req, url.pathname + url.search, identity)
-    head.headers = head.headers.filter(([n]) => !n.startsWith('x-drover-'))
+    const head = requestHead(req, envelope.path, identity)
+    head.headers = head.headers.filter(([n]) => !isEnvelopeHeader(n))
     if (head.upgrade) return proxyUpgrade(session, head, hub.clusterId)
     return proxyHttp(() => hub.pick(), req, head, hub.clusterId)
   }
@@ -99,12 +99,9 @@ export class ClusterTunnel extends DurableObject<Record<string, unknown>> {
     const patch = kv.get('pendingStatus') as string | undefined
     const clusterId = kv.get('clusterId') as string | undefined
     if (!patch || !clusterId) return
-    const req = statusRequest(clusterId, JSON.parse(patch))
     // The management cluster's own status goes through this very object.
-    const tunnel = (this.env as { TUNNEL?: DurableObjectNamespace }).TUNNEL
-    const res = clusterId === LOCAL_CLUSTER || !tunnel ? await this.fetch(req) : await tunnel.get(tunnel.idFromName(LOCAL_CLUSTER)).fetch(req)
-    // 404: no Cluster of that id (yet); nothing to keep up to date.
-    if (res.ok || res.status === 404) {
+    const local = clusterId === LOCAL_CLUSTER ? this : this.env.TUNNEL.get(this.env.TUNNEL.idFromName(LOCAL_CLUSTER))
+    if (await pushStatus(local, clusterId, JSON.parse(patch))) {
       kv.put('pushedStatus', patch)
       if (kv.get('pendingStatus') === patch) kv.delete('pendingStatus')
       return

@@ -1,11 +1,12 @@
 import { DurableObject } from 'cloudflare:workers'
+import type { ObjectBindings } from './env.ts'
 import { EMPTY, LOGIN_POLICIES, recordFailure, retryAfter, type ThrottleScope, type ThrottleState } from './throttle.ts'
 
 /**
  * One object per throttled key (`idFromName('<scope>:<key>')`): login failures for an account, a client
  * address, or the pair. Keeping the count in an object makes the limit hold across every edge isolate.
  */
-export class LoginThrottle extends DurableObject<Record<string, unknown>> {
+export class LoginThrottle extends DurableObject<ObjectBindings> {
   private state(): ThrottleState {
     return (this.ctx.storage.kv.get('state') as ThrottleState | undefined) ?? EMPTY
   }

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers'
+import type { ObjectBindings } from './env.ts'
 
 export interface TokenCheck {
   valid: boolean
@@ -17,7 +18,7 @@ export interface TokenCheck {
  * Names are five random characters and are freed when a token is deleted, so a later token may reuse one;
  * it was issued after the revocation and is not affected.
  */
-export class TokenState extends DurableObject<Record<string, unknown>> {
+export class TokenState extends DurableObject<ObjectBindings> {
   /** Records use at `now`; a token idle for longer than `idleMs` (0: no limit) is revoked for good. */
   check(now: number, idleMs: number, issuedAtMs: number): TokenCheck {
     const kv = this.ctx.storage.kv

@@ -4,6 +4,7 @@ import { requireUser } from './auth/middleware.ts'
 import { droverAuthenticator } from './auth/drover-authenticator.ts'
 import type { AppEnv, Bindings } from './env.ts'
 import { notFound, onError } from './errors.ts'
+import { tunnelObjects, type Management } from './mgmt/management.ts'
 import { edgeHeaders } from './response-headers.ts'
 import { noCrossSiteLogin, sameOriginForCookies } from './auth/origin-check.ts'
 import { cacerts } from './routes/cacerts.ts'
@@ -15,17 +16,22 @@ import { system } from './routes/system.ts'
 import { v3 } from './v3/index.ts'
 
 export interface AppOptions {
-  authenticator?: (env: Bindings) => Authenticator
+  /** Kubernetes access; by default every cluster through its tunnel object, the management cluster being `local`. */
+  management?: (env: Bindings) => Management
+  authenticator?: (env: Bindings, management: Management) => Authenticator
 }
 
 export function createApp(opts: AppOptions = {}) {
+  const managementFor = opts.management ?? tunnelObjects
   const authenticatorFor = opts.authenticator ?? droverAuthenticator
   const app = new Hono<AppEnv>()
   // Browser defences first, so that errors thrown anywhere get the edge's headers too.
   app.use(edgeHeaders, sameOriginForCookies)
   app.use('/v3-public/*', noCrossSiteLogin)
   app.use(async (c, next) => {
-    c.set('authenticator', authenticatorFor(c.env))
+    const management = managementFor(c.env)
+    c.set('management', management)
+    c.set('authenticator', authenticatorFor(c.env, management))
     await next()
   })
   // Rancher answers /ping with "pong"; load balancers and agents use it as a liveness probe.

@@ -1,12 +1,9 @@
-import type { ClusterTunnel } from '../objects/cluster-tunnel.ts'
-import type { LoginThrottle } from '../objects/login-throttle.ts'
-import type { TokenState } from '../objects/token-state.ts'
+import type { ObjectBindings } from '../objects/env.ts'
 import type { Authenticator, Principal } from './auth/authenticator.ts'
+import type { Management } from './mgmt/management.ts'
 
-export interface Bindings {
-  TUNNEL: DurableObjectNamespace<ClusterTunnel>
-  TOKENS: DurableObjectNamespace<TokenState>
-  THROTTLE: DurableObjectNamespace<LoginThrottle>
+/** The worker's env: the Durable Object namespaces (typed with their classes) and the edge's secrets. */
+export interface Bindings extends ObjectBindings {
   /** Secret: JSON array of private P-256 JWKs with `kid`; the first signs tokens (auth/jwt.ts). */
   DROVER_TOKEN_KEYS?: string
   /** Secret: `id:base64[,…]` password peppers, current first (auth/password.ts). */
@@ -20,6 +17,8 @@ export interface Bindings {
 }
 
 export interface Variables {
+  /** Kubernetes APIs (the management cluster's, and others' through their tunnels) as any identity. */
+  management: Management
   authenticator: Authenticator
   principal: Principal
 }

@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { errorBody } from '../protocol/api/error.ts'
+import { KubeError } from '../protocol/kube/index.ts'
 
 /** Rancher's Norman error codes for the statuses we return. */
 const CODES: Partial<Record<number, string>> = {
@@ -34,7 +35,38 @@ export class ApiError extends Error {
   retryAfterMs?: number
 }
 
-export function onError(err: Error, c: Context): Response {
+/**
+ * An apiserver's answer (or a tunnel object's own error, such as no agent: its message is kept) as
+ * Rancher's Norman codes, so clients see the same errors as from Rancher.
+ */
+export function fromKubeError(err: KubeError): ApiError {
+  // KubeError's message starts with `<METHOD> <path>:`.
+  const what = /^(\S+ \S+):/.exec(err.message)?.[1] ?? 'the request'
+  const message = typeof err.body?.message === 'string' && err.body.message ? err.body.message : `${what}: HTTP ${err.status}`
+  switch (err.status) {
+    case 400:
+    case 422:
+      return new ApiError(422, message, 'InvalidBodyContent')
+    case 401:
+    case 403:
+      return new ApiError(403, message, 'PermissionDenied')
+    case 404:
+      return new ApiError(404, message, 'NotFound')
+    case 409:
+      return new ApiError(409, message, err.reason === 'AlreadyExists' ? 'AlreadyExists' : 'Conflict')
+    case 429:
+      return new ApiError(429, message, 'TooManyRequests')
+    case 502:
+    case 503:
+      return new ApiError(503, `the cluster is unreachable: ${message}`, 'ServiceUnavailable')
+    default:
+      return new ApiError(502, `the management cluster answered HTTP ${err.status} for ${what}`, 'BadGateway')
+  }
+}
+
+/** The edge's one translation of errors into responses. */
+export function onError(thrown: Error, c: Context): Response {
+  const err = thrown instanceof KubeError ? fromKubeError(thrown) : thrown
   if (err instanceof ApiError) {
     if (err.retryAfterMs !== undefined) c.header('retry-after', String(Math.ceil(err.retryAfterMs / 1000)))
     return c.json(errorBody(err.status, err.code, err.message), err.status)

@@ -1,5 +1,7 @@
+import { EDGE_IDENTITY, LOCAL_CLUSTER } from '../../protocol/api/identities.ts'
+import { SECRET, type KubeClient } from '../../protocol/kube/index.ts'
 import type { Bindings } from '../env.ts'
-import { EDGE_IDENTITY, Kube, LOCAL_CLUSTER, secretPath, type KubeObject } from '../mgmt/kube.ts'
+import type { KubeObject, Management } from '../mgmt/management.ts'
 import { minutesSetting } from '../mgmt/settings.ts'
 import type { Authenticator, Principal } from './authenticator.ts'
 import { secretsEqual } from './compare.ts'
@@ -29,9 +31,9 @@ const agentCache = new Map<string, { at: number; ok: boolean }>()
  * system credential, agent registration tokens, and — only where the binding is set, in development —
  * fixed tokens.
  */
-export function droverAuthenticator(env: Bindings): Authenticator {
+export function droverAuthenticator(env: Bindings, management: Management): Authenticator {
   const statics = env.DROVER_STATIC_TOKENS ? staticTokenAuthenticator(env.DROVER_STATIC_TOKENS) : null
-  const edge = new Kube(env, EDGE_IDENTITY)
+  const edge = management.as(EDGE_IDENTITY)
   return {
     async user(value) {
       if (value.length > 8192) return null
@@ -60,7 +62,7 @@ export function droverAuthenticator(env: Bindings): Authenticator {
   }
 }
 
-async function tokenPrincipal(env: Bindings, edge: Kube, name: string, secret: string): Promise<Principal | null> {
+async function tokenPrincipal(env: Bindings, edge: KubeClient, name: string, secret: string): Promise<Principal | null> {
   const claims = await verifyToken(await tokenKeys(env.DROVER_TOKEN_KEYS), secret)
   if (!claims || claims.name !== name) return null
   const idleMs = claims.kind === 'session' ? (await minutesSetting(edge, 'auth-user-session-idle-ttl-minutes')) * 60_000 : 0
@@ -77,13 +79,13 @@ async function tokenPrincipal(env: Bindings, edge: Kube, name: string, secret: s
 }
 
 /** The cluster's registration Secret, looked up by the cluster id, compared in constant time, TTL checked. */
-async function registrationValid(edge: Kube, clusterId: string, token: string, now = Date.now()): Promise<boolean> {
+async function registrationValid(edge: KubeClient, clusterId: string, token: string, now = Date.now()): Promise<boolean> {
   const key = `${clusterId}:${token}`
   const hit = agentCache.get(key)
   if (hit && now - hit.at < AGENT_CACHE_MS) return hit.ok
   let ok = false
   try {
-    const secret = await edge.getOrNull<Secret>(secretPath(clusterId, REGISTRATION_SECRET))
+    const secret = await edge.find<Secret>(SECRET, REGISTRATION_SECRET, clusterId)
     ok = secret ? await registrationMatches(secret.data ?? {}, token, now) : false
   } catch {
     return false // the management cluster is unreachable: refuse now, do not remember

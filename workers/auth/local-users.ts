@@ -1,6 +1,7 @@
 import type { User } from '../../protocol/crds/index.ts'
+import { KubeError, mgmt, SECRET, type KubeClient } from '../../protocol/kube/index.ts'
 import type { Bindings } from '../env.ts'
-import { crdPath, secretPath, type Kube, type KubeObject } from '../mgmt/kube.ts'
+import type { KubeObject } from '../mgmt/management.ts'
 import { ApiError } from '../errors.ts'
 import { secretsEqual } from './compare.ts'
 import { burnVerification, hashPassword, parsePeppers, verifyPassword, type Pepper } from './password.ts'
@@ -26,25 +27,28 @@ const CLAIM_SETTLE_MS = 60_000
 const claimName = async (username: string) => `username-${await usernameHash(username)}`
 
 /** Users labelled with this username's hash that really carry it (users from before claims existed). */
-async function labelled(edge: Kube, username: string): Promise<UserObject[]> {
-  const list = await edge.list<UserObject>(crdPath('User'), { labelSelector: `${USERNAME_LABEL}=${await usernameHash(username)}` })
+const USER = mgmt('User')
+const conflict = (err: unknown) => err instanceof KubeError && err.status === 409
+
+async function labelled(edge: KubeClient, username: string): Promise<UserObject[]> {
+  const list = await edge.list<UserObject>(USER, { labelSelector: `${USERNAME_LABEL}=${await usernameHash(username)}` })
   return list.items.filter((u) => u.username?.toLowerCase() === username.toLowerCase())
 }
 
-export async function findUserByUsername(edge: Kube, username: string): Promise<UserObject | null> {
-  const claim = await edge.getOrNull<Secret>(secretPath(PASSWORD_NAMESPACE, await claimName(username)))
+export async function findUserByUsername(edge: KubeClient, username: string): Promise<UserObject | undefined> {
+  const claim = await edge.find<Secret>(SECRET, await claimName(username), PASSWORD_NAMESPACE)
   if (claim) {
     const id = claim.data?.userId ? atob(claim.data.userId) : ''
-    const user = id ? await edge.getOrNull<UserObject>(crdPath('User', id)) : null
-    return user && user.username === username ? user : null
+    const user = id ? await edge.find<UserObject>(USER, id) : undefined
+    return user && user.username === username ? user : undefined
   }
   // No claim (the bootstrap admin, users from before claims): exactly one match, or none — never a guess.
   const found = await labelled(edge, username)
-  return found.length === 1 && found[0]!.username === username ? found[0]! : null
+  return found.length === 1 && found[0]!.username === username ? found[0]! : undefined
 }
 
 /** Claims `username` for `userId`, or throws 409. A claim whose user is gone is taken over. */
-export async function claimUsername(edge: Kube, username: string, userId: string): Promise<void> {
+export async function claimUsername(edge: KubeClient, username: string, userId: string): Promise<void> {
   const name = await claimName(username)
   const others = (await labelled(edge, username)).filter((u) => u.metadata.name !== userId)
   const taken = new ApiError(409, `username "${username}" is taken`, 'NotUnique')
@@ -55,28 +59,28 @@ export async function claimUsername(edge: Kube, username: string, userId: string
   })
   try {
     if (others.length > 0) throw taken
-    await edge.create(secretPath(PASSWORD_NAMESPACE), body())
+    await edge.create(SECRET, body())
     return
   } catch (err) {
-    if (err === taken || !(err instanceof ApiError && err.status === 409)) throw err
+    if (err === taken || !conflict(err)) throw err
   }
-  const existing = await edge.getOrNull<Secret>(secretPath(PASSWORD_NAMESPACE, name))
+  const existing = await edge.find<Secret>(SECRET, name, PASSWORD_NAMESPACE)
   const holder = existing?.data?.userId ? atob(existing.data.userId) : ''
   if (!existing || holder === userId) throw taken
   // A young claim's user may still be on its way (the claim is written first): only an old one is stale.
   const age = Date.now() - Date.parse(existing.metadata.creationTimestamp ?? '')
-  if (!(age > CLAIM_SETTLE_MS) || (await edge.getOrNull(crdPath('User', holder)))) throw taken
+  if (!(age > CLAIM_SETTLE_MS) || (await edge.find(USER, holder))) throw taken
   // The holder is gone: take the claim over, guarded by resourceVersion (a racing taker gets 409).
-  await edge.replace(secretPath(PASSWORD_NAMESPACE, name), body(existing.metadata.resourceVersion)).catch((err: unknown) => {
-    throw err instanceof ApiError && err.status === 409 ? taken : err
+  await edge.update(SECRET, body(existing.metadata.resourceVersion)).catch((err: unknown) => {
+    throw conflict(err) ? taken : err
   })
 }
 
 /** Frees `username` if `userId` holds it. */
-export async function releaseUsername(edge: Kube, username: string, userId: string): Promise<void> {
-  const path = secretPath(PASSWORD_NAMESPACE, await claimName(username))
-  const claim = await edge.getOrNull<Secret>(path)
-  if (claim?.data?.userId && atob(claim.data.userId) === userId) await edge.delete(path).catch(() => {})
+export async function releaseUsername(edge: KubeClient, username: string, userId: string): Promise<void> {
+  const name = await claimName(username)
+  const claim = await edge.find<Secret>(SECRET, name, PASSWORD_NAMESPACE)
+  if (claim?.data?.userId && atob(claim.data.userId) === userId) await edge.delete(SECRET, name, { namespace: PASSWORD_NAMESPACE }).catch(() => {})
 }
 
 export function peppers(env: Pick<Bindings, 'DROVER_PASSWORD_PEPPERS'>): Pepper[] {
@@ -85,31 +89,30 @@ export function peppers(env: Pick<Bindings, 'DROVER_PASSWORD_PEPPERS'>): Pepper[
   return list
 }
 
-export async function storePassword(env: Pick<Bindings, 'DROVER_PASSWORD_PEPPERS'>, edge: Kube, userId: string, password: string): Promise<void> {
+export async function storePassword(env: Pick<Bindings, 'DROVER_PASSWORD_PEPPERS'>, edge: KubeClient, userId: string, password: string): Promise<void> {
   const hash = await hashPassword(password, peppers(env)[0]!)
   const body = { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: userId, namespace: PASSWORD_NAMESPACE }, data: { password: btoa(hash) } }
-  const path = secretPath(PASSWORD_NAMESPACE, userId)
-  const existing = await edge.getOrNull<Secret>(path)
-  if (existing) await edge.replace(path, { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion } })
-  else await edge.create(secretPath(PASSWORD_NAMESPACE), body)
+  const existing = await edge.find<Secret>(SECRET, userId, PASSWORD_NAMESPACE)
+  if (existing) await edge.update(SECRET, { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion } })
+  else await edge.create(SECRET, body)
 }
 
-export async function deletePassword(edge: Kube, userId: string): Promise<void> {
-  await edge.delete(secretPath(PASSWORD_NAMESPACE, userId)).catch(() => {})
+export async function deletePassword(edge: KubeClient, userId: string): Promise<void> {
+  await edge.delete(SECRET, userId, { namespace: PASSWORD_NAMESPACE }).catch(() => {})
 }
 
 /**
  * Checks a user's password: the stored KDF hash, or — for the bootstrap admin before its first login —
  * the bootstrap secret, which is then replaced by a hash. A hash made with older parameters is renewed.
  */
-export async function checkPassword(env: Pick<Bindings, 'DROVER_PASSWORD_PEPPERS'>, edge: Kube, user: UserObject | null, password: string): Promise<boolean> {
+export async function checkPassword(env: Pick<Bindings, 'DROVER_PASSWORD_PEPPERS'>, edge: KubeClient, user: UserObject | undefined, password: string): Promise<boolean> {
   const list = peppers(env)
   if (!user) {
     await burnVerification(password, list)
     return false
   }
   const userId = user.metadata.name ?? ''
-  const stored = await edge.getOrNull<Secret>(secretPath(PASSWORD_NAMESPACE, userId))
+  const stored = await edge.find<Secret>(SECRET, userId, PASSWORD_NAMESPACE)
   const hash = stored?.data?.password ? atob(stored.data.password) : ''
   if (hash) {
     const result = await verifyPassword(password, hash, list)
@@ -117,7 +120,7 @@ export async function checkPassword(env: Pick<Bindings, 'DROVER_PASSWORD_PEPPERS
     return result.ok
   }
   if (user.metadata.annotations?.[BOOTSTRAP_ANNOTATION] === 'true') {
-    const bootstrap = await edge.getOrNull<Secret>(secretPath(BOOTSTRAP_SECRET.namespace, BOOTSTRAP_SECRET.name))
+    const bootstrap = await edge.find<Secret>(SECRET, BOOTSTRAP_SECRET.name, BOOTSTRAP_SECRET.namespace)
     const want = bootstrap?.data?.[BOOTSTRAP_SECRET.key] ? atob(bootstrap.data[BOOTSTRAP_SECRET.key]!) : ''
     await burnVerification(password, list)
     if (want && (await secretsEqual(password, want))) {

@@ -1,7 +1,7 @@
 import type { Token } from '../../protocol/crds/index.ts'
+import { isAlreadyExists, mgmt, type KubeClient } from '../../protocol/kube/index.ts'
 import type { Bindings } from '../env.ts'
-import { ApiError } from '../errors.ts'
-import { crdPath, type Kube, withKind } from '../mgmt/kube.ts'
+import { mgmtObject } from '../mgmt/management.ts'
 import { randomId, saltedHash } from './compare.ts'
 import { signToken, tokenKeys, type TokenKind } from './jwt.ts'
 import { revokeTokens } from './revocation.ts'
@@ -39,13 +39,13 @@ export interface Issued {
 }
 
 /** Creates the Token CR (a salted hash, never the value) and signs its value. */
-export async function issueToken(env: Pick<Bindings, 'DROVER_TOKEN_KEYS'>, edge: Kube, req: IssueRequest, now = Date.now()): Promise<Issued> {
+export async function issueToken(env: Pick<Bindings, 'DROVER_TOKEN_KEYS'>, edge: KubeClient, req: IssueRequest, now = Date.now()): Promise<Issued> {
   const keys = await tokenKeys(env.DROVER_TOKEN_KEYS)
   const expiresAtS = req.ttlMs > 0 ? Math.floor((now + req.ttlMs) / 1000) : undefined
   for (let attempt = 0; ; attempt++) {
     const name = `token-${randomId(5)}`
     const secret = await signToken(keys, { kind: req.kind, name, ...req.subject, ...(req.clusterId ? { clusterId: req.clusterId } : {}), ...(expiresAtS ? { expiresAt: expiresAtS } : {}) }, now)
-    const body = withKind('Token', {
+    const body = mgmtObject('Token', {
       metadata: { name, labels: { ...req.labels, [USER_ID_LABEL]: req.subject.userId, [KIND_LABEL]: req.kind, [PROVIDER_LABEL]: req.subject.authProvider } },
       token: await saltedHash(secret),
       userId: req.subject.userId,
@@ -59,26 +59,24 @@ export async function issueToken(env: Pick<Bindings, 'DROVER_TOKEN_KEYS'>, edge:
       enabled: true,
     })
     try {
-      const token = await edge.create<Token>(crdPath('Token'), body)
+      const token = await edge.create<Token>(mgmt('Token'), body)
       return { value: `${name}:${secret}`, token }
     } catch (err) {
       // Five random characters can collide; another name is as good.
-      if (err instanceof ApiError && err.status === 409 && attempt < 3) continue
+      if (isAlreadyExists(err) && attempt < 3) continue
       throw err
     }
   }
 }
 
 /** Revokes (everywhere, within the revocation bound) and deletes the tokens' CRs. */
-export async function removeTokens(env: Pick<Bindings, 'TOKENS'>, edge: Kube, names: string[]): Promise<void> {
+export async function removeTokens(env: Pick<Bindings, 'TOKENS'>, edge: KubeClient, names: string[]): Promise<void> {
   await revokeTokens(env, names)
-  await Promise.all(names.map((name) => edge.delete(crdPath('Token', name)).catch((err) => {
-    if (!(err instanceof ApiError && err.status === 404)) throw err
-  })))
+  // A token already gone is as good as deleted.
+  await Promise.all(names.map((name) => edge.delete(mgmt('Token'), name)))
 }
 
 /** Every token of a user (or with a label selector), as the edge. */
-export async function tokensWhere(edge: Kube, labelSelector: string): Promise<Token[]> {
-  const list = await edge.list<Token & { metadata: { name?: string } }>(crdPath('Token'), { labelSelector })
-  return list.items
+export async function tokensWhere(edge: KubeClient, labelSelector: string): Promise<Token[]> {
+  return (await edge.list<Token>(mgmt('Token'), { labelSelector })).items
 }

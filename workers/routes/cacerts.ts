@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
+import { EDGE_IDENTITY } from '../../protocol/api/identities.ts'
 import type { AppEnv } from '../env.ts'
 import { ApiError } from '../errors.ts'
-import { EDGE_IDENTITY, Kube } from '../mgmt/kube.ts'
 import { setting } from '../mgmt/settings.ts'
 
 /**
@@ -10,7 +10,7 @@ import { setting } from '../mgmt/settings.ts'
  * must be the setting's text byte for byte — the text workers/routes/import.ts hashes for the manifest.
  */
 export const cacerts = new Hono<AppEnv>().get('/', async (c) => {
-  const pem = await setting(new Kube(c.env, EDGE_IDENTITY), 'cacerts')
+  const pem = await setting(c.var.management.as(EDGE_IDENTITY), 'cacerts')
   // The import manifest carries no checksum in this case either (import.ts).
   if (!pem.trim()) throw new ApiError(404, 'no CA is configured: the cacerts setting is empty')
   return c.text(pem, 200, { 'cache-control': 'no-store' })

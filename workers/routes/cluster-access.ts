@@ -3,11 +3,12 @@
 // the management cluster — which is what a CRTB grants, and what standard users never hold on `local`
 // (the management cluster is for administrators, or whom an administrator binds to it). Kubernetes RBAC
 // then decides every request inside the cluster as usual.
+import { EDGE_IDENTITY } from '../../protocol/api/identities.ts'
 import { GROUP } from '../../protocol/crds/index.ts'
+import { mgmt, SELF_SUBJECT_ACCESS_REVIEW } from '../../protocol/kube/index.ts'
 import type { Principal } from '../auth/authenticator.ts'
-import type { Bindings } from '../env.ts'
 import { ApiError } from '../errors.ts'
-import { crdPath, EDGE_IDENTITY, Kube, type KubeObject } from '../mgmt/kube.ts'
+import type { Management } from '../mgmt/management.ts'
 
 /** How long an isolate keeps an answer: the same bound as token revocation. */
 export const ACCESS_CACHE_MS = 5_000
@@ -17,15 +18,17 @@ type Decision = 'allowed' | 'missing' | 'denied'
 const cache = new Map<string, { at: number; decision: Decision }>()
 
 interface AccessReview {
+  apiVersion: string
+  kind: string
   metadata: object
+  spec: unknown
   status?: { allowed?: boolean }
 }
 
-async function decide(env: Bindings, principal: Principal, id: string): Promise<Decision> {
-  const asUser = new Kube(env, principal.identity)
+async function decide(management: Management, principal: Principal, id: string): Promise<Decision> {
   const [cluster, review] = await Promise.all([
-    new Kube(env, EDGE_IDENTITY).getOrNull<KubeObject>(crdPath('Cluster', id)),
-    asUser.create<AccessReview>('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+    management.as(EDGE_IDENTITY).find(mgmt('Cluster'), id),
+    management.as(principal.identity).create<AccessReview>(SELF_SUBJECT_ACCESS_REVIEW, {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SelfSubjectAccessReview',
       metadata: {},
@@ -42,13 +45,13 @@ async function decide(env: Bindings, principal: Principal, id: string): Promise<
  * pass. Answers are cached per identity and cluster for ACCESS_CACHE_MS; a management cluster that cannot
  * answer refuses (503), it never lets through.
  */
-export async function assertClusterAccess(env: Bindings, principal: Principal, id: string, now = Date.now()): Promise<void> {
+export async function assertClusterAccess(management: Management, principal: Principal, id: string, now = Date.now()): Promise<void> {
   if (!principal.token) return
   const { user, groups } = principal.identity
   const key = `${user}\u0000${groups.join('\u0001')}\u0000${id}`
   let hit = cache.get(key)
   if (!hit || now - hit.at >= ACCESS_CACHE_MS) {
-    hit = { at: now, decision: await decide(env, principal, id) }
+    hit = { at: now, decision: await decide(management, principal, id) }
     if (cache.size >= MAX_ENTRIES) cache.clear()
     cache.set(key, hit)
   }

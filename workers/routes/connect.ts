@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { TUNNEL_SUBPROTOCOL } from '../../protocol/tunnel/index.ts'
-import { INTERNAL } from '../../objects/internal.ts'
+import { connectEnvelope } from '../../objects/tunnel/envelope.ts'
 import { RUNNER_IDENTITY } from '../../protocol/api/identities.ts'
 import { requireUser } from '../auth/middleware.ts'
 import { ApiError } from '../errors.ts'
@@ -23,8 +23,7 @@ connect.get('/', async (c) => {
   if (!agent) throw new ApiError(401, 'invalid or missing X-API-Tunnel-Token')
   const hint = locationHint(c.req.raw)
   const stub = c.env.TUNNEL.get(c.env.TUNNEL.idFromName(agent.clusterId), hint ? { locationHint: hint } : undefined)
-  const headers = new Headers({ upgrade: 'websocket', [INTERNAL.action]: 'connect', [INTERNAL.cluster]: agent.clusterId })
-  return stub.fetch(new Request('https://tunnel/connect', { headers }))
+  return stub.fetch(connectEnvelope(agent.clusterId))
 })
 
 /**

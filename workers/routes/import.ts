@@ -1,10 +1,12 @@
 import { Hono } from 'hono'
 import type { ThrottleScope } from '../../objects/throttle.ts'
+import { EDGE_IDENTITY } from '../../protocol/api/identities.ts'
+import { SECRET } from '../../protocol/kube/index.ts'
 import type { AppEnv } from '../env.ts'
 import { ApiError } from '../errors.ts'
 import { REGISTRATION_SECRET, registrationMatches } from '../auth/drover-authenticator.ts'
 import { assertNotThrottled, clientAddress, recordLoginFailure } from '../auth/login-throttle.ts'
-import { EDGE_IDENTITY, Kube, secretPath, type KubeObject } from '../mgmt/kube.ts'
+import type { KubeObject } from '../mgmt/management.ts'
 import { setting } from '../mgmt/settings.ts'
 import { renderImportManifest } from '../import/manifest.ts'
 
@@ -35,8 +37,8 @@ export const importManifest = new Hono<AppEnv>().get('/:file', async (c) => {
   }
   if (!m) return refuse()
   const [, token, clusterId] = m as unknown as [string, string, string]
-  const edge = new Kube(c.env, EDGE_IDENTITY)
-  const secret = await edge.getOrNull<KubeObject & { data?: Record<string, string> }>(secretPath(clusterId, REGISTRATION_SECRET))
+  const edge = c.var.management.as(EDGE_IDENTITY)
+  const secret = await edge.find<KubeObject & { data?: Record<string, string> }>(SECRET, REGISTRATION_SECRET, clusterId)
   if (!secret || !(await registrationMatches(secret.data ?? {}, token, Date.now()))) return refuse()
   const serverUrl = ((await setting(edge, 'server-url')) || new URL(c.req.url).origin).replace(/\/$/, '')
   const checksum = await caChecksum(await setting(edge, 'cacerts'))

@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { INTERNAL, isInternalHeader } from '../../objects/internal.ts'
+import { proxyEnvelope } from '../../objects/tunnel/envelope.ts'
 import { guardProxied } from '../auth/stream-guard.ts'
 import { ApiError } from '../errors.ts'
 import { proxiedResponse } from '../response-headers.ts'
@@ -9,7 +9,7 @@ import { assertClusterAccess } from './cluster-access.ts'
 /** Client headers that could claim an identity or carry a credential: never forwarded (DESIGN.md, flow 3). */
 function isIdentityHeader(name: string): boolean {
   const n = name.toLowerCase()
-  return n === 'authorization' || n === 'cookie' || n.startsWith('impersonate-') || n.startsWith('x-remote-') || isInternalHeader(n)
+  return n === 'authorization' || n === 'cookie' || n.startsWith('impersonate-') || n.startsWith('x-remote-')
 }
 
 const CLUSTER_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
@@ -20,7 +20,7 @@ export const k8sProxy = new Hono<AppEnv>().all('/:id/*', async (c) => {
   if (!CLUSTER_ID.test(id)) throw new ApiError(404, `no cluster "${id}"`)
   const { clusters, identity } = c.var.principal
   if (clusters !== '*' && !clusters.includes(id)) throw new ApiError(403, `this credential is not valid for cluster ${id}`)
-  await assertClusterAccess(c.env, c.var.principal, id)
+  await assertClusterAccess(c.var.management, c.var.principal, id)
 
   const upgrade = c.req.header('upgrade')?.toLowerCase()
   if (upgrade && upgrade !== 'websocket') {
@@ -36,18 +36,10 @@ export const k8sProxy = new Hono<AppEnv>().all('/:id/*', async (c) => {
   const url = new URL(c.req.url)
   // From the raw path: `id` is decoded, so its length need not match what the URL spells.
   const path = '/' + url.pathname.split('/').slice(4).join('/')
-  const headers = new Headers()
-  c.req.raw.headers.forEach((v, n) => {
-    if (!isIdentityHeader(n)) headers.append(n, v)
-  })
-  headers.set(INTERNAL.action, 'proxy')
-  headers.set(INTERNAL.cluster, id)
-  headers.set(INTERNAL.identity, JSON.stringify(identity))
+  const envelope = proxyEnvelope(c.req.raw, { cluster: id, identity, path: `${path}${url.search}`, drop: isIdentityHeader })
   const stub = c.env.TUNNEL.get(c.env.TUNNEL.idFromName(id))
-  const init: RequestInit = { method: c.req.method, headers, signal: c.req.raw.signal }
-  if (c.req.method !== 'GET' && c.req.method !== 'HEAD') init.body = c.req.raw.body
   // Watches, logs -f and exec/attach/port-forward last: they end when the token is revoked.
-  const res = guardProxied(await stub.fetch(new Request(`https://tunnel${path}${url.search}`, init)), c.req.raw, c.var.principal, c.var.authenticator)
+  const res = guardProxied(await stub.fetch(envelope), c.req.raw, c.var.principal, c.var.authenticator)
   // services/pods/nodes …/proxy serve workloads' pages on our origin: sandboxed, no cookies (response-headers.ts).
   return proxiedResponse(path, res)
 })

@@ -1,8 +1,8 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
+import { EDGE_IDENTITY } from '../../protocol/api/identities.ts'
 import type { AppEnv } from '../env.ts'
 import { ApiError } from '../errors.ts'
-import { EDGE_IDENTITY, Kube } from '../mgmt/kube.ts'
 import { minutesSetting } from '../mgmt/settings.ts'
 import { parseBody } from '../norman/body.ts'
 import { loginResponse } from '../auth/login-response.ts'
@@ -25,7 +25,7 @@ async function localLogin(c: V3Context): Promise<Response> {
   const body = await parseBody(c.req.raw, loginBody)
   const keys = await loginKeys(body.username, clientAddress(c.req.raw))
   await assertNotThrottled(c.env, keys)
-  const edge = new Kube(c.env, EDGE_IDENTITY)
+  const edge = c.var.management.as(EDGE_IDENTITY)
   const user = await findUserByUsername(edge, body.username)
   const ok = await checkPassword(c.env, edge, user, body.password)
   // A disabled user gets the same answer as a wrong password: the response tells nothing about the account.

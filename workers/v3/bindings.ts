@@ -1,7 +1,8 @@
+import { RUNNER_IDENTITY } from '../../protocol/api/identities.ts'
 import type { Project } from '../../protocol/crds/index.ts'
-import { RUNNER_IDENTITY } from '../auth/drover-authenticator.ts'
+import { mgmt, NAMESPACE } from '../../protocol/kube/index.ts'
 import { ApiError } from '../errors.ts'
-import { crdPath, type KubeObject } from '../mgmt/kube.ts'
+import type { KubeObject } from '../mgmt/management.ts'
 import { visibleClusters } from './clusters.ts'
 import { edgeKube, userKube, type V3Context } from './context.ts'
 import { crudRoutes } from './crud.ts'
@@ -30,7 +31,7 @@ async function clusterNamespaces(c: V3Context): Promise<string[]> {
 
 async function projectNamespaces(c: V3Context): Promise<string[]> {
   const kube = userKube(c)
-  const lists = await Promise.all((await clusterNamespaces(c)).map((ns) => kube.list<Project & KubeObject>(crdPath('Project', undefined, ns)).then((l) => l.items, () => [])))
+  const lists = await Promise.all((await clusterNamespaces(c)).map((ns) => kube.list<Project>(mgmt('Project'), { namespace: ns }).then((l) => l.items, () => [])))
   return lists.flat().map((p) => p.metadata.name ?? '')
 }
 
@@ -70,7 +71,7 @@ export const clusterRoleTemplateBindings = crudRoutes(RESOURCES.clusterRoleTempl
     obj.clusterName = cluster
     const flat = await checkTemplate(c, obj, 'cluster')
     // Checked in the cluster where the grant applies, as the caller.
-    const downstream = userKube(c).in(cluster)
+    const downstream = c.var.management.in(cluster, c.var.principal.identity)
     await assertHoldsClusterRules(downstream, flat.rules, `role template ${flat.template.metadata.name} in ${cluster}`)
     for (const ext of flat.external) await assertCanBind(downstream, ext, `role template ${ext} in ${cluster}`)
   },
@@ -93,13 +94,13 @@ export const projectRoleTemplateBindings = crudRoutes(RESOURCES.projectRoleTempl
     const [cluster, project] = String(obj.projectName ?? '').split(':')
     if (!cluster || !project) throw new ApiError(422, 'projectId is required, as <cluster id>:<project id>', 'MissingRequired')
     // The project must exist and be visible to the caller.
-    await userKube(c).get(crdPath('Project', project, cluster))
+    await userKube(c).get(mgmt('Project'), project, cluster)
     const flat = await checkTemplate(c, obj, 'project')
     // The namespaces the grant covers today, as the runner sees them downstream.
-    const runner = edgeKube(c).as(RUNNER_IDENTITY).in(cluster)
-    const namespaces = await runner.list<KubeObject>('/api/v1/namespaces')
+    const runner = c.var.management.in(cluster, RUNNER_IDENTITY)
+    const namespaces = await runner.list(NAMESPACE)
     const inProject = namespaces.items.filter((ns) => ns.metadata.annotations?.['field.cattle.io/projectId'] === `${cluster}:${project}`).map((ns) => ns.metadata.name ?? '')
-    await assertHoldsNamespaceRules(userKube(c).in(cluster), inProject, flat.rules, `role template ${flat.template.metadata.name} in project ${cluster}:${project}`)
+    await assertHoldsNamespaceRules(c.var.management.in(cluster, c.var.principal.identity), inProject, flat.rules, `role template ${flat.template.metadata.name} in project ${cluster}:${project}`)
   },
 })
 

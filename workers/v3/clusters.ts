@@ -1,6 +1,7 @@
 import { GROUP, type Cluster } from '../../protocol/crds/index.ts'
+import { mgmt } from '../../protocol/kube/index.ts'
 import { ApiError } from '../errors.ts'
-import { crdPath, type KubeObject } from '../mgmt/kube.ts'
+import type { KubeObject } from '../mgmt/management.ts'
 import { minutesSetting, setting } from '../mgmt/settings.ts'
 import { KUBECONFIG_FOR_LABEL, issueToken, removeTokens, tokensWhere, USER_ID_LABEL } from '../auth/tokens.ts'
 import { edgeKube, origin, userKube, type V3Context } from './context.ts'
@@ -16,7 +17,7 @@ const def = RESOURCES.cluster
 export async function visibleClusters(c: V3Context): Promise<(Cluster & KubeObject)[]> {
   const visible = await visibleNames(userKube(c), GROUP, 'clusters')
   if (visible !== '*' && visible.size === 0) return []
-  const all = (await edgeKube(c).list<Cluster & KubeObject>(crdPath('Cluster'))).items
+  const all = (await edgeKube(c).list<Cluster & KubeObject>(mgmt('Cluster'))).items
   return visible === '*' ? all : all.filter((cl) => visible.has(cl.metadata.name ?? ''))
 }
 

@@ -1,8 +1,9 @@
 import { Hono } from 'hono'
 import { userIdOf } from '../auth/authenticator.ts'
+import { isForbidden, mgmt } from '../../protocol/kube/index.ts'
 import type { AppEnv } from '../env.ts'
 import { ApiError } from '../errors.ts'
-import { crdPath, withKind, type KubeObject } from '../mgmt/kube.ts'
+import { mgmtObject, type KubeObject } from '../mgmt/management.ts'
 import { metaFields, resource, type Norman } from '../norman/format.ts'
 import { parseBody } from '../norman/body.ts'
 import { listResponse } from '../norman/query.ts'
@@ -40,16 +41,17 @@ export function present(c: V3Context, def: ResourceDef, obj: KubeObject, hooks: 
 
 async function listAsCaller(c: V3Context, def: ResourceDef, hooks: Hooks): Promise<KubeObject[]> {
   const kube = userKube(c)
+  const type = mgmt(def.kind)
   const url = new URL(c.req.url)
   const scope = def.namespaced && def.namespaceFor ? tryNamespace(def, url) : undefined
-  if (scope) return (await kube.list(crdPath(def.kind, undefined, scope))).items
+  if (scope) return (await kube.list<KubeObject>(type, { namespace: scope })).items
   try {
-    return (await kube.list(crdPath(def.kind))).items
+    return (await kube.list<KubeObject>(type)).items
   } catch (err) {
-    if (!(err instanceof ApiError && err.status === 403 && def.namespaced && hooks.fallbackNamespaces)) throw err
+    if (!(isForbidden(err) && def.namespaced && hooks.fallbackNamespaces)) throw err
   }
   const namespaces = await hooks.fallbackNamespaces(c)
-  const lists = await Promise.all(namespaces.map((ns) => kube.list(crdPath(def.kind, undefined, ns)).then((l) => l.items, () => [])))
+  const lists = await Promise.all(namespaces.map((ns) => kube.list<KubeObject>(type, { namespace: ns }).then((l) => l.items, () => [])))
   return lists.flat()
 }
 
@@ -66,7 +68,7 @@ function tryNamespace(def: ResourceDef, url: URL): string | undefined {
 
 export async function getAsCaller(c: V3Context, def: ResourceDef, id: string): Promise<KubeObject> {
   const { namespace, name } = locate(def, id)
-  return userKube(c).get(crdPath(def.kind, name, namespace))
+  return userKube(c).get<KubeObject>(mgmt(def.kind), name, namespace)
 }
 
 /** GET/POST/PUT/DELETE for one resource type, as the caller: the management apiserver's RBAC decides. */
@@ -92,12 +94,12 @@ export function crudRoutes(def: ResourceDef, hooks: Hooks = {}): Hono<AppEnv> {
     const name = def.generate ? `${def.generate}${randomId(5)}` : typeof body.name === 'string' ? body.name : ''
     if (!name) throw new ApiError(422, 'name is required', 'MissingRequired')
     const annotations: Record<string, string> = { ...body.annotations, 'field.cattle.io/creatorId': userIdOf(c.var.principal) }
-    const obj = withKind(def.kind, {
+    const obj = mgmtObject(def.kind, {
       metadata: { name, ...(namespace ? { namespace } : {}), labels: body.labels ?? {}, annotations },
       ...crdFieldsFrom(def, body),
     }) as KubeObject
     await hooks.beforeWrite?.(c, obj, body)
-    const created = await userKube(c).create<KubeObject>(crdPath(def.kind, undefined, namespace), obj)
+    const created = await userKube(c).create<KubeObject>(mgmt(def.kind), obj)
     const extra = (await hooks.afterCreate?.(c, created, body)) ?? {}
     return c.json({ ...present(c, def, created, hooks), ...extra }, 201)
   })
@@ -124,15 +126,14 @@ export function crudRoutes(def: ResourceDef, hooks: Hooks = {}): Hono<AppEnv> {
     }
     await hooks.beforeWrite?.(c, next, body, existing)
     // resourceVersion rides along: a concurrent change gives 409, never a silent overwrite.
-    const { namespace, name } = locate(def, c.req.param('id'))
-    const updated = await userKube(c).replace<KubeObject>(crdPath(def.kind, name, namespace), next)
+    const updated = await userKube(c).update<KubeObject>(mgmt(def.kind), next)
     return c.json(present(c, def, updated, hooks))
   })
 
   app.delete('/:id', async (c) => {
     const existing = await get(c, c.req.param('id'))
     const { namespace, name } = locate(def, c.req.param('id'))
-    await userKube(c).delete(crdPath(def.kind, name, namespace))
+    await userKube(c).delete(mgmt(def.kind), name, { namespace })
     await hooks.afterDelete?.(c, existing)
     return c.json(present(c, def, existing, hooks))
   })

@@ -3,7 +3,7 @@
 // under spec/status and show them flat.
 import type { Kind } from '../../protocol/crds/index.ts'
 import { ApiError } from '../errors.ts'
-import type { KubeObject } from '../mgmt/kube.ts'
+import type { KubeObject } from '../mgmt/management.ts'
 
 const RENAMES: Record<string, string> = {
   clusterName: 'clusterId',

@@ -1,10 +1,11 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
 import type { Token } from '../../protocol/crds/index.ts'
+import { mgmt, resourcePath } from '../../protocol/kube/index.ts'
 import type { AppEnv } from '../env.ts'
 import { userIdOf, type Principal } from '../auth/authenticator.ts'
 import { ApiError } from '../errors.ts'
-import { crdPath, type KubeObject } from '../mgmt/kube.ts'
+import type { KubeObject } from '../mgmt/management.ts'
 import { minutesSetting } from '../mgmt/settings.ts'
 import { metaFields, resource, type Norman } from '../norman/format.ts'
 import { parseBody } from '../norman/body.ts'
@@ -15,6 +16,7 @@ import { edgeKube, linksFor, userKube, type V3Context } from './context.ts'
 import { subjectOf } from './subject.ts'
 
 type TokenObject = Token & KubeObject
+const TOKEN = mgmt('Token')
 
 /** Norman's token: the principal as its id, never the stored hash. */
 export function presentToken(c: V3Context, t: TokenObject, extra: Record<string, unknown> = {}): Norman {
@@ -40,12 +42,12 @@ const createBody = v.object({
 
 async function ownToken(c: V3Context, id: string): Promise<TokenObject> {
   const me = userIdOf(c.var.principal)
-  const token = await edgeKube(c).getOrNull<TokenObject>(crdPath('Token', id))
+  const token = await edgeKube(c).find<TokenObject>(TOKEN, id)
   if (token && token.userId === me) return token
   // Someone else's token: only callers whose RBAC allows deleting tokens (admins) may see it.
   if (token) {
     try {
-      await userKube(c).request('DELETE', `${crdPath('Token', id)}?dryRun=All`)
+      await userKube(c).request('DELETE', `${resourcePath(TOKEN, { name: id })}?dryRun=All`)
       return token
     } catch {
       /* fall through: a token the caller may not touch does not exist for them */
@@ -75,7 +77,7 @@ export const tokens = new Hono<AppEnv>()
     const principal = c.var.principal
     if (body.clusterId) {
       // The caller must be able to see the cluster a token is scoped to.
-      await userKube(c).get(crdPath('Cluster', body.clusterId))
+      await userKube(c).get(mgmt('Cluster'), body.clusterId)
     }
     const edge = edgeKube(c)
     const maxMinutes = await minutesSetting(edge, 'auth-token-max-ttl-minutes')

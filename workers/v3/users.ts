@@ -1,9 +1,10 @@
 import { Hono } from 'hono'
 import { userIdOf } from '../auth/authenticator.ts'
 import * as v from 'valibot'
+import { mgmt } from '../../protocol/kube/index.ts'
 import type { AppEnv } from '../env.ts'
 import { ApiError } from '../errors.ts'
-import { crdPath, withKind, type KubeObject } from '../mgmt/kube.ts'
+import { mgmtObject, type KubeObject } from '../mgmt/management.ts'
 import { parseBody } from '../norman/body.ts'
 import { randomId } from '../auth/compare.ts'
 import { checkPassword, claimUsername, deletePassword, releaseUsername, storePassword, usernameHash, USERNAME_LABEL, type UserObject } from '../auth/local-users.ts'
@@ -23,6 +24,7 @@ const def: ResourceDef = {
 }
 
 const me = (c: V3Context) => userIdOf(c.var.principal)
+const USER = mgmt('User')
 
 const createBody = v.looseObject({
   username: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._@-]{1,128}$/, 'username: 1–128 of A-Z a-z 0-9 . _ @ -')),
@@ -42,14 +44,14 @@ async function revokeUserTokens(c: V3Context, userId: string): Promise<void> {
 
 /** Users the caller may read: everyone for admins (RBAC), only themselves otherwise (and with `?me=true`). */
 async function getUser(c: V3Context, id: string): Promise<KubeObject> {
-  if (id === me(c)) return edgeKube(c).get(crdPath('User', id))
+  if (id === me(c)) return edgeKube(c).get(USER, id)
   return getAsCaller(c, def, id)
 }
 
 const routes = crudRoutes(def, {
   list: async (c) => {
-    if (c.req.query('me') === 'true') return [await edgeKube(c).get(crdPath('User', me(c)))]
-    return (await userKube(c).list(crdPath('User'))).items
+    if (c.req.query('me') === 'true') return [await edgeKube(c).get<KubeObject>(USER, me(c))]
+    return (await userKube(c).list<KubeObject>(USER)).items
   },
   get: getUser,
   beforeWrite: async (c, obj, body, existing) => {
@@ -71,7 +73,7 @@ const routes = crudRoutes(def, {
       const problem = passwordProblem(body.newPassword, user.username)
       if (problem) throw new ApiError(422, problem, 'InvalidBodyContent')
       // Authorised by the apiserver: only a caller who may update this user may set its password.
-      const updated = await userKube(c).mergePatch<UserObject>(crdPath('User', id), { mustChangePassword: false, metadata: { annotations: { 'drover.io/password-set-at': new Date().toISOString() } } })
+      const updated = await userKube(c).patch<UserObject>(USER, id, { mustChangePassword: false, metadata: { annotations: { 'drover.io/password-set-at': new Date().toISOString() } } })
       await storePassword(c.env, edgeKube(c), id, body.newPassword)
       await revokeUserTokens(c, id)
       return c.json(present(c, def, updated))
@@ -81,7 +83,7 @@ const routes = crudRoutes(def, {
     changepassword: async (c) => {
       const body = await parseBody(c.req.raw, v.object({ currentPassword: v.string(), newPassword: v.string() }))
       const edge = edgeKube(c)
-      const user = await edge.get<UserObject>(crdPath('User', me(c)))
+      const user = await edge.get<UserObject>(USER, me(c))
       // A password check like a login's, so throttled like one: a stolen session is no password oracle.
       const keys = await loginKeys(user.username ?? me(c), clientAddress(c.req.raw))
       await assertNotThrottled(c.env, keys)
@@ -93,7 +95,7 @@ const routes = crudRoutes(def, {
       const problem = passwordProblem(body.newPassword, user.username)
       if (problem) throw new ApiError(422, problem, 'InvalidBodyContent')
       await storePassword(c.env, edge, me(c), body.newPassword)
-      if (user.mustChangePassword) await edge.mergePatch(crdPath('User', me(c)), { mustChangePassword: false })
+      if (user.mustChangePassword) await edge.patch(USER, me(c), { mustChangePassword: false })
       return c.body(null, 200)
     },
   },
@@ -121,7 +123,7 @@ users.post('/', async (c, next) => {
   const id = `u-${randomId(10)}`
   // Enforced, not checked-then-created: the claim is created first, and only one claim per username exists.
   await claimUsername(edge, body.username, id)
-  const user = withKind('User', {
+  const user = mgmtObject('User', {
     metadata: { name: id, labels: { [USERNAME_LABEL]: await usernameHash(body.username) }, annotations: { 'field.cattle.io/creatorId': me(c) } },
     username: body.username,
     displayName: body.displayName ?? body.name ?? body.username,
@@ -132,16 +134,16 @@ users.post('/', async (c, next) => {
   })
   let created: UserObject
   try {
-    created = await userKube(c).create<UserObject>(crdPath('User'), user)
+    created = await userKube(c).create<UserObject>(USER, user)
   } catch (err) {
     await releaseUsername(edge, body.username, id)
     throw err
   }
   await storePassword(c.env, edge, id, body.password)
   // New users get the global roles marked as defaults, as in Rancher.
-  const roles = (await edge.list<GlobalRole & KubeObject>(crdPath('GlobalRole'))).items.filter((r) => r.newUserDefault)
+  const roles = (await edge.list<GlobalRole>(mgmt('GlobalRole'))).items.filter((r) => r.newUserDefault)
   for (const role of roles) {
-    await userKube(c).create(crdPath('GlobalRoleBinding'), withKind('GlobalRoleBinding', {
+    await userKube(c).create(mgmt('GlobalRoleBinding'), mgmtObject('GlobalRoleBinding', {
       metadata: { name: `grb-${randomId(5)}`, annotations: { 'field.cattle.io/creatorId': me(c) } },
       globalRoleName: role.metadata.name,
       userName: id,

@@ -1,4 +1,6 @@
-import type { Kube } from '../mgmt/kube.ts'
+import { SELF_SUBJECT_ACCESS_REVIEW, type KubeClient, type ResourceType } from '../../protocol/kube/index.ts'
+
+const SELF_SUBJECT_RULES_REVIEW: ResourceType = { ...SELF_SUBJECT_ACCESS_REVIEW, plural: 'selfsubjectrulesreviews', kind: 'SelfSubjectRulesReview' }
 
 interface ResourceRule {
   verbs: string[]
@@ -15,9 +17,9 @@ export type Visible = '*' | Set<string>
  * rules (a SelfSubjectRulesReview, evaluated by its RBAC) and the edge lists as itself and keeps only
  * those. This is how a standard user sees exactly the clusters they are bound to.
  */
-export async function visibleNames(asUser: Kube, group: string, resource: string, namespace = 'default'): Promise<Visible> {
-  const review = await asUser.create<{ metadata: object; status?: { resourceRules?: ResourceRule[] } }>(
-    '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
+export async function visibleNames(asUser: KubeClient, group: string, resource: string, namespace = 'default'): Promise<Visible> {
+  const review = await asUser.create<{ apiVersion: string; kind: string; metadata: object; spec: unknown; status?: { resourceRules?: ResourceRule[] } }>(
+    SELF_SUBJECT_RULES_REVIEW,
     { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', metadata: {}, spec: { namespace } },
   )
   const names = new Set<string>()

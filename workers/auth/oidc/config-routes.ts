@@ -3,7 +3,8 @@ import { userIdOf } from '../authenticator.ts'
 import * as v from 'valibot'
 import type { AppEnv } from '../../env.ts'
 import { ApiError } from '../../errors.ts'
-import { crdPath, withKind } from '../../mgmt/kube.ts'
+import { mgmt } from '../../../protocol/kube/index.ts'
+import { mgmtObject } from '../../mgmt/management.ts'
 import { parseBody } from '../../norman/body.ts'
 import { metaFields, resource, type Norman } from '../../norman/format.ts'
 import { listResponse } from '../../norman/query.ts'
@@ -18,7 +19,8 @@ const HIDDEN = new Set(['apiVersion', 'kind', 'metadata', 'clientSecret', 'priva
 const TYPES: Record<string, string> = { [LOCAL]: 'localConfig', [PROVIDER]: 'genericOIDCConfig' }
 
 /** `local` needs no CR: it is always there and always enabled. */
-const localConfig = (): AuthConfigObject => withKind('AuthConfig', { metadata: { name: LOCAL }, type: 'localConfig', enabled: true, accessMode: 'unrestricted' })
+const AUTH_CONFIG = mgmt('AuthConfig')
+const localConfig = (): AuthConfigObject => mgmtObject('AuthConfig', { metadata: { name: LOCAL }, type: 'localConfig', enabled: true, accessMode: 'unrestricted' })
 
 function present(c: V3Context, obj: AuthConfigObject): Norman {
   const id = obj.metadata.name ?? ''
@@ -92,28 +94,27 @@ async function revokeProviderTokens(c: V3Context): Promise<void> {
 async function write(c: V3Context, id: string, body: WriteBody): Promise<Response> {
   if (id !== PROVIDER) throw new ApiError(422, id === LOCAL ? 'the local provider is always enabled and has nothing to configure' : `unknown auth provider "${id}"`, 'InvalidBodyContent')
   const kube = userKube(c)
-  const existing = await kube.getOrNull<AuthConfigObject>(crdPath('AuthConfig', PROVIDER))
+  const existing = await kube.find<AuthConfigObject>(AUTH_CONFIG, PROVIDER)
   const next: AuthConfigObject = existing
     ? { ...existing, metadata: { ...existing.metadata } }
-    : withKind('AuthConfig', { metadata: { name: PROVIDER, annotations: { 'field.cattle.io/creatorId': userIdOf(c.var.principal) } }, type: 'genericOIDCConfig' })
+    : mgmtObject('AuthConfig', { metadata: { name: PROVIDER, annotations: { 'field.cattle.io/creatorId': userIdOf(c.var.principal) } }, type: 'genericOIDCConfig' })
   for (const key of FIELDS) if (body[key] !== undefined) (next as Record<string, unknown>)[key] = body[key]
   const newSecret = body.clientSecret && body.clientSecret !== CLIENT_SECRET_REF ? body.clientSecret : undefined
   if (newSecret) next.clientSecret = CLIENT_SECRET_REF
   await validate(next)
-  const path = existing ? crdPath('AuthConfig', PROVIDER) : crdPath('AuthConfig')
-  const method = existing ? 'PUT' : 'POST'
+  const save = (dryRun: boolean) => (existing ? kube.update(AUTH_CONFIG, next, { dryRun }) : kube.create(AUTH_CONFIG, next, { dryRun }))
   if (newSecret) {
-    await kube.request(method, `${path}?dryRun=All`, next)
+    await save(true)
     await storeClientSecret(edgeKube(c), newSecret)
   }
-  const saved = await kube.request<AuthConfigObject>(method, path, next)
+  const saved = await save(false)
   if (saved.enabled !== true) await revokeProviderTokens(c)
   return c.json(present(c, saved), existing ? 200 : 201)
 }
 
 async function getConfig(c: V3Context, id: string): Promise<AuthConfigObject> {
   if (!/^[a-z0-9][a-z0-9.-]{0,252}$/.test(id)) throw new ApiError(404, `authConfig "${id}" not found`)
-  const obj = await userKube(c).getOrNull<AuthConfigObject>(crdPath('AuthConfig', id))
+  const obj = await userKube(c).find<AuthConfigObject>(AUTH_CONFIG, id)
   if (obj) return obj
   if (id === LOCAL) return localConfig()
   throw new ApiError(404, `authConfig "${id}" not found`)
@@ -122,7 +123,7 @@ async function getConfig(c: V3Context, id: string): Promise<AuthConfigObject> {
 /** `/v3/authconfigs`: Rancher's auth provider configs; `local` always listed, `genericoidc` writable. */
 export const oidcConfig = new Hono<AppEnv>()
   .get('/', async (c) => {
-    const items = (await userKube(c).list<AuthConfigObject>(crdPath('AuthConfig'))).items
+    const items = (await userKube(c).list<AuthConfigObject>(AUTH_CONFIG)).items
     if (!items.some((o) => o.metadata.name === LOCAL)) items.push(localConfig())
     const data = items.map((o) => present(c, o))
     return c.json(listResponse('authConfig', data, new URL(c.req.url), linksFor(c, 'authconfigs')))

@@ -2,8 +2,9 @@
 // written by the caller through /v3/authconfigs) and its client secret, which lives in a Secret the CR
 // only names.
 import type { AuthConfig } from '../../../protocol/crds/index.ts'
+import { mgmt, SECRET, type KubeClient } from '../../../protocol/kube/index.ts'
 import { ApiError } from '../../errors.ts'
-import { crdPath, secretPath, type Kube, type KubeObject } from '../../mgmt/kube.ts'
+import type { KubeObject } from '../../mgmt/management.ts'
 
 export const PROVIDER = 'genericoidc'
 export const USER_PRINCIPAL_PREFIX = 'genericoidc_user://'
@@ -48,13 +49,13 @@ export function settingsOf(cr: AuthConfigObject): OidcSettings {
 }
 
 /** The provider's settings as the edge reads them, or null when it was never configured. */
-export async function loadSettings(edge: Kube): Promise<OidcSettings | null> {
-  const cr = await edge.getOrNull<AuthConfigObject>(crdPath('AuthConfig', PROVIDER))
+export async function loadSettings(edge: KubeClient): Promise<OidcSettings | null> {
+  const cr = await edge.find<AuthConfigObject>(mgmt('AuthConfig'), PROVIDER)
   return cr ? settingsOf(cr) : null
 }
 
 /** An enabled provider's settings, or a 404 that says it is not enabled. */
-export async function enabledSettings(edge: Kube): Promise<OidcSettings> {
+export async function enabledSettings(edge: KubeClient): Promise<OidcSettings> {
   const settings = await loadSettings(edge)
   if (!settings?.enabled) throw new ApiError(404, `auth provider ${PROVIDER} is not enabled`, 'NotFound')
   return settings
@@ -97,7 +98,7 @@ const utf8ToBase64 = (s: string) => btoa(String.fromCharCode(...new TextEncoder(
 const base64ToUtf8 = (s: string) => new TextDecoder().decode(Uint8Array.from(atob(s), (ch) => ch.charCodeAt(0)))
 
 /** Stores the client secret (as the edge) and returns the reference the CR keeps. */
-export async function storeClientSecret(edge: Kube, value: string): Promise<string> {
+export async function storeClientSecret(edge: KubeClient, value: string): Promise<string> {
   const body = {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -105,18 +106,17 @@ export async function storeClientSecret(edge: Kube, value: string): Promise<stri
     metadata: { name: CLIENT_SECRET_NAME, namespace: SECRET_NAMESPACE, labels: { 'drover.io/auth-provider': PROVIDER } },
     data: { clientSecret: utf8ToBase64(value) },
   }
-  const path = secretPath(SECRET_NAMESPACE, CLIENT_SECRET_NAME)
-  const existing = await edge.getOrNull<Secret>(path)
-  if (existing) await edge.replace(path, { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion } })
-  else await edge.create(secretPath(SECRET_NAMESPACE), body)
+  const existing = await edge.find<Secret>(SECRET, CLIENT_SECRET_NAME, SECRET_NAMESPACE)
+  if (existing) await edge.update(SECRET, { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion } })
+  else await edge.create(SECRET, body)
   return CLIENT_SECRET_REF
 }
 
 /** The client secret a reference names. Only the edge's own namespace is honoured, whatever the CR says. */
-export async function readClientSecret(edge: Kube, ref: string): Promise<string> {
+export async function readClientSecret(edge: KubeClient, ref: string): Promise<string> {
   const [namespace, name] = ref.split(':')
   if (namespace !== SECRET_NAMESPACE || !name) throw new ApiError(422, `auth provider ${PROVIDER} has no usable client secret`, 'InvalidBodyContent')
-  const secret = await edge.getOrNull<Secret>(secretPath(namespace, name))
+  const secret = await edge.find<Secret>(SECRET, name, namespace)
   const data = secret?.data?.clientSecret
   if (!data) throw new ApiError(422, `auth provider ${PROVIDER} has no client secret stored`, 'InvalidBodyContent')
   return base64ToUtf8(data)

@@ -1,8 +1,9 @@
 // External users: a User CR per provider principal, found by a label holding a hash of the principal id
 // (label values cannot hold `://`), created on first login as Rancher does.
 import type { GlobalRole } from '../../../protocol/crds/index.ts'
+import { isAlreadyExists, mgmt, type KubeClient } from '../../../protocol/kube/index.ts'
 import { ApiError } from '../../errors.ts'
-import { crdPath, withKind, type Kube, type KubeObject } from '../../mgmt/kube.ts'
+import { mgmtObject } from '../../mgmt/management.ts'
 import { randomId } from '../compare.ts'
 import type { UserObject } from '../local-users.ts'
 
@@ -14,9 +15,11 @@ export async function principalHash(principalId: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('').slice(0, 40)
 }
 
-export async function findUserByPrincipal(edge: Kube, principalId: string): Promise<UserObject | null> {
-  const list = await edge.list<UserObject>(crdPath('User'), { labelSelector: `${PRINCIPAL_LABEL}=${await principalHash(principalId)}` })
-  return list.items.find((u) => u.principalIds?.includes(principalId)) ?? null
+const USER = mgmt('User')
+
+export async function findUserByPrincipal(edge: KubeClient, principalId: string): Promise<UserObject | undefined> {
+  const list = await edge.list<UserObject>(USER, { labelSelector: `${PRINCIPAL_LABEL}=${await principalHash(principalId)}` })
+  return list.items.find((u) => u.principalIds?.includes(principalId))
 }
 
 export interface ExternalUser {
@@ -30,17 +33,17 @@ export interface ExternalUser {
  * `newUserDefault`. The id is derived from the principal's hash, so two first logins at once meet at a
  * 409 instead of making two users.
  */
-export async function findOrCreateUser(edge: Kube, who: ExternalUser): Promise<UserObject> {
+export async function findOrCreateUser(edge: KubeClient, who: ExternalUser): Promise<UserObject> {
   const found = await findUserByPrincipal(edge, who.principalId)
   if (found) {
     if (who.displayName && found.displayName !== who.displayName) {
-      return edge.mergePatch<UserObject>(crdPath('User', found.metadata.name ?? ''), { displayName: who.displayName })
+      return edge.patch<UserObject>(USER, found.metadata.name ?? '', { displayName: who.displayName })
     }
     return found
   }
   const hash = await principalHash(who.principalId)
   for (const id of [`u-${hash.slice(0, 10)}`, `u-${randomId(10)}`]) {
-    const user = withKind('User', {
+    const user = mgmtObject('User', {
       metadata: { name: id, labels: { [PRINCIPAL_LABEL]: hash }, annotations: { 'drover.io/auth-provider': who.provider } },
       displayName: who.displayName,
       description: '',
@@ -49,11 +52,11 @@ export async function findOrCreateUser(edge: Kube, who: ExternalUser): Promise<U
       principalIds: [who.principalId, `local://${id}`],
     })
     try {
-      const created = await edge.create<UserObject>(crdPath('User'), user)
+      const created = await edge.create<UserObject>(USER, user)
       await bindDefaultRoles(edge, id)
       return created
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 409)) throw err
+      if (!isAlreadyExists(err)) throw err
       const raced = await findUserByPrincipal(edge, who.principalId)
       if (raced) return raced
       // The derived id belongs to someone else (a 40-bit collision): take a random one.
@@ -62,10 +65,10 @@ export async function findOrCreateUser(edge: Kube, who: ExternalUser): Promise<U
   throw new ApiError(409, 'could not create a user for this login; try again', 'Conflict')
 }
 
-async function bindDefaultRoles(edge: Kube, userId: string): Promise<void> {
-  const roles = (await edge.list<GlobalRole & KubeObject>(crdPath('GlobalRole'))).items.filter((r) => r.newUserDefault)
+async function bindDefaultRoles(edge: KubeClient, userId: string): Promise<void> {
+  const roles = (await edge.list<GlobalRole>(mgmt('GlobalRole'))).items.filter((r) => r.newUserDefault)
   for (const role of roles) {
-    await edge.create(crdPath('GlobalRoleBinding'), withKind('GlobalRoleBinding', {
+    await edge.create(mgmt('GlobalRoleBinding'), mgmtObject('GlobalRoleBinding', {
       metadata: { name: `grb-${randomId(5)}`, annotations: { 'field.cattle.io/creatorId': userId } },
       globalRoleName: role.metadata.name,
       userName: userId,

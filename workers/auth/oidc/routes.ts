@@ -3,7 +3,8 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import * as v from 'valibot'
 import type { AppEnv } from '../../env.ts'
 import { ApiError } from '../../errors.ts'
-import { EDGE_IDENTITY, Kube } from '../../mgmt/kube.ts'
+import { EDGE_IDENTITY } from '../../../protocol/api/identities.ts'
+import type { KubeClient } from '../../../protocol/kube/index.ts'
 import { minutesSetting } from '../../mgmt/settings.ts'
 import { parseBody } from '../../norman/body.ts'
 import type { V3Context } from '../../v3/context.ts'
@@ -50,7 +51,7 @@ async function finishLogin(c: V3Context, params: URLSearchParams): Promise<{ iss
   const flow = await openFlow(c.env.DROVER_TOKEN_KEYS, getCookie(c, FLOW_COOKIE))
   clearFlowCookie(c)
   if (!flow) throw new ApiError(400, `${PROVIDER} login failed: no login in progress in this browser, or it expired; start again`, 'InvalidBodyContent')
-  const edge = new Kube(c.env, EDGE_IDENTITY)
+  const edge = c.var.management.as(EDGE_IDENTITY)
   const settings = await enabledSettings(edge)
   const as = await discover(settings.issuer)
   const clientSecret = await readClientSecret(edge, settings.clientSecretRef)
@@ -71,7 +72,7 @@ const actionLoginBody = v.object({
 export const oidcPublic = new Hono<AppEnv>()
   .get(`${BASE}/login`, async (c) => {
     const redirect = safeRedirect(c.req.query('redirect'))
-    const settings = await enabledSettings(new Kube(c.env, EDGE_IDENTITY))
+    const settings = await enabledSettings(c.var.management.as(EDGE_IDENTITY))
     const as = await discover(settings.issuer)
     const redirectUri = settings.rancherUrl || `${origin(c)}${COOKIE_PATH}/callback`
     const { flow, authorizationUrl } = await beginLogin(settings, as, redirect, redirectUri)
@@ -91,7 +92,7 @@ export const oidcPublic = new Hono<AppEnv>()
     if (c.req.query('action') !== 'login') throw new ApiError(422, 'expected ?action=login', 'InvalidAction')
     const body = await parseBody(c.req.raw, actionLoginBody)
     const params = new URLSearchParams({ code: body.code, ...(body.state ? { state: body.state } : {}) })
-    const settings = await loadSettings(new Kube(c.env, EDGE_IDENTITY))
+    const settings = await loadSettings(c.var.management.as(EDGE_IDENTITY))
     if (settings?.enabled) {
       const as = await discover(settings.issuer)
       if (as.authorization_response_iss_parameter_supported) params.set('iss', as.issuer)
@@ -104,7 +105,7 @@ export const oidcPublic = new Hono<AppEnv>()
 export async function oidcProviderEntry(c: V3Context): Promise<Record<string, unknown> | null> {
   let enabled = false
   try {
-    enabled = (await cachedSettings(new Kube(c.env, EDGE_IDENTITY)))?.enabled ?? false
+    enabled = (await cachedSettings(c.var.management.as(EDGE_IDENTITY)))?.enabled ?? false
   } catch {
     return null // the management cluster is unreachable: list what needs no lookup
   }
@@ -123,7 +124,7 @@ export async function oidcProviderEntry(c: V3Context): Promise<Record<string, un
 const LIST_CACHE_MS = 5_000
 let listCache: { at: number; settings: ReturnType<typeof loadSettings> } | undefined
 
-function cachedSettings(edge: Kube, now = Date.now()): ReturnType<typeof loadSettings> {
+function cachedSettings(edge: KubeClient, now = Date.now()): ReturnType<typeof loadSettings> {
   if (!listCache || now - listCache.at > LIST_CACHE_MS) {
     const settings = loadSettings(edge)
     listCache = { at: now, settings }

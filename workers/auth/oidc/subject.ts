@@ -2,7 +2,7 @@
 // principals (which are also the Kubernetes groups the user is impersonated with), access mode, and the
 // User CR the login belongs to.
 import { ApiError } from '../../errors.ts'
-import type { Kube } from '../../mgmt/kube.ts'
+import type { KubeClient } from '../../../protocol/kube/index.ts'
 import type { TokenSubject } from '../tokens.ts'
 import { GROUP_PRINCIPAL_PREFIX, PROVIDER, USER_PRINCIPAL_PREFIX, type OidcSettings } from './config.ts'
 import { findOrCreateUser, findUserByPrincipal } from './oidc-users.ts'
@@ -35,7 +35,7 @@ export function accessAllowed(settings: OidcSettings, principals: string[]): boo
   return principals.some((p) => allowed.has(p))
 }
 
-export async function subjectFor(edge: Kube, settings: OidcSettings, claims: Claims): Promise<TokenSubject> {
+export async function subjectFor(edge: KubeClient, settings: OidcSettings, claims: Claims): Promise<TokenSubject> {
   const sub = str(claims.sub, 255)
   if (!sub) throw new ApiError(401, `${PROVIDER} login failed: the ID token has no usable subject`, 'Unauthorized')
   const userPrincipal = `${USER_PRINCIPAL_PREFIX}${sub}`

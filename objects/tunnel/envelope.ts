@@ -1,0 +1,77 @@
+// The worker → tunnel object hop, encoded and decoded in this file only. Its headers exist on that hop
+// alone: every encoder drops any a client sent before adding its own, and objects are reachable only
+// through the worker. Web-standard APIs only, so Node test support can decode an envelope too.
+import { apiPathOf, type Transport } from '../../protocol/kube/index.ts'
+import { parseIdentity, type Identity } from '../../protocol/tunnel/index.ts'
+
+const HEADER = {
+  action: 'x-drover-action',
+  cluster: 'x-drover-cluster',
+  identity: 'x-drover-identity',
+} as const
+
+/** `connect`: an agent's WebSocket joins the tunnel. `proxy`: a request for the cluster's API. */
+export type TunnelAction = 'connect' | 'proxy'
+
+export function isEnvelopeHeader(name: string): boolean {
+  return name.toLowerCase().startsWith('x-drover-')
+}
+
+/** Anything that answers envelopes: a ClusterTunnel stub, the object itself, or a stand-in for the agent in tests. */
+export interface TunnelTarget {
+  fetch(req: Request): Promise<Response>
+}
+
+export interface ProxyTarget {
+  cluster: string
+  identity: Identity
+  /** The API path and query; default: the request's (the proxy cuts its own prefix off). */
+  path?: string
+  /** Request headers not to forward, besides the envelope's own. */
+  drop?: (name: string) => boolean
+}
+
+/** `req` for a cluster's API as an identity: method, headers, body and signal are kept. */
+export function proxyEnvelope(req: Request, to: ProxyTarget): Request {
+  const headers = new Headers()
+  req.headers.forEach((value, name) => {
+    if (!isEnvelopeHeader(name) && !to.drop?.(name)) headers.append(name, value)
+  })
+  headers.set(HEADER.action, 'proxy')
+  headers.set(HEADER.cluster, to.cluster)
+  headers.set(HEADER.identity, JSON.stringify(to.identity))
+  const init: RequestInit = { method: req.method, headers, signal: req.signal }
+  if (req.body !== null) init.body = req.body
+  return new Request(`https://tunnel${to.path ?? apiPathOf(req)}`, init)
+}
+
+/** An agent's WebSocket upgrade for cluster `cluster` (the cluster comes from its credential). */
+export function connectEnvelope(cluster: string): Request {
+  return new Request('https://tunnel/connect', { headers: { upgrade: 'websocket', [HEADER.action]: 'connect', [HEADER.cluster]: cluster } })
+}
+
+/** The one client's transport to a cluster through its tunnel, as one identity. */
+export function tunnelTransport(target: TunnelTarget, cluster: string, identity: Identity): Transport {
+  return (req) => target.fetch(proxyEnvelope(req, { cluster, identity }))
+}
+
+export interface OpenedEnvelope {
+  action: TunnelAction | undefined
+  cluster: string | undefined
+  /** The API path and query the request is for. */
+  path: string
+  /** Throws when the envelope carries no valid identity. */
+  identity(): Identity
+}
+
+/** What a tunnel object (or a test's stand-in for one) reads off an envelope. */
+export function openEnvelope(req: Request): OpenedEnvelope {
+  const action = req.headers.get(HEADER.action)
+  const url = new URL(req.url)
+  return {
+    action: action === 'connect' || action === 'proxy' ? action : undefined,
+    cluster: req.headers.get(HEADER.cluster) ?? undefined,
+    path: `${url.pathname}${url.search}`,
+    identity: () => parseIdentity(JSON.parse(req.headers.get(HEADER.identity) ?? 'null')),
+  }
+}
