@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { join } from 'node:path'
-
-const ROOT = join(import.meta.dirname, '..')
+import { PROGRAMS_DIR, PROGRAMS_ENTRY } from '../infra/build/programs.ts'
 
 export interface Child {
   name: string
@@ -10,10 +9,13 @@ export interface Child {
   stop(): Promise<void>
 }
 
-/** A `drover <command>` child whose output goes to a log file; stopped with SIGTERM, then SIGKILL. */
+/**
+ * A bundled `drover <command>` child (dist/drover.mjs: `ensurePrograms` first) whose output goes to a log
+ * file; stopped with SIGTERM, then SIGKILL.
+ */
 export function spawnDrover(name: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, onExit: (code: number | null) => void): Child {
   const log = createWriteStream(logFile, { flags: 'a' })
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'drover.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [join(PROGRAMS_DIR, PROGRAMS_ENTRY), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   child.stdout!.pipe(log)
   child.stderr!.pipe(log)
   let stopping = false

@@ -10,6 +10,7 @@ import { down, stop, up } from '../infra/dev-cluster/cluster.ts'
 import { health, readRecord } from '../infra/dev-cluster/state.ts'
 import { generateEdgeTls, startLocalEdge, type EdgeTls, type LocalEdge } from '../infra/edge/local-edge.ts'
 import { generateEdgeSecrets, type EdgeSecrets } from '../infra/edge/secrets.ts'
+import { ensurePrograms } from '../infra/build/programs.ts'
 import { ensureKubernetesBinaries } from '../infra/kubernetes/build.ts'
 import { applyManagement, waitForCrds } from './management-setup.ts'
 import { stderrLog } from './progress.ts'
@@ -202,6 +203,8 @@ export async function startCommand(argv: string[]): Promise<number> {
   try {
     stderrLog('checking the Kubernetes build (built once, then cached)…')
     await ensureKubernetesBinaries({ log: stderrLog })
+    // The agent and the runner run bundled (dist/), as in the image: built again when a source changed.
+    await ensurePrograms({ log: stderrLog })
     step()
     mgmt = await managementCluster(values.kubeconfig)
     step()

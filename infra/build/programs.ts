@@ -1,0 +1,98 @@
+import { existsSync, statSync } from 'node:fs'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { isAbsolute, join, relative } from 'node:path'
+import { build, type Metafile } from 'esbuild'
+
+const ROOT = join(import.meta.dirname, '..', '..')
+
+/** Where `drover start` and the image find the bundled programs. */
+export const PROGRAMS_DIR = join(ROOT, 'dist')
+/** The bundled `drover` with the agent and the runner: `node dist/drover.mjs agent|runner …`. */
+export const PROGRAMS_ENTRY = 'drover.mjs'
+const META = 'meta.json'
+
+// Sources are TypeScript with `.ts` imports and CommonJS dependencies (client-node, pino, ws): ESM output
+// gets a `require` for the CommonJS code's own require() calls (Node builtins, optional ws add-ons).
+const REQUIRE_SHIM = "import { createRequire as __droverCreateRequire } from 'node:module'; const require = __droverCreateRequire(import.meta.url);"
+
+export interface BuildOptions {
+  /** Another output directory (tests); default dist/. */
+  outdir?: string
+  log?: (line: string) => void
+}
+
+export interface BuiltPrograms {
+  entry: string
+  /** Every output file's size, in bytes, by path relative to the output directory. */
+  outputs: Record<string, number>
+  metafile: Metafile
+}
+
+/**
+ * Bundles the agent and the runner (cli/programs.ts) with esbuild into one ES module with lazy chunks:
+ * platform node, target node22, every dependency inside, so the image needs no node_modules and no
+ * TypeScript loader at run time. Code splitting keeps each program to its own code: the agent loads
+ * the shared chunk and its own, never the runner's. The metafile is kept beside it for `staleness`.
+ */
+export async function buildPrograms(opts: BuildOptions = {}): Promise<BuiltPrograms> {
+  const outdir = opts.outdir ?? PROGRAMS_DIR
+  const started = performance.now()
+  // Old chunks carry content hashes in their names: without a clean directory they would pile up.
+  await rm(outdir, { recursive: true, force: true })
+  await mkdir(outdir, { recursive: true })
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: { drover: 'cli/programs.ts' },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    banner: { js: REQUIRE_SHIM },
+    // Class and function names stay as written: logs and errors name them.
+    keepNames: true,
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'silent',
+  })
+  for (const w of result.warnings) opts.log?.(`esbuild: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`)
+  await writeFile(join(outdir, META), JSON.stringify(result.metafile))
+  const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([file, o]) => [relative(outdir, join(ROOT, file)), o.bytes]))
+  const total = Object.values(outputs).reduce((a, b) => a + b, 0)
+  opts.log?.(`bundled the agent and the runner into ${relative(ROOT, outdir) || outdir} (${(total / 2 ** 20).toFixed(1)} MiB, ${Object.keys(outputs).length} files) in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  return { entry: join(outdir, PROGRAMS_ENTRY), outputs, metafile: result.metafile }
+}
+
+/**
+ * Why the bundle in `outdir` must be built again, or undefined when it is current: it is missing, or a
+ * source it was built from (by its metafile), the lock file or this build changed since.
+ */
+export async function staleness(outdir: string = PROGRAMS_DIR): Promise<string | undefined> {
+  const entry = join(outdir, PROGRAMS_ENTRY)
+  if (!existsSync(entry) || !existsSync(join(outdir, META))) return `${relative(ROOT, entry)} is missing`
+  const builtAt = statSync(entry).mtimeMs
+  let inputs: string[]
+  try {
+    inputs = Object.keys((JSON.parse(await readFile(join(outdir, META), 'utf8')) as Metafile).inputs)
+  } catch {
+    return `${relative(ROOT, join(outdir, META))} is unreadable`
+  }
+  for (const input of [...inputs, 'package-lock.json', relative(ROOT, import.meta.filename)]) {
+    const file = isAbsolute(input) ? input : join(ROOT, input)
+    if (!existsSync(file)) return `${input} is gone`
+    if (statSync(file).mtimeMs > builtAt) return `${input} changed`
+  }
+  return undefined
+}
+
+/** Builds the programs when `staleness` says so; says why on `log`. */
+export async function ensurePrograms(opts: BuildOptions = {}): Promise<string> {
+  const outdir = opts.outdir ?? PROGRAMS_DIR
+  const why = await staleness(outdir)
+  if (why === undefined) return join(outdir, PROGRAMS_ENTRY)
+  opts.log?.(`bundling the agent and the runner (${why})…`)
+  return (await buildPrograms(opts)).entry
+}
