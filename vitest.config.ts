@@ -4,7 +4,7 @@ import { generateEdgeSecrets } from './infra/edge/secrets.ts'
 
 // Two runtimes, two projects: code for Workers and Durable Objects is tested inside workerd; everything
 // that runs on Node (runner, agent, dev-cluster tooling, cross-component tests) is tested in Node.
-/** Development tokens for the workerd tests (see workers/auth/static-tokens.ts). */
+/** Fixed tokens for the workerd tests (test/workerd/static-tokens.ts, read by the test entry test/workerd/worker.ts). */
 const workerdTestTokens = {
   users: {
     'token-all:secret': { identity: { user: 'u-all', groups: ['g1'], extra: {} }, clusters: '*' },
@@ -31,14 +31,25 @@ export default defineConfig({
       },
       {
         plugins: [
-          cloudflareTest({
+          cloudflareTest(({ inject }) => ({
+            // wrangler.toml's bindings and Durable Objects, with the test entry (production's app plus the fixed tokens).
+            main: './test/workerd/worker.ts',
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { ...edgeSecrets, DROVER_STATIC_TOKENS: JSON.stringify(workerdTestTokens) } },
-          }),
+            miniflare: {
+              bindings: {
+                ...edgeSecrets,
+                DROVER_STATIC_TOKENS: JSON.stringify(workerdTestTokens),
+                MANAGEMENT_ADMIN_PASSWORD: inject<string>('managementAdminPassword'),
+              },
+              // Cluster `local` without a tunnel or an agent: a real apiserver behind test/support/management-relay.ts.
+              serviceBindings: { MANAGEMENT: { external: { address: `127.0.0.1:${inject<number>('managementRelayPort')}`, http: {} } } },
+            },
+          })),
         ],
         test: {
           name: 'workerd',
           include: ['{workers,objects}/**/*.test.ts', 'test/workerd/**/*.test.ts'],
+          globalSetup: ['test/support/workerd-setup.ts'],
           setupFiles: ['test/workerd/production-limits.ts'],
         },
       },

@@ -12,8 +12,6 @@ export interface Bindings extends ObjectBindings {
   DROVER_LOCAL_AGENT_TOKEN?: string
   /** Secret: the controller runner's credential; it acts as `system:drover:runner` in every cluster. */
   DROVER_RUNNER_TOKEN?: string
-  /** Development only: fixed tokens (see auth/static-tokens.ts). Never set in production. */
-  DROVER_STATIC_TOKENS?: string
 }
 
 export interface Variables {

@@ -7,7 +7,9 @@ import { generateServingPki } from '../dev-cluster/pki.ts'
 const ROOT = join(import.meta.dirname, '..', '..')
 
 export interface LocalEdgeOptions {
-  /** Plain-text bindings (e.g. DROVER_STATIC_TOKENS). */
+  /** The worker's entry module; default the deployed one, `workers/index.ts`. */
+  entry?: string
+  /** Plain-text bindings (the edge's secrets; test entries may read more). */
   bindings?: Record<string, string>
   port?: number
   /** Directory for Durable Object storage (kept across restarts); a temporary one when absent. */
@@ -35,9 +37,9 @@ export interface LocalEdge extends AsyncDisposable {
 }
 
 /** Bundles the worker the way wrangler would (ESM, workerd conditions, `cloudflare:` modules external). */
-export async function bundleWorker(): Promise<string> {
+export async function bundleWorker(entry = join(ROOT, 'workers', 'index.ts')): Promise<string> {
   const out = await build({
-    entryPoints: [join(ROOT, 'workers', 'index.ts')],
+    entryPoints: [entry],
     bundle: true,
     write: false,
     format: 'esm',
@@ -80,7 +82,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions = {}): Promise<Local
       httpsCert: tls.certPem,
       httpsKey: tls.keyPem,
       modules: true,
-      script: await bundleWorker(),
+      script: await bundleWorker(opts.entry),
       compatibilityDate: await compatibilityDate(),
       durableObjects: {
         TUNNEL: { className: 'ClusterTunnel', useSQLite: true },

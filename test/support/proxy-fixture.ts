@@ -25,13 +25,16 @@ export interface TestEdge extends LocalEdge {
   fetch(path: string, init?: { method?: string; headers?: Record<string, string>; body?: string; redirect?: 'manual' | 'follow' }): Promise<UndiciResponse>
 }
 
-/** The edge in workerd with development tokens for users and for each cluster's agents. */
+/** The edge's test entry: the deployed app plus fixed tokens (test/workerd/static-tokens.ts). */
+const TEST_ENTRY = join(ROOT, 'test', 'workerd', 'worker.ts')
+
+/** The edge in workerd with fixed test tokens for users and for each cluster's agents. */
 export async function startEdge(users: UserToken[], agents: Record<string, string>, bindings: Record<string, string> = {}): Promise<TestEdge> {
   const tokens = {
     users: Object.fromEntries(users.map((u) => [u.token, { identity: u.identity, clusters: u.clusters }])),
     agents,
   }
-  const edge = await startLocalEdge({ bindings: { ...bindings, DROVER_STATIC_TOKENS: JSON.stringify(tokens) } })
+  const edge = await startLocalEdge({ entry: TEST_ENTRY, bindings: { ...bindings, DROVER_STATIC_TOKENS: JSON.stringify(tokens) } })
   const caFile = join(mkdtempSync(join(tmpdir(), 'drover-edge-ca-')), 'ca.crt')
   await writeFile(caFile, edge.caPem)
   const dispatcher = new UndiciAgent({ connect: { ca: edge.caPem } })

@@ -7,7 +7,6 @@ import type { Authenticator, Principal } from './authenticator.ts'
 import { secretsEqual } from './compare.ts'
 import { tokenKeys, verifyToken } from './jwt.ts'
 import { tokenUsable } from './revocation.ts'
-import { staticTokenAuthenticator } from './static-tokens.ts'
 
 import { RUNNER_IDENTITY } from '../../protocol/api/identities.ts'
 
@@ -28,11 +27,9 @@ const agentCache = new Map<string, { at: number; ok: boolean }>()
 
 /**
  * The edge's authenticator: drover tokens (a signed JWT plus the token's shared state), the runner's
- * system credential, agent registration tokens, and — only where the binding is set, in development —
- * fixed tokens.
+ * system credential and agent registration tokens.
  */
 export function droverAuthenticator(env: Bindings, management: Management): Authenticator {
-  const statics = env.DROVER_STATIC_TOKENS ? staticTokenAuthenticator(env.DROVER_STATIC_TOKENS) : null
   const edge = management.as(EDGE_IDENTITY)
   return {
     async user(value) {
@@ -40,15 +37,14 @@ export function droverAuthenticator(env: Bindings, management: Management): Auth
       const sep = value.indexOf(':')
       const name = value.slice(0, sep)
       // A drover token (`token-xxxxx:…`, every user request) is settled by its signature alone; the
-      // runner's credential and development tokens have no such name and are compared only otherwise.
+      // runner's credential has no such name and is compared only otherwise.
       if (sep > 0 && TOKEN_NAME.test(name)) {
-        const principal = env.DROVER_TOKEN_KEYS ? await tokenPrincipal(env, edge, name, value.slice(sep + 1)) : null
-        return principal ?? (statics ? statics.user(value) : null)
+        return env.DROVER_TOKEN_KEYS ? tokenPrincipal(env, edge, name, value.slice(sep + 1)) : null
       }
       if (env.DROVER_RUNNER_TOKEN && (await secretsEqual(value, env.DROVER_RUNNER_TOKEN))) {
         return { identity: RUNNER_IDENTITY, clusters: '*' }
       }
-      return statics ? statics.user(value) : null
+      return null
     },
     async agent(value) {
       if (env.DROVER_LOCAL_AGENT_TOKEN && (await secretsEqual(value, env.DROVER_LOCAL_AGENT_TOKEN))) return { clusterId: LOCAL_CLUSTER }
@@ -57,7 +53,7 @@ export function droverAuthenticator(env: Bindings, management: Management): Auth
       if (sep > 0 && clusterId !== LOCAL_CLUSTER && CLUSTER_ID.test(clusterId) && (await registrationValid(edge, clusterId, value.slice(sep + 1)))) {
         return { clusterId }
       }
-      return statics ? statics.agent(value) : null
+      return null
     },
   }
 }

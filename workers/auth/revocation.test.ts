@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { Bindings } from '../env.ts'
 import { signToken, tokenKeys } from './jwt.ts'
 
-const bindings = env as unknown as Bindings
+const bindings: Bindings = env
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` })
 /** A route only the runner may call: 403 says the credential was accepted, 401 that it was refused. */
 const whoami = (t: string) => SELF.fetch('https://edge.test/v3/system/tokens/token-nomatter', { method: 'DELETE', headers: bearer(t) })

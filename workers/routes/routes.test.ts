@@ -76,7 +76,7 @@ describe('DELETE /v3/connect/:id (the runner drops a deleted cluster\'s agents)'
   })
 
   it('closes the cluster\'s agent sockets for the runner', async () => {
-    const runner = (env as unknown as { DROVER_RUNNER_TOKEN: string }).DROVER_RUNNER_TOKEN
+    const runner = env.DROVER_RUNNER_TOKEN!
     const up = await edge('/v3/connect', { headers: { ...wsHeaders, 'x-api-tunnel-token': 'agent-token-one', 'sec-websocket-protocol': 'drover.tunnel.v1' } })
     expect(up.status).toBe(101)
     const ws = up.webSocket!
@@ -93,7 +93,7 @@ describe('DELETE /v3/system/tokens/:name (the runner saw a Token CR go)', () => 
   it('is for the runner only, and checks the name', async () => {
     expect((await edge('/v3/system/tokens/token-abcde', { method: 'DELETE' })).status).toBe(401)
     expect((await edge('/v3/system/tokens/token-abcde', { method: 'DELETE', headers: bearer('token-all:secret') })).status).toBe(403)
-    const runner = (env as unknown as { DROVER_RUNNER_TOKEN: string }).DROVER_RUNNER_TOKEN
+    const runner = env.DROVER_RUNNER_TOKEN!
     expect((await edge('/v3/system/tokens/not-a-token', { method: 'DELETE', headers: bearer(runner) })).status).toBe(422)
     const res = await edge('/v3/system/tokens/token-abcde', { method: 'DELETE', headers: bearer(runner) })
     expect(res.status).toBe(200)

@@ -19,7 +19,7 @@ type TokenObject = Token & KubeObject
 const TOKEN = mgmt('Token')
 
 /** Norman's token: the principal as its id, never the stored hash. */
-export function presentToken(c: V3Context, t: TokenObject, extra: Record<string, unknown> = {}): Norman {
+export function presentToken(c: V3Context, t: Token, extra: Record<string, unknown> = {}): Norman {
   const { token: _hash, userPrincipal, groupPrincipals: _g, apiVersion: _a, kind: _k, metadata, ...rest } = t
   const expiresAt = rest.expiresAt ? Date.parse(rest.expiresAt) : 0
   return resource('token', metadata.name ?? '', {
@@ -61,7 +61,7 @@ export const tokens = new Hono<AppEnv>()
   .get('/', async (c) => {
     const me = userIdOf(c.var.principal)
     const mine = await tokensWhere(edgeKube(c), `${USER_ID_LABEL}=${me}`)
-    const data = mine.map((t) => presentToken(c, t as TokenObject))
+    const data = mine.map((t) => presentToken(c, t))
     return c.json(listResponse('token', data, new URL(c.req.url), linksFor(c, 'tokens'), ['logout']))
   })
   .post('/', async (c) => {
@@ -90,7 +90,7 @@ export const tokens = new Hono<AppEnv>()
       ...(body.clusterId ? { clusterId: body.clusterId } : {}),
       description: body.description ?? '',
     })
-    return c.json(presentToken(c, issued.token as TokenObject, { token: issued.value }), 201)
+    return c.json(presentToken(c, issued.token, { token: issued.value }), 201)
   })
   .get('/:id', async (c) => c.json(presentToken(c, await ownToken(c, c.req.param('id')))))
   .delete('/:id', async (c) => {

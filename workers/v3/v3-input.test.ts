@@ -4,7 +4,7 @@ import type { Bindings } from '../env.ts'
 import { signToken, tokenKeys } from '../auth/jwt.ts'
 import { revokeTokens } from '../auth/revocation.ts'
 
-const bindings = env as unknown as Bindings
+const bindings: Bindings = env
 const edge = (path: string, init?: RequestInit) => SELF.fetch(`https://edge.test${path}`, init)
 const json = { 'content-type': 'application/json' }
 

@@ -7,7 +7,7 @@ import { FLOW_TTL_S, openFlow, sealFlow, type Flow } from './flow-cookie.ts'
 import { safeRedirect } from './routes.ts'
 import { accessAllowed, groupNames } from './subject.ts'
 
-const keys = (env as { DROVER_TOKEN_KEYS?: string }).DROVER_TOKEN_KEYS
+const keys = env.DROVER_TOKEN_KEYS
 const flow: Flow = { state: 's1', nonce: 'n1', verifier: 'v'.repeat(43), redirect: '/home', redirectUri: 'https://edge.test/cb' }
 
 describe('the OIDC flow cookie', () => {

@@ -1,10 +1,11 @@
-import type { Authenticator, Principal } from './authenticator.ts'
-import { bytesEqual, sha256 } from './compare.ts'
+import type { Authenticator, Principal } from '../../workers/auth/authenticator.ts'
+import { bytesEqual, sha256 } from '../../workers/auth/compare.ts'
 
 /**
- * Development authenticator: tokens listed in the `DROVER_STATIC_TOKENS` binding (JSON). It stands in
- * until the identity issue lands (login, Token CRs); it compares SHA-256 digests in constant time and
- * never logs a token. Shape: `{ "users": { "<token>": Principal }, "agents": { "<token>": "<clusterId>" } }`.
+ * Test authenticator: fixed tokens listed in the `DROVER_STATIC_TOKENS` binding (JSON) of the test
+ * entry (worker.ts), for tests that need a principal or an agent without logging in or registering. The
+ * deployed worker has no code path to it. It compares SHA-256 digests in constant time and never logs a
+ * token. Shape: `{ "users": { "<token>": Principal }, "agents": { "<token>": "<clusterId>" } }`.
  */
 export interface StaticTokens {
   users?: Record<string, Principal>
@@ -29,6 +30,15 @@ async function lookup<T>(table: Digested<T>, token: string): Promise<T | null> {
     if (bytesEqual(candidate, want)) found = value
   }
   return found
+}
+
+/** `inner` first (drover tokens, the runner, registration tokens), then the table. */
+export function withStaticTokens(inner: Authenticator, json: string | undefined): Authenticator {
+  const statics = staticTokenAuthenticator(json)
+  return {
+    user: async (token) => (await inner.user(token)) ?? statics.user(token),
+    agent: async (token) => (await inner.agent(token)) ?? statics.agent(token),
+  }
 }
 
 // One authenticator per isolate and binding value: the JSON is parsed once, not on every request.
