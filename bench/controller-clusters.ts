@@ -2,7 +2,8 @@
  * P8 of DESIGN.md: 1,000 Clusters created at once → every ClusterRegistrationToken has its manifest URL.
  * The real `drover runner` process (informers, work queue, leader election, reconcilers) against a lite
  * management dev cluster. Direct access in the same run: the time the apiserver takes just to accept the
- * 1,000 creates — the floor any controller sits on.
+ * 1,000 creates — the floor any controller sits on. Also prints the writes per Cluster the runner made
+ * (its drover_runner_writes_total, by method and resource).
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
@@ -10,8 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Cluster, ClusterRegistrationToken } from '../protocol/crds/index.ts'
-import { KubeClient } from '../controller-runner/reconcilers/kube/client.ts'
-import { mgmt } from '../controller-runner/reconcilers/kube/resources.ts'
+import { kubeConfigTransport } from '../node/kube/index.ts'
+import { KubeClient, mgmt } from '../protocol/kube/index.ts'
 import { forEachLimited } from '../controller-runner/reconcilers/limit.ts'
 import { devCluster } from '../test/support/dev-cluster.ts'
 
@@ -21,27 +22,47 @@ const N = Number(process.env.P8_CLUSTERS ?? 1000)
 const CREATE_CONCURRENCY = 32
 const ROOT = join(import.meta.dirname, '..')
 
+/** drover_runner_writes_total from a runner's /metrics: `METHOD resource` → count. */
+async function writes(metricsUrl: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${metricsUrl}/metrics`)).text()
+  const out = new Map<string, number>()
+  for (const m of text.matchAll(/^drover_runner_writes_total\{method="([^"]*)",resource="([^"]*)"\} (\d+)/gm)) out.set(`${m[1]} ${m[2]}`, Number(m[3]))
+  return out
+}
+
+const delta = (after: Map<string, number>, before: Map<string, number>) => new Map([...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, v]) => v > 0))
+
 async function main(): Promise<void> {
   log('starting a lite management cluster')
   await using mc = await devCluster('bench-p8', { mode: 'lite' })
   await mc.kubectl(['create', 'namespace', 'cattle-system'])
-  const client = KubeClient.fromKubeConfig(mc.kubeConfig)
+  const transport = kubeConfigTransport(mc.kubeConfig)
+  const client = new KubeClient(transport)
   const CLUSTER = mgmt('Cluster')
   const CRT = mgmt('ClusterRegistrationToken')
 
   log('starting the runner and waiting for it to lead')
-  const runner = spawn(process.execPath, [join(ROOT, 'bin', 'drover.js'), 'runner', '--kubeconfig', mc.kubeconfigPath, '--server-url', 'https://drover.bench', '--metrics-addr', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const runner = spawn(process.execPath, [join(ROOT, 'bin', 'drover.js'), 'runner', '--kubeconfig', mc.kubeconfigPath, '--server-url', 'https://drover.bench', '--metrics-addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let runnerLog = ''
-  runner.stderr!.on('data', (d: Buffer) => (runnerLog = (runnerLog + d.toString()).slice(-20_000)))
+  let metricsUrl = ''
+  const keep = (d: Buffer) => {
+    runnerLog = (runnerLog + d.toString()).slice(-20_000)
+    metricsUrl ||= /"msg":"runner started"/.test(runnerLog) ? (/"metrics":"([^"]+)"/.exec(runnerLog)?.[1] ?? '') : ''
+  }
+  runner.stdout!.on('data', keep)
+  runner.stderr!.on('data', keep)
   try {
     // Leading and seeded: the `local` Cluster's token exists.
     for (let i = 0; ; i++) {
-      const crts = await client.list<ClusterRegistrationToken>(CRT).catch(() => [])
-      if (crts.some((c) => c.metadata.namespace === 'local' && c.status?.manifestUrl)) break
+      const crts = await client.list<ClusterRegistrationToken>(CRT).then((l) => l.items, () => [])
+      if (metricsUrl && crts.some((c) => c.metadata.namespace === 'local' && c.status?.manifestUrl)) break
       if (i > 240) throw new Error(`the runner did not start leading:\n${runnerLog}`)
       await sleep(250)
     }
     const ids = Array.from({ length: N }, (_, i) => `c-p8-${String(i).padStart(4, '0')}`)
+    // The `local` Cluster's own writes settle first, so the count below is the 1,000's.
+    await sleep(3_000)
+    const before = await writes(metricsUrl)
     log(`creating ${N} Clusters, ${CREATE_CONCURRENCY} at a time`)
     const started = performance.now()
     await forEachLimited(ids, CREATE_CONCURRENCY, async (id) => {
@@ -51,7 +72,7 @@ async function main(): Promise<void> {
     const want = new Set(ids)
     let ready = 0
     for (;;) {
-      const crts = await client.list<ClusterRegistrationToken>(CRT)
+      const crts = (await client.list<ClusterRegistrationToken>(CRT)).items
       ready = crts.filter((c) => c.status?.manifestUrl && want.has(c.metadata.namespace!)).length
       if (ready >= N) break
       if (performance.now() - started > 600_000) throw new Error(`only ${ready}/${N} ready after 600 s`)
@@ -61,7 +82,14 @@ async function main(): Promise<void> {
     const total = (done - started) / 1000
     const direct = (created - started) / 1000
     process.stdout.write(`P8 ${N} Clusters → tokens and manifests ready in ${total.toFixed(1)} s (target ≤ 20 s); the ${N} creates alone (direct): ${direct.toFixed(1)} s; ratio ${(total / direct).toFixed(1)}\n`)
+    // Writes that follow readiness (conditions, the creator binding) count too: give them time to land.
+    await sleep(5_000)
+    const made = delta(await writes(metricsUrl), before)
+    const sum = [...made.values()].reduce((a, b) => a + b, 0)
+    const detail = [...made].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${(v / N).toFixed(2)}`).join(', ')
+    process.stdout.write(`P8 runner writes per Cluster: ${(sum / N).toFixed(2)} (${detail})\n`)
   } finally {
+    transport.close()
     if (runner.exitCode === null && runner.signalCode === null) {
       const exited = new Promise((r) => runner.once('exit', r))
       runner.kill('SIGTERM')

@@ -3,7 +3,7 @@ import { stopSignal } from './signals.ts'
 import { parseArgs } from 'node:util'
 import { Manager, ManagerError } from '../controller-runner/manager.ts'
 import { parseListenAddress } from '../node/http-server.ts'
-import { KubeConfigError, loadKubeConfig } from '../controller-runner/runtime/kube.ts'
+import { KubeConfigError, loadKubeConfig } from '../node/kube/index.ts'
 import { validateTimings, type LeaderElectionTimings } from '../controller-runner/runtime/leader-election.ts'
 import { createLogger } from '../node/log.ts'
 import type { ControllerContext, ControllerSpec, EdgeConfig } from '../controller-runner/runtime/types.ts'
@@ -148,17 +148,16 @@ export async function runRunner(opts: RunnerOptions, wire: WireFn): Promise<numb
 export async function runnerCommand(argv: string[]): Promise<number> {
   const opts = parseRunnerArgs(argv)
   const reconcilers = await import('../controller-runner/reconcilers/index.ts')
-  const { edgeDisconnect, edgeRevokeToken, edgeRevokeUserTokens } = await import('../controller-runner/reconcilers/kube/edge.ts')
   const { ensureBootstrapAdmin } = await import('../controller-runner/bootstrap/admin.ts')
   const { ensureLocalCluster } = await import('../controller-runner/bootstrap/local-cluster.ts')
   return runRunner(opts, (ctx) => {
-    const rc = reconcilers.fromControllerContext(ctx, ctx.edge ? { onClusterDeleted: edgeDisconnect(ctx.edge), onTokenDeleted: edgeRevokeToken(ctx.edge), revokeUserTokens: edgeRevokeUserTokens(ctx.edge) } : {})
-    const built = reconcilers.buildReconcilers(rc)
+    const built = reconcilers.buildReconcilers(reconcilers.fromControllerContext(ctx))
+    // Seeding and bootstrap write through the leader-guarded client, like every reconcile.
     const whenLeading = async () => {
       await built.seed()
-      await ensureLocalCluster(ctx.kubeConfig)
+      await ensureLocalCluster(ctx.client)
       const password = process.env.DROVER_BOOTSTRAP_PASSWORD
-      const admin = await ensureBootstrapAdmin(ctx.kubeConfig, password ? { password } : {})
+      const admin = await ensureBootstrapAdmin(ctx.client, password ? { password } : {})
       // Never logged: `drover start` prints it once; a Helm install reads it from the Secret.
       if (admin.created) ctx.logger.info({ username: admin.username, userId: admin.userId }, 'bootstrap admin created; its first password is in Secret cattle-system/bootstrap-secret (kubectl -n cattle-system get secret bootstrap-secret -o jsonpath={.data.bootstrapPassword} | base64 -d)')
     }

@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { KubeConfig } from '@kubernetes/client-node'
+import { kubeConfigTransport } from '../node/kube/index.ts'
+import { KubeClient } from '../protocol/kube/index.ts'
 import { ensureBootstrapAdmin } from '../controller-runner/bootstrap/admin.ts'
 import { ensureLocalCluster } from '../controller-runner/bootstrap/local-cluster.ts'
 import { down, stop, up } from '../infra/dev-cluster/cluster.ts'
@@ -213,8 +215,17 @@ export async function startCommand(argv: string[]): Promise<number> {
     if (values.kubeconfig) await waitForCrds(mgmt.kubeconfig, stderrLog)
     stderrLog('applying drover\'s management RBAC and namespaces…')
     await applyManagement(mgmt.kubeconfig)
-    await ensureLocalCluster(kc)
-    const admin = await ensureBootstrapAdmin(kc, adminPassword ? { password: adminPassword } : {})
+    // Before any runner leads (it repeats this, leader-guarded): the admin must exist to be printed.
+    const transport = kubeConfigTransport(kc)
+    const admin = await (async () => {
+      try {
+        const client = new KubeClient(transport)
+        await ensureLocalCluster(client)
+        return await ensureBootstrapAdmin(client, adminPassword ? { password: adminPassword } : {})
+      } finally {
+        transport.close()
+      }
+    })()
 
     const secrets = await loadOrCreate(join(dir, 'edge-secrets.json'), generateEdgeSecrets)
     const tls = await loadOrCreate(join(dir, 'edge-tls.json'), generateEdgeTls)

@@ -3,16 +3,17 @@ import { hostname } from 'node:os'
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { Backoff } from '../node/backoff.ts'
-import { Controller } from './runtime/controller.ts'
 import { startProbeServer, type ProbeServer } from '../node/http-server.ts'
-import { Informer } from './runtime/informer.ts'
-import { getJson, KubeHttpError, kindPath, makeApi } from './runtime/kube.ts'
-import { defaultTimings, LeaderElector, sleep, type LeaderElectionTimings } from './runtime/leader-election.ts'
+import { edgeTransports, kubeConfigTransport } from '../node/kube/index.ts'
 import { errorText } from '../node/log.ts'
+import { apiVersionOf, KubeClient, KubeError, NAMESPACE, type KubeObject, type ResourceType } from '../protocol/kube/index.ts'
+import { Controller } from './runtime/controller.ts'
+import { Informer } from './runtime/informer.ts'
+import { defaultTimings, LeaderElector, sleep, type LeaderElectionTimings } from './runtime/leader-election.ts'
 import { KubeLeaseStore } from './runtime/lease-store.ts'
 import { RunnerMetrics } from './runtime/metrics.ts'
-import { systemClock, type ApiConstructor, type Cache, type Clock, type ControllerContext, type ControllerSpec, type EdgeConfig, type HasMeta, type Kind } from './runtime/types.ts'
-import { LeaderWriteGuard } from './runtime/write-guard.ts'
+import { systemClock, type Cache, type Clock, type ControllerContext, type ControllerSpec, type EdgeConfig } from './runtime/types.ts'
+import { guardedClients } from './runtime/write-guard.ts'
 
 export class ManagerError extends Error {}
 
@@ -50,7 +51,9 @@ export class Manager {
   private readonly specs: ControllerSpec[] = []
   private readonly leaderTasks: { name: string; fn: (signal: AbortSignal) => Promise<void> }[] = []
   private readonly elector: LeaderElector
-  private readonly guard: LeaderWriteGuard
+  /** Unguarded: informers (every replica reads), the Lease, the start-up check. */
+  private readonly reader: KubeClient
+  private readonly closeTransports: () => void
   private readonly stopping = new AbortController()
   private server: ProbeServer | undefined
   private election: Promise<void> | undefined
@@ -61,29 +64,34 @@ export class Manager {
     this.identity = opts.identity ?? `${hostname()}_${randomUUID()}`
     this.log = opts.logger.child({ identity: this.identity })
     const timings = opts.timings ?? defaultTimings
-    this.elector = new LeaderElector(new KubeLeaseStore(opts.kubeConfig, opts.leaseNamespace, opts.leaseName), this.identity, timings, this.clock, this.log)
-    this.guard = new LeaderWriteGuard(this.elector)
-    const middleware = [this.guard.middleware()]
+    const management = kubeConfigTransport(opts.kubeConfig)
+    const edge = opts.edge ? edgeTransports(opts.edge) : undefined
+    this.closeTransports = () => {
+      management.close()
+      edge?.close()
+    }
+    this.reader = new KubeClient(management)
+    this.elector = new LeaderElector(new KubeLeaseStore(this.reader, opts.leaseNamespace, opts.leaseName), this.identity, timings, this.clock, this.log)
+    const onWrite = (method: string, path: string) => this.metrics.wrote(method, path)
+    const clients = guardedClients(this.elector, { management, ...(edge ? { edge } : {}) }, { onWrite })
     this.context = {
-      cache: <T extends HasMeta>(kind: Kind) => this.cache<T>(kind),
-      api: <T>(type: ApiConstructor<T>) => makeApi(opts.kubeConfig, type, middleware),
-      writes: this.guard,
+      cache: <T extends KubeObject>(type: ResourceType) => this.cache<T>(type),
+      client: clients.client,
+      ...(clients.edge ? { edge: clients.edge } : {}),
       identity: this.identity,
-      kubeConfig: opts.kubeConfig,
       ...(opts.serverUrl ? { serverUrl: opts.serverUrl } : {}),
-      ...(opts.edge ? { edge: opts.edge } : {}),
       logger: opts.logger,
       clock: this.clock,
     }
   }
 
-  /** Registers a controller (before `start`); its kinds' informers are created now. */
+  /** Registers a controller (before `start`); its types' informers are created now. */
   add(spec: ControllerSpec): void {
     if (!/^[a-z0-9-]+$/.test(spec.name)) throw new ManagerError(`controller name "${spec.name}" must match [a-z0-9-]+`)
     if (this.specs.some((s) => s.name === spec.name)) throw new ManagerError(`controller "${spec.name}" registered twice`)
     this.specs.push(spec)
-    this.cache(spec.kind)
-    for (const w of spec.watches ?? []) this.cache(w.kind)
+    this.cache(spec.type)
+    for (const w of spec.watches ?? []) this.cache(w.type)
   }
 
   /**
@@ -123,15 +131,16 @@ export class Manager {
   async stop(): Promise<void> {
     this.stopping.abort()
     await this.election
-    for (const informer of this.informers.values()) informer.stop()
+    await Promise.all([...this.informers.values()].map((i) => i.stop()))
     await this.server?.close()
+    this.closeTransports()
   }
 
-  private cache<T extends HasMeta>(kind: Kind): Cache<T> {
-    const key = kindPath(kind)
+  private cache<T extends KubeObject>(type: ResourceType): Cache<T> {
+    const key = typeKey(type)
     let informer = this.informers.get(key)
     if (!informer) {
-      informer = new Informer(this.opts.kubeConfig, kind, this.clock, this.log)
+      informer = new Informer(this.reader, type, this.clock, this.log)
       this.informers.set(key, informer)
       if (this.election) informer.start()
     }
@@ -147,12 +156,12 @@ export class Manager {
     for (const spec of this.specs) {
       const name = spec.name
       const controller = new Controller({ name, reconciler: spec.reconciler, workers: spec.workers ?? 1, clock: this.clock, logger: this.log, metrics: this.metrics, signal })
-      const primary = this.informers.get(kindPath(spec.kind))!
-      term.unsubscribe.push(primary.onChange((obj) => controller.enqueue(requestOf(obj, spec.kind))))
+      const primary = this.informers.get(typeKey(spec.type))!
+      term.unsubscribe.push(primary.onChange((obj) => controller.enqueue(requestOf(obj, spec.type))))
       for (const w of spec.watches ?? []) {
-        term.unsubscribe.push(this.informers.get(kindPath(w.kind))!.onChange((obj) => w.map(obj).forEach((r) => controller.enqueue(r))))
+        term.unsubscribe.push(this.informers.get(typeKey(w.type))!.onChange((obj) => w.map(obj).forEach((r) => controller.enqueue(r))))
       }
-      for (const obj of primary.list()) controller.enqueue(requestOf(obj, spec.kind))
+      for (const obj of primary.list()) controller.enqueue(requestOf(obj, spec.type))
       controller.start()
       term.controllers.push(controller)
     }
@@ -194,19 +203,21 @@ export class Manager {
   private async checkLeaseNamespace(): Promise<void> {
     const ns = this.opts.leaseNamespace
     try {
-      await getJson(this.opts.kubeConfig, `/api/v1/namespaces/${encodeURIComponent(ns)}`, AbortSignal.timeout(30_000))
+      await this.reader.get(NAMESPACE, ns, undefined, { signal: AbortSignal.timeout(30_000) })
     } catch (e) {
-      if (e instanceof KubeHttpError && e.statusCode === 404) {
+      if (e instanceof KubeError && e.status === 404) {
         throw new ManagerError(`the Lease namespace "${ns}" does not exist: create it (kubectl create namespace ${ns}) or pass --namespace`)
       }
       // 403 (no permission to read namespaces) and the like: the election will tell.
-      if (!(e instanceof KubeHttpError)) throw new ManagerError(`cannot reach the apiserver: ${errorText(e)}`)
+      if (!(e instanceof KubeError)) throw new ManagerError(`cannot reach the apiserver: ${errorText(e)}`)
     }
   }
 }
 
-function requestOf(obj: HasMeta, kind: Kind): { name: string; namespace?: string } {
-  const name = obj.metadata?.name ?? ''
-  const namespace = kind.namespaced ? obj.metadata?.namespace : undefined
+const typeKey = (t: ResourceType) => `${apiVersionOf(t)}/${t.plural}`
+
+function requestOf(obj: KubeObject, type: ResourceType): { name: string; namespace?: string } {
+  const name = obj.metadata.name ?? ''
+  const namespace = type.namespaced ? obj.metadata.namespace : undefined
   return namespace ? { name, namespace } : { name }
 }

@@ -7,8 +7,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { downstreamRbac, managementRbac } from '../infra/management/index.ts'
 import { TerminalError } from '../controller-runner/runtime/types.ts'
-import type { KubeObject } from '../controller-runner/reconcilers/kube/client.ts'
-import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, NAMESPACE, ROLE_BINDING } from '../controller-runner/reconcilers/kube/resources.ts'
+import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, NAMESPACE, ROLE_BINDING, type KubeObject } from '../protocol/kube/index.ts'
 import { devCluster, type DevCluster } from './support/dev-cluster.ts'
 import { edgeKubeconfig, startAgent, startEdge, waitConnected, type AgentProcess, type TestEdge } from './support/proxy-fixture.ts'
 import { asList, Harness } from './runner-reconcilers.support.ts'
@@ -45,10 +44,11 @@ describe('controller-runner reconcilers: RBAC through the edge', () => {
     await h.reconcilers.seed()
     await h.client.create(mgmt('Cluster'), { apiVersion: 'management.cattle.io/v3', kind: 'Cluster', metadata: { name: C }, spec: {} })
     // What the edge does when the agent connects.
-    await h.client.patch(mgmt('Cluster'), C, undefined, { status: { connected: true } }, 'status')
+    await h.client.patch(mgmt('Cluster'), C, { status: { connected: true } }, { subresource: 'status' })
     await h.settle()
   })
   afterAll(async () => {
+    h?.close()
     await agent?.[Symbol.asyncDispose]()
     await edge?.dispose()
     await Promise.all([mc?.[Symbol.asyncDispose](), down?.[Symbol.asyncDispose]()])
@@ -74,9 +74,9 @@ describe('controller-runner reconcilers: RBAC through the edge', () => {
     const crb = (await down.kubectl(['get', 'clusterrolebinding', 'crtb-carol-member', '-o', 'json'])).stdout
     expect(JSON.parse(crb).metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'drover' })
 
-    await h.client.delete(CRTB, 'carol-member', C)
+    await h.client.delete(CRTB, 'carol-member', { namespace: C })
     await h.settle()
-    expect(await h.client.get(CRTB, 'carol-member', C)).toBeUndefined()
+    expect(await h.client.find(CRTB, 'carol-member', C)).toBeUndefined()
     expect((await down.kubectl(['get', 'clusterrolebinding', 'crtb-carol-member'])).stderr).toMatch(/NotFound/)
     expect(await can('u-carol', 'list', 'pods', '-A')).toBe(false)
     expect((await mc.kubectl(['auth', 'can-i', 'get', `clusters.management.cattle.io/${C}`, '--as=u-carol'])).stdout.trim()).toBe('no')
@@ -87,7 +87,7 @@ describe('controller-runner reconcilers: RBAC through the edge', () => {
     await down.kubectl(['annotate', 'namespace', 'team-a', `field.cattle.io/projectId=${C}:p-abc`])
     await h.client.create(mgmt('Project'), { apiVersion: 'management.cattle.io/v3', kind: 'Project', metadata: { name: 'p-abc', namespace: C }, spec: { clusterName: C, displayName: 'Team' } })
     await h.settle()
-    expect(await h.client.get(NAMESPACE, 'p-abc')).toBeDefined()
+    expect(await h.client.find(NAMESPACE, 'p-abc')).toBeDefined()
     await h.client.create(PRTB, { apiVersion: 'management.cattle.io/v3', kind: 'ProjectRoleTemplateBinding', metadata: { name: 'dave-member', namespace: 'p-abc' }, projectName: `${C}:p-abc`, roleTemplateName: 'project-member', userName: 'u-dave' })
     expect((await h.settle()).errors).toEqual([])
     // project-member's own rules (write workloads) and the ones it inherits from read-only (read events).
@@ -106,11 +106,11 @@ describe('controller-runner reconcilers: RBAC through the edge', () => {
     await down.kubectl(['annotate', 'namespace', 'team-c', 'field.cattle.io/projectId-'])
     await h.settle()
     expect(await can('u-dave', 'list', 'pods', '-n', 'team-c')).toBe(false)
-    await h.client.delete(PRTB, 'dave-member', 'p-abc')
+    await h.client.delete(PRTB, 'dave-member', { namespace: 'p-abc' })
     await h.settle()
-    expect(await h.client.get(PRTB, 'dave-member', 'p-abc')).toBeUndefined()
+    expect(await h.client.find(PRTB, 'dave-member', 'p-abc')).toBeUndefined()
     expect(await can('u-dave', 'list', 'pods', '-n', 'team-a')).toBe(false)
-    expect((await h.client.get<KubeObject>(ROLE_BINDING, 'prtb-dave-member', 'team-a'))).toBeUndefined()
+    expect((await h.client.find<KubeObject>(ROLE_BINDING, 'prtb-dave-member', 'team-a'))).toBeUndefined()
   })
 
   it('resolves RoleTemplate inheritance into one downstream ClusterRole, and rejects a cycle as terminal', async () => {
@@ -128,7 +128,7 @@ describe('controller-runner reconcilers: RBAC through the edge', () => {
     const asDev = ['--as=someone', '--as-group=genericoidc_group://devs']
     expect((await down.kubectl(['auth', 'can-i', 'list', 'services', ...asDev])).stdout.trim()).toBe('yes')
     // A template change reaches the downstream role.
-    await h.client.patch(RT, 'rt-c', undefined, { rules: [{ apiGroups: [''], resources: ['endpoints'], verbs: ['get'] }] })
+    await h.client.patch(RT, 'rt-c', { rules: [{ apiGroups: [''], resources: ['endpoints'], verbs: ['get'] }] })
     await h.settle()
     expect((await down.kubectl(['auth', 'can-i', 'get', 'endpoints', ...asDev])).stdout.trim()).toBe('yes')
     expect((await down.kubectl(['auth', 'can-i', 'list', 'services', ...asDev])).stdout.trim()).toBe('no')
@@ -152,7 +152,7 @@ describe('controller-runner reconcilers: RBAC through the edge', () => {
     await h.client.delete(GRB, 'grb-erin')
     await h.settle()
     expect(await can('u-erin', 'delete', 'nodes')).toBe(false)
-    expect(await h.client.get(CLUSTER_ROLE_BINDING, 'cattle-globalrolebinding-grb-erin')).toBeUndefined()
-    expect(await h.client.get(CLUSTER_ROLE, 'cattle-globalrole-admin')).toBeDefined()
+    expect(await h.client.find(CLUSTER_ROLE_BINDING, 'cattle-globalrolebinding-grb-erin')).toBeUndefined()
+    expect(await h.client.find(CLUSTER_ROLE, 'cattle-globalrole-admin')).toBeDefined()
   })
 })

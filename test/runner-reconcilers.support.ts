@@ -3,25 +3,23 @@
 import pino from 'pino'
 import type { KubeConfig } from '@kubernetes/client-node'
 import { buildReconcilers, type ReconcilerContext, type Reconcilers } from '../controller-runner/reconcilers/index.ts'
-import { KubeClient, kubeConfigTarget, type KubeObject } from '../controller-runner/reconcilers/kube/client.ts'
-import { edgeDownstream, type EdgeAccess } from '../controller-runner/reconcilers/kube/edge.ts'
-import type { ResourceRef } from '../controller-runner/reconcilers/kube/resources.ts'
 import { forEachLimited } from '../controller-runner/reconcilers/limit.ts'
-import { TerminalError, type Cache, type Clock, type Kind, type Request } from '../controller-runner/runtime/types.ts'
+import { TerminalError, type Cache, type Clock, type Request } from '../controller-runner/runtime/types.ts'
+import { edgeTransports, kubeConfigTransport, type EdgeAccess } from '../node/kube/index.ts'
+import { KubeClient, type KubeObject, type ResourceType } from '../protocol/kube/index.ts'
 
-/** A Cache<T> over a snapshot: `refresh()` lists the kind again. */
+/** A Cache<T> over a snapshot: `refresh()` lists the type again. */
 class SnapshotCache<T extends KubeObject> implements Cache<T> {
   private items = new Map<string, T>()
   private done = false
   constructor(
-    readonly kind: Kind,
+    readonly type: ResourceType,
     private readonly client: KubeClient,
   ) {}
 
   async refresh(): Promise<void> {
-    const ref = { ...this.kind, kind: '', apiVersion: this.kind.group ? `${this.kind.group}/${this.kind.version}` : this.kind.version } as ResourceRef
-    const list = await this.client.list<T>(ref)
-    this.items = new Map(list.map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o]))
+    const list = await this.client.list<T>(this.type)
+    this.items = new Map(list.items.map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}`, o]))
     this.done = true
   }
 
@@ -72,29 +70,38 @@ export class Harness {
   private readonly caches = new Map<string, SnapshotCache<KubeObject>>()
   private readonly seen = new Map<string, Map<string, Request>>()
   private writes = 0
+  private readonly transports: { close(): void }[] = []
 
   constructor(opts: HarnessOptions) {
     const onWrite = (method: string, path: string) => {
       this.writes++
       if (process.env.DROVER_DEBUG_WRITES) process.stderr.write(`write: ${method} ${path}\n`)
     }
-    this.client = new KubeClient(kubeConfigTarget(opts.management), { onWrite })
-    const cacheFor = (kind: Kind) => {
-      const k = `${kind.group}/${kind.plural}`
+    const management = kubeConfigTransport(opts.management)
+    this.client = new KubeClient(management, { onWrite })
+    const cacheFor = (type: ResourceType) => {
+      const k = `${type.group}/${type.plural}`
       let c = this.caches.get(k)
-      if (!c) this.caches.set(k, (c = new SnapshotCache(kind, this.client)))
+      if (!c) this.caches.set(k, (c = new SnapshotCache(type, this.client)))
       return c
     }
+    const edge = opts.edge ? edgeTransports(opts.edge) : undefined
+    this.transports.push(management, ...(edge ? [edge] : []))
     this.ctx = {
-      cache: <T>(kind: Kind) => cacheFor(kind) as unknown as Cache<T>,
+      cache: <T>(type: ResourceType) => cacheFor(type) as unknown as Cache<T>,
       management: this.client,
-      downstream: opts.edge ? edgeDownstream(opts.edge, { onWrite }) : () => { throw new Error('no edge in this test') },
+      downstream: edge ? (id) => new KubeClient(edge.cluster(id), { onWrite }) : () => { throw new Error('no edge in this test') },
       serverUrl: opts.serverUrl ?? 'https://drover.test',
       clock: opts.clock ?? manualClock(),
       logger: pino({ level: 'silent' }),
       ...(opts.onClusterDeleted ? { onClusterDeleted: opts.onClusterDeleted } : {}),
     }
     this.reconcilers = buildReconcilers(this.ctx)
+  }
+
+  /** Closes the keep-alive connections. */
+  close(): void {
+    for (const t of this.transports) t.close()
   }
 
   refresh(): Promise<void> {
@@ -108,7 +115,7 @@ export class Harness {
     const errors: PassReport['errors'] = []
     for (const spec of this.reconcilers.specs) {
       if (only && !only.includes(spec.name)) continue
-      const cache = this.ctx.cache<KubeObject>(spec.kind)
+      const cache = this.ctx.cache<KubeObject>(spec.type)
       const seen = this.seen.get(spec.name) ?? new Map<string, Request>()
       this.seen.set(spec.name, seen)
       for (const o of cache.list()) {

@@ -5,8 +5,7 @@ import type { Cluster, ClusterRegistrationToken, ClusterRoleTemplateBinding, Glo
 import { builtinGlobalRoles, builtinRoleTemplates, downstreamRbac, managementRbac } from '../infra/management/index.ts'
 import { FULL_RECONCILE_MS } from '../controller-runner/reconcilers/cluster.ts'
 import { decodeTokenState } from '../controller-runner/reconcilers/registration.ts'
-import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, NAMESPACE, SECRET } from '../controller-runner/reconcilers/kube/resources.ts'
-import type { KubeObject } from '../controller-runner/reconcilers/kube/client.ts'
+import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, NAMESPACE, SECRET, type KubeObject } from '../protocol/kube/index.ts'
 import { forEachLimited } from '../controller-runner/reconcilers/limit.ts'
 import { devCluster, type DevCluster } from './support/dev-cluster.ts'
 import { asList, Harness, manualClock } from './runner-reconcilers.support.ts'
@@ -43,14 +42,15 @@ describe('controller-runner reconcilers: management cluster', () => {
     await h.reconcilers.seed()
   })
   afterAll(async () => {
+    h?.close()
     await mc?.[Symbol.asyncDispose]()
   })
 
   it('seeds settings, and a changed value is read without a restart', async () => {
-    const ttl = await h.client.get<Setting>(SETTING, 'cluster-registration-token-ttl-minutes')
+    const ttl = await h.client.find<Setting>(SETTING, 'cluster-registration-token-ttl-minutes')
     expect(ttl).toMatchObject({ default: '43200', value: '' })
-    expect((await h.client.get<Setting>(SETTING, 'server-url'))?.default).toBe('https://drover.example')
-    expect((await h.client.get<Setting>(SETTING, 'agent-image'))?.default).toBe('ghcr.io/drover-dev/drover:v0.1.0')
+    expect((await h.client.find<Setting>(SETTING, 'server-url'))?.default).toBe('https://drover.example')
+    expect((await h.client.find<Setting>(SETTING, 'agent-image'))?.default).toBe('ghcr.io/drover-dev/drover:v0.1.0')
     await h.refresh()
     expect(h.reconcilers.settings.get('cluster-registration-token-grace-minutes')).toBe('60')
     // An administrator's value wins, and is never overwritten; a tampered default is put back.
@@ -59,28 +59,28 @@ describe('controller-runner reconcilers: management cluster', () => {
     await h.settle({ only: ['settings'] })
     await h.refresh()
     expect(h.reconcilers.settings.get('cluster-registration-token-grace-minutes')).toBe('5')
-    expect(await h.client.get<Setting>(SETTING, 'cluster-registration-token-grace-minutes')).toMatchObject({ value: '5', default: '60' })
+    expect(await h.client.find<Setting>(SETTING, 'cluster-registration-token-grace-minutes')).toMatchObject({ value: '5', default: '60' })
     await mc.kubectl(['patch', 'settings.management.cattle.io', 'cluster-registration-token-grace-minutes', '--type=merge', '-p', '{"value":""}'])
   })
 
   it('seeds the built-in roles and keeps them equal to the data', async () => {
-    for (const g of builtinGlobalRoles) expect((await h.client.get<GlobalRole>(mgmt('GlobalRole'), g.metadata.name!))?.rules).toEqual(g.rules)
-    for (const t of builtinRoleTemplates) expect(await h.client.get<RoleTemplate>(mgmt('RoleTemplate'), t.metadata.name!)).toMatchObject({ builtin: true, context: t.context })
+    for (const g of builtinGlobalRoles) expect((await h.client.find<GlobalRole>(mgmt('GlobalRole'), g.metadata.name!))?.rules).toEqual(g.rules)
+    for (const t of builtinRoleTemplates) expect(await h.client.find<RoleTemplate>(mgmt('RoleTemplate'), t.metadata.name!)).toMatchObject({ builtin: true, context: t.context })
     expect((await h.settle({ only: ['builtin-globalroles', 'builtin-roletemplates'] })).writes).toBe(0)
     await mc.kubectl(['patch', 'roletemplates.management.cattle.io', 'cluster-member', '--type=merge', '-p', '{"rules":[{"apiGroups":[""],"resources":["secrets"],"verbs":["get"]}]}'])
     await mc.kubectl(['delete', 'globalroles.management.cattle.io', 'user-base'])
     await h.settle({ only: ['builtin-globalroles', 'builtin-roletemplates'] })
-    const member = await h.client.get<RoleTemplate>(mgmt('RoleTemplate'), 'cluster-member')
+    const member = await h.client.find<RoleTemplate>(mgmt('RoleTemplate'), 'cluster-member')
     expect(member?.rules).toEqual(builtinRoleTemplates.find((t) => t.metadata.name === 'cluster-member')!.rules)
-    expect(await h.client.get(mgmt('GlobalRole'), 'user-base')).toBeDefined()
+    expect(await h.client.find(mgmt('GlobalRole'), 'user-base')).toBeDefined()
   })
 
   it('materialises GlobalRoles and GlobalRoleBindings as ClusterRoles and bindings', async () => {
     await h.client.create(mgmt('GlobalRoleBinding'), { apiVersion: 'management.cattle.io/v3', kind: 'GlobalRoleBinding', metadata: { name: 'grb-alice' }, userName: 'u-alice', globalRoleName: 'user' })
     await h.settle({ only: ['globalroles', 'globalrolebindings'] })
-    const role = await h.client.get<KubeObject & { rules: unknown }>(CLUSTER_ROLE, 'cattle-globalrole-user')
+    const role = await h.client.find<KubeObject & { rules: unknown }>(CLUSTER_ROLE, 'cattle-globalrole-user')
     expect(role?.rules).toEqual(builtinGlobalRoles.find((g) => g.metadata.name === 'user')!.rules)
-    const crb = await h.client.get<KubeObject & { roleRef: { name: string }; subjects: unknown[] }>(CLUSTER_ROLE_BINDING, 'cattle-globalrolebinding-grb-alice')
+    const crb = await h.client.find<KubeObject & { roleRef: { name: string }; subjects: unknown[] }>(CLUSTER_ROLE_BINDING, 'cattle-globalrolebinding-grb-alice')
     expect(crb?.roleRef.name).toBe('cattle-globalrole-user')
     expect(crb?.subjects).toEqual([{ kind: 'User', name: 'u-alice', apiGroup: 'rbac.authorization.k8s.io' }])
     // alice may now create clusters in the management cluster, and not delete them.
@@ -88,8 +88,8 @@ describe('controller-runner reconcilers: management cluster', () => {
     expect((await mc.kubectl(['auth', 'can-i', 'delete', 'clusters.management.cattle.io', '--as=u-alice'])).stdout.trim()).toBe('no')
     await h.client.delete(mgmt('GlobalRoleBinding'), 'grb-alice')
     await h.settle({ only: ['globalrolebindings'] })
-    expect(await h.client.get(mgmt('GlobalRoleBinding'), 'grb-alice')).toBeUndefined()
-    expect(await h.client.get(CLUSTER_ROLE_BINDING, 'cattle-globalrolebinding-grb-alice')).toBeUndefined()
+    expect(await h.client.find(mgmt('GlobalRoleBinding'), 'grb-alice')).toBeUndefined()
+    expect(await h.client.find(CLUSTER_ROLE_BINDING, 'cattle-globalrolebinding-grb-alice')).toBeUndefined()
   })
 
   it('gives each of 200 Clusters created at once a CRT, its Secret and a manifest URL', async () => {
@@ -97,13 +97,13 @@ describe('controller-runner reconcilers: management cluster', () => {
     await forEachLimited(ids, 16, (id) => h.client.create(CLUSTER, cluster(id)).then(() => {}))
     const report = await h.settle({ only: ['clusters'] })
     expect(report.errors).toEqual([])
-    const crts = await h.client.list<ClusterRegistrationToken>(CRT)
+    const crts = (await h.client.list<ClusterRegistrationToken>(CRT)).items
     const byCluster = new Map(crts.map((c) => [c.metadata.namespace!, c]))
     const tokens = new Set<string>()
     await forEachLimited(ids, 16, async (id) => {
       const crt = byCluster.get(id)
       expect(crt?.metadata.name).toBe('default-token')
-      const secret = await h.client.get<Secret>(SECRET, 'registration-default-token', id)
+      const secret = await h.client.find<Secret>(SECRET, 'registration-default-token', id)
       expect(secret?.type).toBe('drover.io/registration-token')
       const state = decodeTokenState(secret?.data)!
       expect(state.token).toMatch(/^[a-z0-9]{54}$/)
@@ -123,17 +123,17 @@ describe('controller-runner reconcilers: management cluster', () => {
 
   it('rotates the registration token at expiry and keeps the previous one for the grace period', async () => {
     const id = 'c-bulk000'
-    const before = decodeTokenState((await h.client.get<Secret>(SECRET, 'registration-default-token', id))!.data)!
+    const before = decodeTokenState((await h.client.find<Secret>(SECRET, 'registration-default-token', id))!.data)!
     clock.advance(43200 * MINUTE)
     await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
-    const rotated = decodeTokenState((await h.client.get<Secret>(SECRET, 'registration-default-token', id))!.data)!
+    const rotated = decodeTokenState((await h.client.find<Secret>(SECRET, 'registration-default-token', id))!.data)!
     expect(rotated.token).not.toBe(before.token)
     expect(rotated.previousToken).toBe(before.token)
     expect(Date.parse(rotated.previousExpiresAt!)).toBe(clock.now() + 60 * MINUTE)
-    expect((await h.client.get<ClusterRegistrationToken>(CRT, 'default-token', id))?.status?.manifestUrl).toContain(rotated.token)
+    expect((await h.client.find<ClusterRegistrationToken>(CRT, 'default-token', id))?.status?.manifestUrl).toContain(rotated.token)
     clock.advance(61 * MINUTE)
     await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
-    const after = decodeTokenState((await h.client.get<Secret>(SECRET, 'registration-default-token', id))!.data)!
+    const after = decodeTokenState((await h.client.find<Secret>(SECRET, 'registration-default-token', id))!.data)!
     expect(after.token).toBe(rotated.token)
     expect(after.previousToken).toBeUndefined()
   })
@@ -141,13 +141,13 @@ describe('controller-runner reconcilers: management cluster', () => {
   it('skips the API on a settled Cluster, and still repairs a deleted Secret within the full-reconcile period', async () => {
     const id = 'c-bulk001'
     await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
-    await h.client.delete(SECRET, 'registration-default-token', id)
+    await h.client.delete(SECRET, 'registration-default-token', { namespace: id })
     // Settled by the caches: the fast path reads nothing, so it cannot see the Secret go.
     await h.pass(['clusters'], (r) => r.name === id)
-    expect(await h.client.get<Secret>(SECRET, 'registration-default-token', id)).toBeUndefined()
+    expect(await h.client.find<Secret>(SECRET, 'registration-default-token', id)).toBeUndefined()
     clock.advance(FULL_RECONCILE_MS + 1)
     await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
-    const restored = await h.client.get<Secret>(SECRET, 'registration-default-token', id)
+    const restored = await h.client.find<Secret>(SECRET, 'registration-default-token', id)
     expect(decodeTokenState(restored!.data)?.token).toMatch(/^[a-z0-9]{54}$/)
   })
 
@@ -155,20 +155,20 @@ describe('controller-runner reconcilers: management cluster', () => {
     const id = 'c-cond'
     await h.client.create(CLUSTER, cluster(id))
     await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
-    const conds = async () => (await h.client.get<Cluster>(CLUSTER, id))!.status!.conditions!
+    const conds = async () => (await h.client.find<Cluster>(CLUSTER, id))!.status!.conditions!
     expect(await conds()).toMatchObject([{ type: 'Connected', status: 'False' }, { type: 'Ready', status: 'False', reason: 'Disconnected' }])
     const firstTransition = (await conds())[0]!.lastTransitionTime
     clock.advance(5_000)
-    await h.client.patch(CLUSTER, id, undefined, { status: { connected: true } }, 'status')
+    await h.client.patch(CLUSTER, id, { status: { connected: true } }, { subresource: 'status' })
     await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
     expect(await conds()).toMatchObject([{ type: 'Connected', status: 'True' }, { type: 'Ready', status: 'False', reason: 'WaitingForFacts' }])
     expect((await conds())[0]!.lastTransitionTime).not.toBe(firstTransition)
     const connectedAt = (await conds())[0]!.lastTransitionTime
     clock.advance(5_000)
-    await h.client.patch(CLUSTER, id, undefined, { status: { version: { gitVersion: 'v1.37.2' }, nodeCount: 1 } }, 'status')
+    await h.client.patch(CLUSTER, id, { status: { version: { gitVersion: 'v1.37.2' }, nodeCount: 1 } }, { subresource: 'status' })
     await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
     expect(await conds()).toMatchObject([{ type: 'Connected', status: 'True', lastTransitionTime: connectedAt }, { type: 'Ready', status: 'True' }])
-    await h.client.patch(CLUSTER, id, undefined, { status: { connected: false } }, 'status')
+    await h.client.patch(CLUSTER, id, { status: { connected: false } }, { subresource: 'status' })
     await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
     expect(await conds()).toMatchObject([{ type: 'Connected', status: 'False' }, { type: 'Ready', status: 'False', reason: 'Disconnected' }])
   })
@@ -177,9 +177,9 @@ describe('controller-runner reconcilers: management cluster', () => {
     const id = 'c-owned'
     await h.client.create(CLUSTER, cluster(id, { 'field.cattle.io/creatorId': 'u-bob' }))
     await h.settle({ only: ['clusters', 'clusterroletemplatebindings'], requests: (r) => r.name === id || r.namespace === id })
-    const crtb = await h.client.get<ClusterRoleTemplateBinding>(mgmt('ClusterRoleTemplateBinding'), 'creator-cluster-owner', id)
+    const crtb = await h.client.find<ClusterRoleTemplateBinding>(mgmt('ClusterRoleTemplateBinding'), 'creator-cluster-owner', id)
     expect(crtb).toMatchObject({ roleTemplateName: 'cluster-owner', userName: 'u-bob', clusterName: id })
-    expect((await h.client.get<Cluster>(CLUSTER, id))?.metadata.finalizers).toContain('drover.io/cluster-cleanup')
+    expect((await h.client.find<Cluster>(CLUSTER, id))?.metadata.finalizers).toContain('drover.io/cluster-cleanup')
     // The CRTB's management side: bob may get, update and delete this cluster, and manage its bindings.
     expect((await mc.kubectl(['auth', 'can-i', 'delete', `clusters.management.cattle.io/${id}`, '--as=u-bob'])).stdout.trim()).toBe('yes')
     expect((await mc.kubectl(['auth', 'can-i', 'get', 'clusters.management.cattle.io/c-cond', '--as=u-bob'])).stdout.trim()).toBe('no')
@@ -187,13 +187,13 @@ describe('controller-runner reconcilers: management cluster', () => {
 
     await h.client.delete(CLUSTER, id)
     await h.settle({ only: ['clusters', 'clusterroletemplatebindings'], requests: (r) => r.name === id || r.namespace === id })
-    expect(await h.client.get(CLUSTER, id)).toBeUndefined()
-    expect(await h.client.get(CRT, 'default-token', id)).toBeUndefined()
-    expect(await h.client.get(SECRET, 'registration-default-token', id)).toBeUndefined()
-    expect(await h.client.get(CLUSTER_ROLE, `${id}-clusterowner`)).toBeUndefined()
-    expect(await h.client.get(CLUSTER_ROLE_BINDING, `crtb-${id}-creator-cluster-owner`)).toBeUndefined()
+    expect(await h.client.find(CLUSTER, id)).toBeUndefined()
+    expect(await h.client.find(CRT, 'default-token', id)).toBeUndefined()
+    expect(await h.client.find(SECRET, 'registration-default-token', id)).toBeUndefined()
+    expect(await h.client.find(CLUSTER_ROLE, `${id}-clusterowner`)).toBeUndefined()
+    expect(await h.client.find(CLUSTER_ROLE_BINDING, `crtb-${id}-creator-cluster-owner`)).toBeUndefined()
     // A lite cluster has no namespace controller: the namespace is terminating, not gone.
-    const ns = await h.client.get(NAMESPACE, id)
+    const ns = await h.client.find(NAMESPACE, id)
     expect(ns === undefined || Boolean(ns.metadata.deletionTimestamp)).toBe(true)
     expect(deleted).toContain(id)
   })
@@ -204,15 +204,15 @@ describe('controller-runner reconcilers: management cluster', () => {
     await h.client.create(TOKEN, token('token-new', new Date(clock.now() + 10 * MINUTE).toISOString()))
     await h.client.create(TOKEN, token('token-forever', ''))
     await h.settle({ only: ['tokens'] })
-    expect(await h.client.get(TOKEN, 'token-old')).toBeUndefined()
-    expect(await h.client.get(TOKEN, 'token-new')).toBeDefined()
-    expect(await h.client.get(TOKEN, 'token-forever')).toBeDefined()
+    expect(await h.client.find(TOKEN, 'token-old')).toBeUndefined()
+    expect(await h.client.find(TOKEN, 'token-new')).toBeDefined()
+    expect(await h.client.find(TOKEN, 'token-forever')).toBeDefined()
     await h.refresh()
     const tokens = h.reconcilers.specs.find((s) => s.name === 'tokens')!
     expect(await tokens.reconciler.reconcile({ name: 'token-new' })).toEqual({ requeueAfter: 10 * MINUTE + 500 })
     clock.advance(10 * MINUTE)
     await h.settle({ only: ['tokens'] })
-    expect(await h.client.get(TOKEN, 'token-new')).toBeUndefined()
-    expect(await h.client.get(TOKEN, 'token-forever')).toBeDefined()
+    expect(await h.client.find(TOKEN, 'token-new')).toBeUndefined()
+    expect(await h.client.find(TOKEN, 'token-forever')).toBeDefined()
   })
 })

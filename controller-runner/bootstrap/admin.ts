@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node'
 import { BOOTSTRAP_ANNOTATION, BOOTSTRAP_SECRET, USERNAME_LABEL, usernameHash } from '../../protocol/api/users.ts'
-import { GROUP, VERSION } from '../../protocol/crds/index.ts'
+import type { GlobalRoleBinding, User } from '../../protocol/crds/index.ts'
+import { mgmt, SECRET, type KubeClient, type KubeObject } from '../../protocol/kube/index.ts'
 import { generateToken } from '../reconcilers/registration.ts'
 
 export interface BootstrapAdmin {
@@ -19,49 +19,57 @@ const ADMIN = 'admin'
 const PASSWORD_ALPHABET = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'
 const generatePassword = () => generateToken(20, PASSWORD_ALPHABET)
 
-const status = (err: unknown) => (err as { code?: number }).code
+const USER = mgmt('User')
+const GRB = mgmt('GlobalRoleBinding')
+
+interface Secret extends KubeObject {
+  type?: string
+  data?: Record<string, string>
+}
 
 /**
  * The admin a fresh install starts with, as Rancher does it: a User `admin` bound to the `admin` global
  * role, whose first password is kept in the bootstrap Secret (given, or generated and shown once). The
  * edge checks that Secret on the admin's first login and from then on keeps only a KDF hash. Only the
- * edge holds the password pepper, so the runner never hashes. Idempotent.
+ * edge holds the password pepper, so the runner never hashes. Idempotent. The runner passes its
+ * leader-guarded client, so a replica that no longer leads creates no second admin.
  */
-export async function ensureBootstrapAdmin(kc: KubeConfig, opts: { password?: string } = {}): Promise<BootstrapAdmin> {
-  const core = kc.makeApiClient(CoreV1Api)
-  const custom = kc.makeApiClient(CustomObjectsApi)
+export async function ensureBootstrapAdmin(client: KubeClient, opts: { password?: string } = {}): Promise<BootstrapAdmin> {
   const hash = await usernameHash(ADMIN)
-  const users = (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'users', labelSelector: `${USERNAME_LABEL}=${hash}` })) as { items: { metadata: { name: string } }[] }
-  let secret: V1Secret | undefined
-  try {
-    secret = await core.readNamespacedSecret({ namespace: BOOTSTRAP_SECRET.namespace, name: BOOTSTRAP_SECRET.name })
-  } catch (err) {
-    if (status(err) !== 404) throw err
-  }
+  const users = await client.list<User>(USER, { labelSelector: `${USERNAME_LABEL}=${hash}` })
+  const secret = await client.find<Secret>(SECRET, BOOTSTRAP_SECRET.name, BOOTSTRAP_SECRET.namespace)
   const existing = users.items[0]
   const stored = secret?.data?.[BOOTSTRAP_SECRET.key] ? Buffer.from(secret.data[BOOTSTRAP_SECRET.key]!, 'base64').toString() : ''
-  if (existing) return { userId: existing.metadata.name, username: ADMIN, password: stored, created: false, generated: false }
+  if (existing) return { userId: existing.metadata.name!, username: ADMIN, password: stored, created: false, generated: false }
 
   const generated = !opts.password && !stored
   const password = stored || opts.password || generatePassword()
   if (!secret) {
-    await core.createNamespacedSecret({
-      namespace: BOOTSTRAP_SECRET.namespace,
-      body: { metadata: { name: BOOTSTRAP_SECRET.name, namespace: BOOTSTRAP_SECRET.namespace }, type: 'Opaque', data: { [BOOTSTRAP_SECRET.key]: Buffer.from(password).toString('base64') } },
+    await client.create<Secret>(SECRET, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: BOOTSTRAP_SECRET.name, namespace: BOOTSTRAP_SECRET.namespace },
+      type: 'Opaque',
+      data: { [BOOTSTRAP_SECRET.key]: Buffer.from(password).toString('base64') },
     })
   }
   const userId = `u-${randomBytes(8).toString('hex').slice(0, 10)}`
-  await custom.createClusterCustomObject({
-    group: GROUP, version: VERSION, plural: 'users',
-    body: {
-      apiVersion: `${GROUP}/${VERSION}`, kind: 'User',
-      metadata: { name: userId, labels: { [USERNAME_LABEL]: hash }, annotations: { [BOOTSTRAP_ANNOTATION]: 'true' } },
-      username: ADMIN, displayName: 'Default Admin', enabled: true, mustChangePassword: generated, principalIds: [`local://${userId}`],
-    },
+  await client.create<User>(USER, {
+    apiVersion: 'management.cattle.io/v3',
+    kind: 'User',
+    metadata: { name: userId, labels: { [USERNAME_LABEL]: hash }, annotations: { [BOOTSTRAP_ANNOTATION]: 'true' } },
+    username: ADMIN,
+    displayName: 'Default Admin',
+    enabled: true,
+    mustChangePassword: generated,
+    principalIds: [`local://${userId}`],
   })
-  await custom.createClusterCustomObject({
-    group: GROUP, version: VERSION, plural: 'globalrolebindings',
-    body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'GlobalRoleBinding', metadata: { name: `grb-${userId}-admin` }, globalRoleName: 'admin', userName: userId },
+  await client.create<GlobalRoleBinding>(GRB, {
+    apiVersion: 'management.cattle.io/v3',
+    kind: 'GlobalRoleBinding',
+    metadata: { name: `grb-${userId}-admin` },
+    globalRoleName: 'admin',
+    userName: userId,
   })
   return { userId, username: ADMIN, password, created: true, generated }
 }

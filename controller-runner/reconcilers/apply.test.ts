@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { merged, semanticEqual } from './apply.ts'
 import { setCondition } from './conditions.ts'
-import type { KubeObject } from './kube/client.ts'
+import type { KubeObject } from '../../protocol/kube/index.ts'
 
 describe('compare before writing', () => {
   it('treats missing, empty lists and empty objects alike', () => {

@@ -3,9 +3,7 @@
 // present (others on the live object are kept). Reads go to the server (not a cache) so the write is
 // based on the newest resourceVersion; a concurrent writer makes the PUT fail with 409 and the
 // reconcile is retried.
-import type { KubeClient, KubeObject } from './kube/client.ts'
-import { isAlreadyExists } from './kube/errors.ts'
-import type { ResourceRef } from './kube/resources.ts'
+import { isAlreadyExists, type KubeClient, type KubeObject, type ResourceType } from '../../protocol/kube/index.ts'
 
 export type ApplyOutcome = 'created' | 'updated' | 'recreated' | 'unchanged'
 
@@ -72,33 +70,39 @@ export interface Applied<T> {
 }
 
 /** Makes the object exist as desired, writing only when it differs. */
-export async function apply<T extends KubeObject>(client: KubeClient, ref: ResourceRef, desired: T, opts: ApplyOptions<T> = {}): Promise<Applied<T>> {
+export async function apply<T extends KubeObject>(client: KubeClient, type: ResourceType, desired: T, opts: ApplyOptions<T> = {}): Promise<Applied<T>> {
   const { name, namespace } = desired.metadata
-  const current = opts.current ?? (await client.get<T>(ref, name!, namespace))
+  const current = opts.current ?? (await client.find<T>(type, name!, namespace))
   if (!current) {
     try {
-      return { outcome: 'created', object: await client.create(ref, desired) }
+      return { outcome: 'created', object: await client.create(type, desired) }
     } catch (e) {
       // Created meanwhile (a stale cache, or another writer): compare against what is there now.
       if (!isAlreadyExists(e)) throw e
-      return apply(client, ref, desired, { ...(opts.recreate ? { recreate: opts.recreate } : {}) })
+      return apply(client, type, desired, { ...(opts.recreate ? { recreate: opts.recreate } : {}) })
     }
   }
   if (opts.recreate?.(current, desired)) {
-    await client.delete(ref, name!, namespace, { uid: current.metadata.uid! })
-    return { outcome: 'recreated', object: await client.create(ref, desired) }
+    await client.delete(type, name!, { namespace, preconditions: { uid: current.metadata.uid! } })
+    return { outcome: 'recreated', object: await client.create(type, desired) }
   }
   const next = merged(current, desired)
   if (!next) return { outcome: 'unchanged', object: current }
-  return { outcome: 'updated', object: await client.update(ref, next) }
+  return { outcome: 'updated', object: await client.update(type, next) }
 }
 
-/** Deletes every object of `ref` matching `labelSelector` whose name is not in `keep`. */
-export async function prune(client: KubeClient, ref: ResourceRef, labelSelector: string, keep: ReadonlySet<string>, namespace?: string): Promise<number> {
+/** Deletes each object of `objects` whose name is not in `keep` (the uid precondition spares a newer one of the same name). */
+export async function pruneObjects(client: KubeClient, type: ResourceType, objects: readonly KubeObject[], keep: ReadonlySet<string>): Promise<number> {
   let n = 0
-  for (const o of await client.list<KubeObject>(ref, namespace, { labelSelector })) {
+  for (const o of objects) {
     if (keep.has(o.metadata.name!)) continue
-    if (await client.delete(ref, o.metadata.name!, o.metadata.namespace, { uid: o.metadata.uid! })) n++
+    if (await client.delete(type, o.metadata.name!, { namespace: o.metadata.namespace, preconditions: { uid: o.metadata.uid! } })) n++
   }
   return n
+}
+
+/** Deletes every object of `type` matching `labelSelector` whose name is not in `keep`. */
+export async function prune(client: KubeClient, type: ResourceType, labelSelector: string, keep: ReadonlySet<string>, namespace?: string): Promise<number> {
+  const { items } = await client.list<KubeObject>(type, { labelSelector, ...(namespace ? { namespace } : {}) })
+  return pruneObjects(client, type, items, keep)
 }

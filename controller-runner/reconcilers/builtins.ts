@@ -5,15 +5,14 @@ import type { GlobalRole, RoleTemplate } from '../../protocol/crds/index.ts'
 import { builtinGlobalRoles, builtinRoleTemplates } from '../../infra/management/builtins.ts'
 import type { Reconciler, Request, Result } from '../runtime/types.ts'
 import { apply } from './apply.ts'
-import type { KubeClient } from './kube/client.ts'
-import { mgmt, type ResourceRef } from './kube/resources.ts'
+import { mgmt, type KubeClient, type ResourceType } from '../../protocol/kube/index.ts'
 import { MANAGED_BY } from './meta.ts'
 
 type Builtin = GlobalRole | RoleTemplate
 
 export class BuiltinsReconciler implements Reconciler {
   private readonly byName: Map<string, Builtin>
-  private readonly ref: ResourceRef
+  private readonly ref: ResourceType
 
   constructor(
     kind: 'GlobalRole' | 'RoleTemplate',
@@ -27,7 +26,7 @@ export class BuiltinsReconciler implements Reconciler {
   async reconcile({ name }: Request): Promise<Result> {
     const want = this.byName.get(name)
     if (!want) return {}
-    const live = await this.client.get<Builtin>(this.ref, name)
+    const live = await this.client.find<Builtin>(this.ref, name)
     if (live?.metadata.deletionTimestamp) return {}
     if (live && live.builtin !== true) return {}
     await apply(this.client, this.ref, desired(want), live ? { current: live } : {})

@@ -4,8 +4,7 @@ import type { Cluster, ClusterRegistrationToken, ClusterRoleTemplateBinding } fr
 import type { Cache, Clock, Reconciler, Request, Result } from '../runtime/types.ts'
 import { apply, prune, semanticEqual } from './apply.ts'
 import { rfc3339, setConditions, type ConditionInput } from './conditions.ts'
-import type { KubeClient, KubeObject } from './kube/client.ts'
-import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, SECRET } from './kube/resources.ts'
+import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, SECRET, type KubeClient, type KubeObject } from '../../protocol/kube/index.ts'
 import { deleteOwnedNamespace, ensureOwnedNamespace } from './ownership.ts'
 import { addFinalizer, ANNOTATIONS, FINALIZERS, labels, names, ownerRef, removeFinalizer, selector } from './meta.ts'
 import { decodeTokenState, encodeTokenState, nextChangeIn, nextTokenState, registrationCommands, type TokenState } from './registration.ts'
@@ -101,7 +100,7 @@ export class ClusterReconciler implements Reconciler {
       })
     ).object
     const secretName = names.registrationSecret(crt.metadata.name!)
-    const live = await client.get<Secret>(SECRET, secretName, id)
+    const live = await client.find<Secret>(SECRET, secretName, id)
     const current = live?.type === REGISTRATION_SECRET_TYPE ? decodeTokenState(live.data) : undefined
     const life = {
       ttlMs: settings.minutes('cluster-registration-token-ttl-minutes', 43200),
@@ -122,7 +121,7 @@ export class ClusterReconciler implements Reconciler {
     )
     const status = registrationCommands(settings.get('server-url'), id, state)
     if (!semanticEqual({ ...crt.status }, { ...crt.status, ...status })) {
-      await client.patch(CRT, crt.metadata.name!, id, { metadata: { resourceVersion: crt.metadata.resourceVersion }, status }, 'status')
+      await client.patch(CRT, crt.metadata.name!, { metadata: { resourceVersion: crt.metadata.resourceVersion }, status }, { namespace: id, subresource: 'status' })
     }
     return state
   }
@@ -141,14 +140,14 @@ export class ClusterReconciler implements Reconciler {
     ]
     const next = setConditions(s.conditions, want, rfc3339(this.deps.clock.now()))
     if (semanticEqual(next, s.conditions)) return
-    await this.deps.client.patch(CLUSTER, cluster.metadata.name!, undefined, { metadata: { resourceVersion: cluster.metadata.resourceVersion }, status: { conditions: next } }, 'status')
+    await this.deps.client.patch(CLUSTER, cluster.metadata.name!, { metadata: { resourceVersion: cluster.metadata.resourceVersion }, status: { conditions: next } }, { subresource: 'status' })
   }
 
   private async ensureCreatorBinding(cluster: Cluster): Promise<void> {
     const creator = cluster.metadata.annotations?.[ANNOTATIONS.creatorId]
     if (!creator) return
     const id = cluster.metadata.name!
-    if (await this.deps.client.get(CRTB, names.creatorBinding, id)) return
+    if (await this.deps.client.find(CRTB, names.creatorBinding, id)) return
     const crtb: ClusterRoleTemplateBinding = {
       apiVersion: 'management.cattle.io/v3',
       kind: 'ClusterRoleTemplateBinding',
@@ -166,9 +165,9 @@ export class ClusterReconciler implements Reconciler {
     if (!cluster.metadata.finalizers?.includes(FINALIZERS.cluster)) return {}
     const id = cluster.metadata.name!
     const { client } = this.deps
-    for (const crt of await client.list<ClusterRegistrationToken>(CRT, id)) {
-      await client.delete(SECRET, names.registrationSecret(crt.metadata.name!), id)
-      await client.delete(CRT, crt.metadata.name!, id)
+    for (const crt of (await client.list<ClusterRegistrationToken>(CRT, { namespace: id })).items) {
+      await client.delete(SECRET, names.registrationSecret(crt.metadata.name!), { namespace: id })
+      await client.delete(CRT, crt.metadata.name!, { namespace: id })
     }
     await client.delete(CLUSTER_ROLE, names.clusterMemberRole(id))
     await client.delete(CLUSTER_ROLE, names.clusterOwnerRole(id))

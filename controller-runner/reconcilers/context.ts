@@ -1,24 +1,24 @@
-// The runtime's ControllerContext → the narrower ReconcilerContext the reconcilers take: REST clients
-// whose writes go through the leader write guard, and the edge as the way to downstream clusters.
+// The runtime's ControllerContext → the narrower ReconcilerContext the reconcilers take: its guarded
+// management client, downstream clusters and the edge's own API through the edge.
 import type { ControllerContext } from '../runtime/types.ts'
+import { edgeActions } from './edge.ts'
 import type { ReconcilerContext } from './index.ts'
-import { KubeClient, kubeConfigTarget } from './kube/client.ts'
-import { edgeDownstream, type DownstreamFactory } from './kube/edge.ts'
 
-export function fromControllerContext(ctx: ControllerContext, extra: Pick<ReconcilerContext, 'resyncMs' | 'onClusterDeleted' | 'onTokenDeleted' | 'revokeUserTokens'> = {}): ReconcilerContext {
-  const guard = <R>(fn: (signal: AbortSignal) => Promise<R>) => ctx.writes.guard(fn)
-  const downstream: DownstreamFactory = ctx.edge
-    ? edgeDownstream(ctx.edge, { guard })
-    : () => {
-        throw new Error('no --edge-url: downstream clusters are unreachable')
-      }
+export function fromControllerContext(ctx: ControllerContext, extra: Pick<ReconcilerContext, 'resyncMs'> = {}): ReconcilerContext {
+  const edge = ctx.edge
+  const actions = edge ? edgeActions(edge.api) : undefined
   return {
-    cache: (kind) => ctx.cache(kind) as never,
-    management: new KubeClient(kubeConfigTarget(ctx.kubeConfig), { guard }),
-    downstream,
+    cache: (type) => ctx.cache(type) as never,
+    management: ctx.client,
+    downstream: edge
+      ? (id) => edge.cluster(id)
+      : () => {
+          throw new Error('no --edge-url: downstream clusters are unreachable')
+        },
     serverUrl: ctx.serverUrl ?? '',
     clock: ctx.clock,
     logger: ctx.logger,
+    ...(actions ? { onClusterDeleted: actions.disconnectCluster, onTokenDeleted: actions.revokeToken, revokeUserTokens: actions.revokeUserTokens } : {}),
     ...extra,
   }
 }

@@ -6,9 +6,8 @@ import type { Cluster, ClusterRoleTemplateBinding, RoleTemplate } from '../../pr
 import { CLUSTER_NAMESPACE_ROLES } from '../../infra/management/rbac.ts'
 import { TerminalError, type Cache, type Reconciler, type Request, type Result } from '../runtime/types.ts'
 import { apply } from './apply.ts'
-import type { KubeClient, KubeObject } from './kube/client.ts'
-import type { DownstreamFactory } from './kube/edge.ts'
-import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, ROLE_BINDING } from './kube/resources.ts'
+import { apiVersionOf, CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, ROLE_BINDING, type KubeClient, type KubeObject } from '../../protocol/kube/index.ts'
+import type { DownstreamFactory } from './index.ts'
 import { addFinalizer, FINALIZERS, labels, labelValue, names, ownerRef, removeFinalizer } from './meta.ts'
 import { refuse } from './ownership.ts'
 import { binding, ensureTemplateRole, isConnected, roleRefChanged, subjectsOf, type Binding } from './rbac.ts'
@@ -39,7 +38,7 @@ export class CrtbReconciler implements Reconciler {
     const cluster = this.deps.clusters.get(clusterId)
     if (cached.metadata.deletionTimestamp) return this.finalize(cached, cluster)
     if (cached.clusterName !== clusterId) {
-      await refuse(this.deps.client, { ...cached, apiVersion: CRTB.apiVersion, kind: CRTB.kind }, 'ScopeMismatch', `clusterName ${JSON.stringify(cached.clusterName ?? '')} is not the namespace it lives in (${clusterId}); nothing is granted`)
+      await refuse(this.deps.client, { ...cached, apiVersion: apiVersionOf(CRTB), kind: CRTB.kind }, 'ScopeMismatch', `clusterName ${JSON.stringify(cached.clusterName ?? '')} is not the namespace it lives in (${clusterId}); nothing is granted`)
     }
     const crtb = await addFinalizer(this.deps.client, CRTB, cached, FINALIZERS.downstream)
     const rtName = crtb.roleTemplateName ?? ''
@@ -94,7 +93,7 @@ export class CrtbReconciler implements Reconciler {
     // A live but unreachable cluster would keep the grant: wait for it (deleting the cluster ends the wait).
     else if (cluster && !cluster.metadata.deletionTimestamp) return { requeueAfter: this.deps.resyncMs }
     await this.deps.client.delete(CLUSTER_ROLE_BINDING, names.crtbManagementBinding(c, name))
-    await this.deps.client.delete(ROLE_BINDING, names.crtb(name), crtb.metadata.namespace)
+    await this.deps.client.delete(ROLE_BINDING, names.crtb(name), { namespace: crtb.metadata.namespace })
     await removeFinalizer(this.deps.client, CRTB, crtb, FINALIZERS.downstream)
     return {}
   }

@@ -7,13 +7,12 @@
 import type { Cluster, GlobalRole, GlobalRoleBinding, RoleTemplate } from '../../protocol/crds/index.ts'
 import type { Cache, Reconciler, Request, Result } from '../runtime/types.ts'
 import { apply, prune } from './apply.ts'
-import type { KubeClient, KubeObject } from './kube/client.ts'
-import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt } from './kube/resources.ts'
+import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, type KubeClient, type KubeObject } from '../../protocol/kube/index.ts'
 import { forEachLimited } from './limit.ts'
 import { addFinalizer, FINALIZERS, labels, names, ownerRef, removeFinalizer, selector } from './meta.ts'
 import { binding, ensureTemplateRole, isConnected, roleRefChanged, subjectsOf, type Binding } from './rbac.ts'
 import { normalizeRule } from './rules.ts'
-import type { DownstreamFactory } from './kube/edge.ts'
+import type { DownstreamFactory } from './index.ts'
 
 const GRB = mgmt('GlobalRoleBinding')
 

@@ -3,14 +3,12 @@
 // replica leads.
 import type { Cluster, ClusterRegistrationToken, ClusterRoleTemplateBinding, GlobalRole, GlobalRoleBinding, Project, ProjectRoleTemplateBinding, RoleTemplate, Setting, Token } from '../../protocol/crds/index.ts'
 import type { Logger } from 'pino'
-import type { Cache, Clock, ControllerSpec, Kind, Request } from '../runtime/types.ts'
+import { mgmt, type KubeClient, type ResourceType } from '../../protocol/kube/index.ts'
+import type { Cache, Clock, ControllerSpec, Request } from '../runtime/types.ts'
 import { BuiltinsReconciler } from './builtins.ts'
 import { ClusterReconciler } from './cluster.ts'
 import { CrtbReconciler } from './crtb.ts'
 import { GlobalRoleBindingReconciler, GlobalRoleReconciler } from './globalroles.ts'
-import type { KubeClient } from './kube/client.ts'
-import type { DownstreamFactory } from './kube/edge.ts'
-import { mgmt } from './kube/resources.ts'
 import { parseProjectName, ProjectReconciler, PrtbReconciler } from './prtb.ts'
 import { RoleTemplateReconciler } from './roletemplates.ts'
 import { templatesIncluding } from './rules.ts'
@@ -18,9 +16,12 @@ import { Settings, SettingsReconciler } from './settings.ts'
 import { TokenReconciler } from './token.ts'
 import { usersController } from './user.ts'
 
+/** A downstream cluster's API, through the edge. */
+export type DownstreamFactory = (clusterId: string) => KubeClient
+
 export interface ReconcilerContext {
-  /** The shared informer cache of a kind (the runtime's), or any store with the same contract. */
-  cache<T>(kind: Kind): Cache<T>
+  /** The shared informer cache of a type (the runtime's), or any store with the same contract. */
+  cache<T>(type: ResourceType): Cache<T>
   /** Management-cluster client; its writes go through the runtime's leader guard. */
   management: KubeClient
   /** Downstream cluster `id` through the edge, as `system:drover:runner`. */
@@ -109,54 +110,54 @@ export function buildReconcilers(ctx: ReconcilerContext): Reconcilers {
     }).map(key)
 
   const specs: ControllerSpec[] = [
-    { name: 'settings', kind: k.setting, reconciler: settingsReconciler },
-    { name: 'builtin-globalroles', kind: k.globalRole, reconciler: builtinGlobalRoles },
-    { name: 'builtin-roletemplates', kind: k.roleTemplate, reconciler: builtinRoleTemplates },
+    { name: 'settings', type: k.setting, reconciler: settingsReconciler },
+    { name: 'builtin-globalroles', type: k.globalRole, reconciler: builtinGlobalRoles },
+    { name: 'builtin-roletemplates', type: k.roleTemplate, reconciler: builtinRoleTemplates },
     {
       name: 'clusters',
-      kind: k.cluster,
+      type: k.cluster,
       workers: 16,
       reconciler: new ClusterReconciler({ clusters: caches.clusters, crts: caches.crts, crtbs: caches.crtbs, client, settings, clock: ctx.clock, ...(ctx.onClusterDeleted ? { onClusterDeleted: ctx.onClusterDeleted } : {}) }),
       watches: [
-        { kind: k.crt, map: (o) => (o.metadata?.namespace ? [{ name: o.metadata.namespace }] : []) },
-        { kind: k.setting, map: (o) => (CLUSTER_SETTINGS.has(o.metadata?.name ?? '') ? allClusters() : []) },
+        { type: k.crt, map: (o) => (o.metadata.namespace ? [{ name: o.metadata.namespace }] : []) },
+        { type: k.setting, map: (o) => (CLUSTER_SETTINGS.has(o.metadata.name ?? '') ? allClusters() : []) },
       ],
     },
-    { name: 'globalroles', kind: k.globalRole, workers: 2, reconciler: new GlobalRoleReconciler({ globalRoles: caches.globalRoles, client }) },
+    { name: 'globalroles', type: k.globalRole, workers: 2, reconciler: new GlobalRoleReconciler({ globalRoles: caches.globalRoles, client }) },
     {
       name: 'globalrolebindings',
-      kind: k.globalRoleBinding,
+      type: k.globalRoleBinding,
       workers: 4,
       reconciler: new GlobalRoleBindingReconciler({ ...rbac, bindings: caches.grbs, globalRoles: caches.globalRoles }),
       watches: [
-        { kind: k.globalRole, map: (o) => caches.grbs.list().filter((b) => b.globalRoleName === o.metadata?.name).map(key) },
-        { kind: k.cluster, map: () => inheritingGrbs() },
-        { kind: k.roleTemplate, map: (o) => inheritingGrbs(o.metadata?.name ?? '') },
+        { type: k.globalRole, map: (o) => caches.grbs.list().filter((b) => b.globalRoleName === o.metadata.name).map(key) },
+        { type: k.cluster, map: () => inheritingGrbs() },
+        { type: k.roleTemplate, map: (o) => inheritingGrbs(o.metadata.name ?? '') },
       ],
     },
     {
       name: 'clusterroletemplatebindings',
-      kind: k.crtb,
+      type: k.crtb,
       workers: 4,
       reconciler: new CrtbReconciler({ ...rbac, bindings: caches.crtbs }),
       watches: [
-        { kind: k.cluster, map: (o) => caches.crtbs.list(o.metadata?.name).map(key) },
-        { kind: k.roleTemplate, map: (o) => bindingsOfTemplate(caches.crtbs, o.metadata?.name ?? '') },
+        { type: k.cluster, map: (o) => caches.crtbs.list(o.metadata.name).map(key) },
+        { type: k.roleTemplate, map: (o) => bindingsOfTemplate(caches.crtbs, o.metadata.name ?? '') },
       ],
     },
-    { name: 'roletemplates', kind: k.roleTemplate, workers: 2, reconciler: new RoleTemplateReconciler({ roleTemplates: caches.roleTemplates, clusters: caches.clusters, client, downstream: ctx.downstream }) },
-    { name: 'projects', kind: k.project, workers: 2, reconciler: new ProjectReconciler({ projects: caches.projects, client }) },
+    { name: 'roletemplates', type: k.roleTemplate, workers: 2, reconciler: new RoleTemplateReconciler({ roleTemplates: caches.roleTemplates, clusters: caches.clusters, client, downstream: ctx.downstream }) },
+    { name: 'projects', type: k.project, workers: 2, reconciler: new ProjectReconciler({ projects: caches.projects, client }) },
     {
       name: 'projectroletemplatebindings',
-      kind: k.prtb,
+      type: k.prtb,
       workers: 4,
       reconciler: new PrtbReconciler({ ...rbac, bindings: caches.prtbs }),
       watches: [
-        { kind: k.cluster, map: (o) => prtbsOfCluster(o.metadata?.name ?? '') },
-        { kind: k.roleTemplate, map: (o) => bindingsOfTemplate(caches.prtbs, o.metadata?.name ?? '') },
+        { type: k.cluster, map: (o) => prtbsOfCluster(o.metadata.name ?? '') },
+        { type: k.roleTemplate, map: (o) => bindingsOfTemplate(caches.prtbs, o.metadata.name ?? '') },
       ],
     },
-    { name: 'tokens', kind: k.token, workers: 2, reconciler: new TokenReconciler({ tokens: caches.tokens, client, clock: ctx.clock, ...(ctx.onTokenDeleted ? { onTokenDeleted: ctx.onTokenDeleted } : {}) }) },
+    { name: 'tokens', type: k.token, workers: 2, reconciler: new TokenReconciler({ tokens: caches.tokens, client, clock: ctx.clock, ...(ctx.onTokenDeleted ? { onTokenDeleted: ctx.onTokenDeleted } : {}) }) },
     usersController(ctx, client),
   ]
   return {

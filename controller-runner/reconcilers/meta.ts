@@ -1,6 +1,5 @@
 // Names, labels and finalizers the runner materialises with: names are the contract the edge relies on.
-import type { KubeClient, KubeObject } from './kube/client.ts'
-import type { ResourceRef } from './kube/resources.ts'
+import type { KubeClient, KubeObject, ResourceType } from '../../protocol/kube/index.ts'
 import { OWNER_LABELS } from '../../protocol/api/ownership.ts'
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'drover' } as const
@@ -45,20 +44,16 @@ export function ownerRef(owner: KubeObject & { apiVersion?: string; kind?: strin
 }
 
 /** Adds the finalizer with a resourceVersion-guarded merge patch; returns the updated object. */
-export async function addFinalizer<T extends KubeObject>(client: KubeClient, ref: ResourceRef, obj: T, finalizer: string): Promise<T> {
+export async function addFinalizer<T extends KubeObject>(client: KubeClient, ref: ResourceType, obj: T, finalizer: string): Promise<T> {
   const have = obj.metadata.finalizers ?? []
   if (have.includes(finalizer)) return obj
-  return client.patch<T>(ref, obj.metadata.name!, obj.metadata.namespace, {
-    metadata: { resourceVersion: obj.metadata.resourceVersion, finalizers: [...have, finalizer] },
-  })
+  return client.patch<T>(ref, obj.metadata.name!, { metadata: { resourceVersion: obj.metadata.resourceVersion, finalizers: [...have, finalizer] } }, { namespace: obj.metadata.namespace })
 }
 
-export async function removeFinalizer<T extends KubeObject>(client: KubeClient, ref: ResourceRef, obj: T, finalizer: string): Promise<void> {
+export async function removeFinalizer<T extends KubeObject>(client: KubeClient, ref: ResourceType, obj: T, finalizer: string): Promise<void> {
   const have = obj.metadata.finalizers ?? []
   if (!have.includes(finalizer)) return
-  await client.patch(ref, obj.metadata.name!, obj.metadata.namespace, {
-    metadata: { resourceVersion: obj.metadata.resourceVersion, finalizers: have.filter((f) => f !== finalizer) },
-  })
+  await client.patch(ref, obj.metadata.name!, { metadata: { resourceVersion: obj.metadata.resourceVersion, finalizers: have.filter((f) => f !== finalizer) } }, { namespace: obj.metadata.namespace })
 }
 
 /** A label value for names that may exceed 63 characters or hold characters labels do not allow. */

@@ -2,9 +2,7 @@
 // their creation. A name that is already taken by something else is refused — terminal, with a Warning
 // event — never merged into (a Cluster or Project named after `cattle-system` must not capture it).
 import { TerminalError } from '../runtime/types.ts'
-import type { KubeClient, KubeObject } from './kube/client.ts'
-import { isAlreadyExists } from './kube/errors.ts'
-import { CORE_EVENT, NAMESPACE } from './kube/resources.ts'
+import { EVENT, isAlreadyExists, NAMESPACE, type KubeClient, type KubeObject } from '../../protocol/kube/index.ts'
 import { labels, OWNER_LABELS } from './meta.ts'
 
 type Owner = keyof typeof OWNER_LABELS
@@ -16,10 +14,10 @@ export async function refuse(client: KubeClient, about: KubeObject & { apiVersio
   const ns = about.metadata.namespace ?? 'default'
   const now = new Date().toISOString()
   await client
-    .create(CORE_EVENT, {
+    .create(EVENT, {
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: { generateName: `${about.metadata.name}.`, namespace: ns } as KubeObject['metadata'],
+      metadata: { generateName: `${about.metadata.name}.`, namespace: ns },
       involvedObject: { apiVersion: about.apiVersion, kind: about.kind, name: about.metadata.name, namespace: about.metadata.namespace, uid: about.metadata.uid },
       reason,
       message,
@@ -39,7 +37,7 @@ export async function refuse(client: KubeClient, about: KubeObject & { apiVersio
  * cluster's admission policy lets nobody but the runner set them.
  */
 export async function ensureOwnedNamespace(client: KubeClient, about: KubeObject & { apiVersion?: string; kind?: string }, name: string, owner: Owner, value: string): Promise<void> {
-  const existing = await client.get<KubeObject>(NAMESPACE, name)
+  const existing = await client.find<KubeObject>(NAMESPACE, name)
   if (existing && ownedBy(existing, owner, value)) return
   if (!existing) {
     try {
@@ -47,7 +45,7 @@ export async function ensureOwnedNamespace(client: KubeClient, about: KubeObject
       return
     } catch (err) {
       if (!isAlreadyExists(err)) throw err
-      if (ownedBy(await client.get<KubeObject>(NAMESPACE, name), owner, value)) return
+      if (ownedBy(await client.find<KubeObject>(NAMESPACE, name), owner, value)) return
     }
   }
   await refuse(client, about, 'NamespaceTaken', `namespace ${name} already exists and was not created for this ${about.kind}; it is left alone`)
@@ -55,6 +53,6 @@ export async function ensureOwnedNamespace(client: KubeClient, about: KubeObject
 
 /** Deletes the namespace only when it carries this owner's label (it was created for the owner). */
 export async function deleteOwnedNamespace(client: KubeClient, name: string, owner: Owner, value: string): Promise<void> {
-  const ns = await client.get<KubeObject>(NAMESPACE, name)
-  if (ns && ownedBy(ns, owner, value)) await client.delete(NAMESPACE, name, undefined, { uid: ns.metadata.uid! })
+  const ns = await client.find<KubeObject>(NAMESPACE, name)
+  if (ns && ownedBy(ns, owner, value)) await client.delete(NAMESPACE, name, { preconditions: { uid: ns.metadata.uid! } })
 }

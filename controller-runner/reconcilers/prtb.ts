@@ -5,9 +5,8 @@
 import type { Cluster, Project, ProjectRoleTemplateBinding, RoleTemplate } from '../../protocol/crds/index.ts'
 import { TerminalError, type Cache, type Reconciler, type Request, type Result } from '../runtime/types.ts'
 import { apply } from './apply.ts'
-import type { KubeClient, KubeObject } from './kube/client.ts'
-import type { DownstreamFactory } from './kube/edge.ts'
-import { mgmt, NAMESPACE, ROLE_BINDING } from './kube/resources.ts'
+import { apiVersionOf, mgmt, NAMESPACE, ROLE_BINDING, type KubeClient, type KubeObject } from '../../protocol/kube/index.ts'
+import type { DownstreamFactory } from './index.ts'
 import { deleteOwnedNamespace, ensureOwnedNamespace, ownedBy, refuse } from './ownership.ts'
 import { forEachLimited } from './limit.ts'
 import { addFinalizer, ANNOTATIONS, FINALIZERS, labels, labelValue, names, removeFinalizer, selector } from './meta.ts'
@@ -28,9 +27,9 @@ export class ProjectReconciler implements Reconciler {
       await deleteOwnedNamespace(this.deps.client, name, 'project', owner)
       return {}
     }
-    await ensureOwnedNamespace(this.deps.client, { ...p, apiVersion: PROJECT.apiVersion, kind: PROJECT.kind }, name, 'project', owner)
+    await ensureOwnedNamespace(this.deps.client, { ...p, apiVersion: apiVersionOf(PROJECT), kind: PROJECT.kind }, name, 'project', owner)
     if (p.status?.backingNamespace !== name) {
-      await this.deps.client.patch(PROJECT, name, namespace, { metadata: { resourceVersion: p.metadata.resourceVersion }, status: { backingNamespace: name } }, 'status')
+      await this.deps.client.patch(PROJECT, name, { metadata: { resourceVersion: p.metadata.resourceVersion }, status: { backingNamespace: name } }, { namespace, subresource: 'status' })
     }
     return {}
   }
@@ -64,7 +63,7 @@ export class PrtbReconciler implements Reconciler {
     const cluster = clusterId ? this.deps.clusters.get(clusterId) : undefined
     if (cached.metadata.deletionTimestamp) return this.finalize(cached, cluster)
     if (!clusterId) {
-      await refuse(this.deps.client, { ...cached, apiVersion: PRTB.apiVersion, kind: PRTB.kind }, 'ScopeMismatch', `projectName ${JSON.stringify(cached.projectName ?? '')} is not the project whose namespace (${namespace}) it lives in; nothing is granted`)
+      await refuse(this.deps.client, { ...cached, apiVersion: apiVersionOf(PRTB), kind: PRTB.kind }, 'ScopeMismatch', `projectName ${JSON.stringify(cached.projectName ?? '')} is not the project whose namespace (${namespace}) it lives in; nothing is granted`)
     }
     const prtb = await addFinalizer(this.deps.client, PRTB, cached, FINALIZERS.downstream)
     const rtName = prtb.roleTemplateName ?? ''
@@ -98,19 +97,19 @@ export class PrtbReconciler implements Reconciler {
       return undefined
     }
     if (project !== ns) return undefined
-    const live = await this.deps.client.get<Namespace>(NAMESPACE, ns)
+    const live = await this.deps.client.find<Namespace>(NAMESPACE, ns)
     return ownedBy(live, 'project', labelValue(`${cluster}.${project}`)) ? cluster : undefined
   }
 
   private async projectNamespaces(down: KubeClient, projectId: string): Promise<string[]> {
-    const all = await down.list<Namespace>(NAMESPACE)
+    const all = (await down.list<Namespace>(NAMESPACE)).items
     return all.filter((n) => n.metadata.annotations?.[ANNOTATIONS.projectId] === projectId && !n.metadata.deletionTimestamp).map((n) => n.metadata.name!)
   }
 
   /** Deletes this binding's RoleBindings outside `keep` (namespaces that left the project). */
   private async prune(down: KubeClient, prtb: ProjectRoleTemplateBinding, keep: ReadonlySet<string>): Promise<void> {
-    for (const rb of await down.list<Binding>(ROLE_BINDING, undefined, { labelSelector: selector('prtb', this.ownerValue(prtb)) })) {
-      if (!keep.has(rb.metadata.namespace!)) await down.delete(ROLE_BINDING, rb.metadata.name!, rb.metadata.namespace, { uid: rb.metadata.uid! })
+    for (const rb of (await down.list<Binding>(ROLE_BINDING, { labelSelector: selector('prtb', this.ownerValue(prtb)) })).items) {
+      if (!keep.has(rb.metadata.namespace!)) await down.delete(ROLE_BINDING, rb.metadata.name!, { namespace: rb.metadata.namespace, preconditions: { uid: rb.metadata.uid! } })
     }
   }
 

@@ -3,8 +3,7 @@
 import type { Cluster, RoleTemplate } from '../../protocol/crds/index.ts'
 import { TerminalError, type Cache } from '../runtime/types.ts'
 import { apply } from './apply.ts'
-import type { KubeClient, KubeObject } from './kube/client.ts'
-import { CLUSTER_ROLE } from './kube/resources.ts'
+import { CLUSTER_ROLE, type KubeClient, type KubeObject } from '../../protocol/kube/index.ts'
 import { labels, OWNER_LABELS } from './meta.ts'
 import { resolveRules } from './rules.ts'
 
@@ -60,7 +59,7 @@ export async function ensureTemplateRole(client: KubeClient, templates: Cache<Ro
   if (!rt) throw new TerminalError(`RoleTemplate ${name} does not exist`)
   if (rt.external) return
   const rules = resolveRules(templates, name)
-  const current = await client.get<KubeObject>(CLUSTER_ROLE, name)
+  const current = await client.find<KubeObject>(CLUSTER_ROLE, name)
   if (current && current.metadata.labels?.[OWNER_LABELS.roleTemplate] !== name) {
     throw new TerminalError(`RoleTemplate ${name}: the cluster already has a ClusterRole ${name} that drover did not create; it is left alone (rename the template)`)
   }

@@ -4,9 +4,8 @@
 // A cluster that is offline at that moment keeps an unbound ClusterRole; nothing refers to it any more.
 import type { Cluster, RoleTemplate } from '../../protocol/crds/index.ts'
 import type { Cache, Reconciler, Request, Result } from '../runtime/types.ts'
-import type { KubeClient, KubeObject } from './kube/client.ts'
-import type { DownstreamFactory } from './kube/edge.ts'
-import { CLUSTER_ROLE, mgmt } from './kube/resources.ts'
+import { CLUSTER_ROLE, mgmt, type KubeClient, type KubeObject } from '../../protocol/kube/index.ts'
+import type { DownstreamFactory } from './index.ts'
 import { forEachLimited } from './limit.ts'
 import { addFinalizer, FINALIZERS, removeFinalizer } from './meta.ts'
 import { ownedBy } from './ownership.ts'
@@ -35,8 +34,8 @@ export class RoleTemplateReconciler implements Reconciler {
     const clusters = this.deps.clusters.list().filter(isConnected)
     await forEachLimited(clusters, 8, async (c) => {
       const down = this.deps.downstream(c.metadata.name!)
-      const role = await down.get<KubeObject>(CLUSTER_ROLE, name)
-      if (role && ownedBy(role, 'roleTemplate', name)) await down.delete(CLUSTER_ROLE, name, undefined, { uid: role.metadata.uid! })
+      const role = await down.find<KubeObject>(CLUSTER_ROLE, name)
+      if (role && ownedBy(role, 'roleTemplate', name)) await down.delete(CLUSTER_ROLE, name, { preconditions: { uid: role.metadata.uid! } })
     })
     await removeFinalizer(this.deps.client, RT, rt, FINALIZERS.downstream)
     return {}

@@ -4,9 +4,7 @@
 import type { Setting } from '../../protocol/crds/index.ts'
 import { resolvedSettingDefaults } from '../../infra/management/settings.ts'
 import type { Cache, Reconciler, Request, Result } from '../runtime/types.ts'
-import type { KubeClient } from './kube/client.ts'
-import { isAlreadyExists } from './kube/errors.ts'
-import { mgmt } from './kube/resources.ts'
+import { isAlreadyExists, mgmt, type KubeClient } from '../../protocol/kube/index.ts'
 import { MANAGED_BY } from './meta.ts'
 
 const SETTING = mgmt('Setting')
@@ -49,7 +47,7 @@ export class SettingsReconciler implements Reconciler {
 
   /** Creates every missing setting: run once the runner leads (no event exists for a missing object). */
   async seed(): Promise<void> {
-    for (const [name, def] of this.deps.settings.defaults) await this.ensure(name, def, await this.deps.client.get<Setting>(SETTING, name))
+    for (const [name, def] of this.deps.settings.defaults) await this.ensure(name, def, await this.deps.client.find<Setting>(SETTING, name))
   }
 
   /** Creates the setting, or keeps its `default` equal to `def`; `value` is never touched. */

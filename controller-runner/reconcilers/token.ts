@@ -3,8 +3,7 @@
 // the edge, whose signed tokens would otherwise stay valid until they expire.
 import type { Token } from '../../protocol/crds/index.ts'
 import type { Cache, Clock, Reconciler, Request, Result } from '../runtime/types.ts'
-import type { KubeClient } from './kube/client.ts'
-import { mgmt } from './kube/resources.ts'
+import { mgmt, type KubeClient } from '../../protocol/kube/index.ts'
 
 const TOKEN = mgmt('Token')
 
@@ -23,7 +22,7 @@ export class TokenReconciler implements Reconciler {
     const left = expires - this.deps.clock.now()
     if (left > 0) return { requeueAfter: left + 500 }
     // The uid precondition: never delete a newer token that reused the name.
-    await this.deps.client.delete(TOKEN, name, undefined, { uid: t.metadata.uid! })
+    await this.deps.client.delete(TOKEN, name, { preconditions: { uid: t.metadata.uid! } })
     return {}
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Token, User } from '../../protocol/crds/index.ts'
 import type { Cache } from '../runtime/types.ts'
-import type { KubeClient } from './kube/client.ts'
+import type { KubeClient } from '../../protocol/kube/index.ts'
 import { UserReconciler } from './user.ts'
 
 const user = (name: string, enabled?: boolean, extra: Partial<User['metadata']> = {}): User => ({
@@ -31,9 +31,10 @@ function setup(cached: User[], live: User[], tokens: Token[], tellEdge?: (id: st
   const deleted: { name: string; uid?: string }[] = []
   const apiserver = new Map(live.map((u) => [u.metadata.name!, u]))
   const client = {
-    get: async (_ref: unknown, name: string) => apiserver.get(name),
-    delete: async (_ref: unknown, name: string, _ns: unknown, pre?: { uid?: string }) => {
-      deleted.push({ name, ...(pre?.uid ? { uid: pre.uid } : {}) })
+    find: async (_type: unknown, name: string) => apiserver.get(name),
+    delete: async (_type: unknown, name: string, opts?: { preconditions?: { uid?: string } }) => {
+      const uid = opts?.preconditions?.uid
+      deleted.push({ name, ...(uid ? { uid } : {}) })
       return true
     },
   } as unknown as KubeClient

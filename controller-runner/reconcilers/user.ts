@@ -5,9 +5,7 @@
 import type { Token, User } from '../../protocol/crds/index.ts'
 import type { Cache, ControllerSpec, Reconciler, Request, Result } from '../runtime/types.ts'
 import type { ReconcilerContext } from './index.ts'
-import type { KubeClient } from './kube/client.ts'
-import { KubeError } from './kube/errors.ts'
-import { mgmt } from './kube/resources.ts'
+import { isConflict, mgmt, type KubeClient } from '../../protocol/kube/index.ts'
 
 const USER = mgmt('User')
 const TOKEN = mgmt('Token')
@@ -36,7 +34,7 @@ export class UserReconciler implements Reconciler {
     }
     // The caches of Users and Tokens fill independently: a Token may be seen before its new User. Only
     // the apiserver's answer says the user is really gone or disabled.
-    const user = await this.deps.client.get<User>(USER, name)
+    const user = await this.deps.client.find<User>(USER, name)
     const state = !user || user.metadata.deletionTimestamp ? 'gone' : user.enabled === false ? `disabled:${user.metadata.uid}` : undefined
     if (!state) return {}
     if (this.revoked.get(name) !== state) {
@@ -49,10 +47,10 @@ export class UserReconciler implements Reconciler {
     for (const t of this.deps.tokens.list()) {
       if (t.userId !== name || t.metadata.deletionTimestamp) continue
       try {
-        await this.deps.client.delete(TOKEN, t.metadata.name!, undefined, { uid: t.metadata.uid! })
+        await this.deps.client.delete(TOKEN, t.metadata.name!, { preconditions: { uid: t.metadata.uid! } })
       } catch (e) {
         // 409: the name is another token's by now; the cache will show it, and its own user decides.
-        if (!(e instanceof KubeError && e.status === 409)) throw e
+        if (!isConflict(e)) throw e
       }
     }
     return {}
@@ -70,7 +68,7 @@ export function usersController(ctx: Pick<ReconcilerContext, 'cache' | 'revokeUs
   }
   return {
     name: 'users',
-    kind: USER,
+    type: USER,
     workers: 2,
     reconciler: new UserReconciler({
       users: ctx.cache<User>(USER),
@@ -78,6 +76,6 @@ export function usersController(ctx: Pick<ReconcilerContext, 'cache' | 'revokeUs
       client,
       ...(ctx.revokeUserTokens ? { revokeUserTokens: ctx.revokeUserTokens } : {}),
     }),
-    watches: [{ kind: TOKEN, map: userOfToken }],
+    watches: [{ type: TOKEN, map: userOfToken }],
   }
 }

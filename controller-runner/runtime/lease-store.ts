@@ -1,91 +1,94 @@
-import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type Middleware, type V1Lease } from '@kubernetes/client-node'
-import { makeApi } from './kube.ts'
+import { isAlreadyExists, isConflict, LEASE, type KubeClient, type KubeObject } from '../../protocol/kube/index.ts'
 import { LeaseConflictError, type LeaseRecord, type LeaseStore } from './leader-election.ts'
 
-/** The per-call AbortSignal, as client-node middleware (the generated clients take no signal argument). */
-function signalMiddleware(signal: AbortSignal): Middleware {
-  return {
-    pre: async (ctx) => (ctx.setSignal(signal), ctx),
-    post: async (res) => res,
+interface Lease extends KubeObject {
+  spec?: {
+    holderIdentity?: string
+    leaseDurationSeconds?: number
+    /** MicroTime: RFC 3339 with exactly six fractional digits. */
+    acquireTime?: string
+    renewTime?: string
+    leaseTransitions?: number
   }
 }
 
 /**
  * A coordination.k8s.io/v1 Lease as the elector's LeaseStore. Updates are PUTs carrying the
  * resourceVersion the elector read, so two candidates racing for an expired Lease cannot both win: the
- * second gets 409 Conflict (LeaseConflictError), like client-go's LeaseLock.
+ * second gets 409 Conflict (LeaseConflictError), like client-go's LeaseLock. The client must not be the
+ * leader-guarded one (the Lease is how leadership is won); every call carries the elector's signal,
+ * which includes a timeout.
  */
 export class KubeLeaseStore implements LeaseStore {
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly client: KubeClient,
     readonly namespace: string,
     readonly name: string,
   ) {}
 
-  /** A client per call, each with its own signal (cheap: configuration only, no connection state). */
-  private api(signal: AbortSignal): CoordinationV1Api {
-    return makeApi(this.kc, CoordinationV1Api, [signalMiddleware(signal)])
-  }
-
   async get(signal: AbortSignal): Promise<{ record: LeaseRecord; resourceVersion: string } | undefined> {
-    try {
-      const lease = await this.api(signal).readNamespacedLease({ name: this.name, namespace: this.namespace })
-      return { record: toRecord(lease), resourceVersion: lease.metadata?.resourceVersion ?? '' }
-    } catch (e) {
-      if (e instanceof ApiException && e.code === 404) return undefined
-      throw e
-    }
+    const lease = await this.client.find<Lease>(LEASE, this.name, this.namespace, { signal })
+    return lease ? { record: toRecord(lease), resourceVersion: lease.metadata.resourceVersion ?? '' } : undefined
   }
 
   async create(record: LeaseRecord, signal: AbortSignal): Promise<string> {
-    const body: V1Lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.name, namespace: this.namespace }, spec: toSpec(record) }
     try {
-      const lease = await this.api(signal).createNamespacedLease({ namespace: this.namespace, body })
-      return lease.metadata?.resourceVersion ?? ''
+      const lease = await this.client.create<Lease>(LEASE, this.lease(record), { signal })
+      return lease.metadata.resourceVersion ?? ''
     } catch (e) {
       throw conflict(e)
     }
   }
 
   async update(record: LeaseRecord, resourceVersion: string, signal: AbortSignal): Promise<string> {
-    const body: V1Lease = {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: { name: this.name, namespace: this.namespace, resourceVersion },
-      spec: toSpec(record),
-    }
+    const lease = this.lease(record)
+    lease.metadata.resourceVersion = resourceVersion
     try {
-      const lease = await this.api(signal).replaceNamespacedLease({ name: this.name, namespace: this.namespace, body })
-      return lease.metadata?.resourceVersion ?? ''
+      return (await this.client.update<Lease>(LEASE, lease, { signal })).metadata.resourceVersion ?? ''
     } catch (e) {
       throw conflict(e)
     }
   }
-}
 
-function conflict(e: unknown): unknown {
-  return e instanceof ApiException && e.code === 409 ? new LeaseConflictError('the Lease changed since it was read') : e
-}
-
-/** MicroTime fields must be sent as V1MicroTime: a plain Date serializes with milliseconds, which the apiserver rejects. */
-function toSpec(r: LeaseRecord): V1Lease['spec'] {
-  return {
-    holderIdentity: r.holderIdentity,
-    leaseDurationSeconds: r.leaseDurationSeconds,
-    acquireTime: new V1MicroTime(r.acquireTime.getTime()),
-    renewTime: new V1MicroTime(r.renewTime.getTime()),
-    leaseTransitions: r.leaseTransitions,
+  private lease(r: LeaseRecord): Lease {
+    return {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: this.name, namespace: this.namespace },
+      spec: {
+        holderIdentity: r.holderIdentity,
+        leaseDurationSeconds: r.leaseDurationSeconds,
+        acquireTime: microTime(r.acquireTime),
+        renewTime: microTime(r.renewTime),
+        leaseTransitions: r.leaseTransitions,
+      },
+    }
   }
 }
 
-function toRecord(lease: V1Lease): LeaseRecord {
+/** 409 either way: created meanwhile (AlreadyExists) or changed since it was read (Conflict). */
+function conflict(e: unknown): unknown {
+  return isConflict(e) || isAlreadyExists(e) ? new LeaseConflictError('the Lease changed since it was read') : e
+}
+
+/** metav1.MicroTime's wire format, `2006-01-02T15:04:05.000000Z`: the apiserver rejects milliseconds. */
+export function microTime(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z')
+}
+
+function toRecord(lease: Lease): LeaseRecord {
   const s = lease.spec ?? {}
-  const date = (d: unknown) => (d instanceof Date ? d : new Date(typeof d === 'string' ? d : 0))
   return {
     holderIdentity: s.holderIdentity ?? '',
     leaseDurationSeconds: s.leaseDurationSeconds ?? 0,
-    acquireTime: date(s.acquireTime),
-    renewTime: date(s.renewTime),
+    acquireTime: parseTime(s.acquireTime),
+    renewTime: parseTime(s.renewTime),
     leaseTransitions: s.leaseTransitions ?? 0,
   }
+}
+
+/** A MicroTime (or any RFC 3339 time); the epoch when missing or unreadable, which reads as long expired. */
+function parseTime(s: string | undefined): Date {
+  const ms = Date.parse(s ?? '')
+  return new Date(Number.isFinite(ms) ? ms : 0)
 }

@@ -28,6 +28,12 @@ export class RunnerMetrics implements ControllerMetrics {
   /** 1 while this replica leads (and is fresh enough to write), else 0. */
   readonly leader = new Gauge({ name: 'drover_runner_leader', help: 'Whether this replica is the leader.', labelNames: ['identity'], registers: [this.registry] })
   readonly cachesSynced = new Gauge({ name: 'drover_runner_caches_synced', help: 'Whether every informer cache has synced.', registers: [this.registry] })
+  private readonly writes = new Counter({
+    name: 'drover_runner_writes_total',
+    help: 'Writes the management apiserver and downstream clusters accepted, by method and resource.',
+    labelNames: ['method', 'resource'],
+    registers: [this.registry],
+  })
 
   reconciled(controller: string, outcome: Outcome, seconds: number): void {
     this.total.inc({ controller, result: outcome })
@@ -35,7 +41,21 @@ export class RunnerMetrics implements ControllerMetrics {
     this.duration.observe({ controller }, seconds)
   }
 
+  /** A write the server accepted; `path` is its API path (the resource is its collection and subresource, no names). */
+  wrote(method: string, path: string): void {
+    this.writes.inc({ method, resource: resourceOf(path) })
+  }
+
   queueDepth(controller: string, depth: number): void {
     this.depth.set({ controller }, depth)
   }
+}
+
+/** `/apis/g/v/namespaces/ns/things/name/status?x` → `things/status`; `/api/v1/secrets` → `secrets`. */
+export function resourceOf(path: string): string {
+  const parts = path.split('?')[0]!.split('/').filter(Boolean)
+  const rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3)
+  const namespaceSubresource = rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize')
+  const scoped = rest[0] === 'namespaces' && rest.length > 2 && !namespaceSubresource ? rest.slice(2) : rest
+  return scoped.length > 2 ? `${scoped[0]}/${scoped[2]}` : (scoped[0] ?? '')
 }

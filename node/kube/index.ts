@@ -1,2 +1,3 @@
 export * from './credentials.ts'
 export * from './http-transport.ts'
+export * from './kubeconfig.ts'

@@ -6,6 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { ensureBootstrapAdmin, type BootstrapAdmin } from '../../controller-runner/bootstrap/admin.ts'
 import { ensureLocalCluster } from '../../controller-runner/bootstrap/local-cluster.ts'
 import { generateEdgeSecrets, type EdgeSecrets } from '../../infra/edge/secrets.ts'
+import { kubeConfigTransport } from '../../node/kube/index.ts'
+import { KubeClient } from '../../protocol/kube/index.ts'
 import { builtinGlobalRoles, builtinRoleTemplates, downstreamRbac, managementRbac } from '../../infra/management/index.ts'
 import { devCluster, type DevCluster } from './dev-cluster.ts'
 import { startAgent, startEdge, type AgentProcess, type TestEdge } from './proxy-fixture.ts'
@@ -103,8 +105,15 @@ export async function mgmtStack(name: string, opts: StackOptions = {}): Promise<
     } else {
       await applyObjects(cluster, [...builtinGlobalRoles, ...builtinRoleTemplates].map((o) => ({ ...o })))
     }
-    await ensureLocalCluster(cluster.kubeConfig)
-    const admin = await ensureBootstrapAdmin(cluster.kubeConfig, opts.adminPassword ? { password: opts.adminPassword } : {})
+    const transport = kubeConfigTransport(cluster.kubeConfig)
+    let admin: BootstrapAdmin
+    try {
+      const bootstrap = new KubeClient(transport)
+      await ensureLocalCluster(bootstrap)
+      admin = await ensureBootstrapAdmin(bootstrap, opts.adminPassword ? { password: opts.adminPassword } : {})
+    } finally {
+      transport.close()
+    }
     if (!opts.runner) {
       const r = await cluster.kubectl(['create', 'clusterrolebinding', `test-admin-${admin.userId}`, '--clusterrole=cluster-admin', `--user=${admin.userId}`])
       if (r.code !== 0) throw new Error(r.stderr)

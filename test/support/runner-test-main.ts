@@ -8,36 +8,39 @@
  * `drover.test/annotate=true` into annotation `drover.test/copied` and signs the write with annotation
  * `drover.test/writer` = its identity, so a write by a stale leader would be visible. Data key `delayMs`
  * makes it wait that long between reading and writing, deliberately ignoring the abort signal, so a
- * test can pause a leader mid-reconcile and check that its late write does not land.
+ * test can pause a leader mid-reconcile and check that its late write does not land. It writes through
+ * `ctx.client`, the leader-guarded client every reconciler gets: the stale-write path under test is the
+ * production one.
  */
-import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node'
 import { parseRunnerArgs, runRunner } from '../../cli/runner.ts'
-import type { ControllerContext, ControllerSpec, Kind } from '../../controller-runner/runtime/types.ts'
+import type { ControllerContext, ControllerSpec } from '../../controller-runner/runtime/types.ts'
+import { CONFIG_MAP, type KubeObject } from '../../protocol/kube/index.ts'
 
-const CONFIGMAPS: Kind = { group: '', version: 'v1', plural: 'configmaps', namespaced: true }
+interface ConfigMap extends KubeObject {
+  data?: Record<string, string>
+}
 const LABEL = 'drover.test/annotate'
 const COPIED = 'drover.test/copied'
 const WRITER = 'drover.test/writer'
 
 function annotator(ctx: ControllerContext): ControllerSpec {
-  const cache = ctx.cache<V1ConfigMap>(CONFIGMAPS)
-  const api = ctx.api(CoreV1Api)
+  const cache = ctx.cache<ConfigMap>(CONFIG_MAP)
   const log = ctx.logger.child({ controller: 'configmap-annotator' })
   return {
     name: 'configmap-annotator',
-    kind: CONFIGMAPS,
+    type: CONFIG_MAP,
     workers: 2,
     reconciler: {
       async reconcile({ namespace, name }) {
         const cm = cache.get(name, namespace)
-        if (!cm || cm.metadata?.labels?.[LABEL] !== 'true') return
+        if (!cm || cm.metadata.labels?.[LABEL] !== 'true') return
         const value = cm.data?.value ?? ''
         if (cm.metadata.annotations?.[COPIED] === value) return
         const key = `${namespace}/${name}`
         log.info({ key, value }, 'reconcile start')
         const delay = Number(cm.data?.delayMs ?? 0)
         if (delay > 0) await new Promise((r) => setTimeout(r, delay))
-        const body: V1ConfigMap = {
+        const body: ConfigMap = {
           apiVersion: 'v1',
           kind: 'ConfigMap',
           metadata: {
@@ -50,7 +53,7 @@ function annotator(ctx: ControllerContext): ControllerSpec {
           data: cm.data ?? {},
         }
         try {
-          await api.replaceNamespacedConfigMap({ name, namespace: namespace!, body })
+          await ctx.client.update(CONFIG_MAP, body)
           log.info({ key, value }, 'annotator wrote')
         } catch (e) {
           log.warn({ key, value, err: e instanceof Error ? `${e.name}: ${e.message.slice(0, 200)}` : String(e) }, 'annotator write refused')
