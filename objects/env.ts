@@ -1,6 +1,6 @@
-import type { ClusterTunnel } from './cluster-tunnel.ts'
-import type { LoginThrottle } from './login-throttle.ts'
-import type { TokenState } from './token-state.ts'
+import type { LoginThrottle } from './auth/login-throttle.ts'
+import type { TokenState } from './auth/token-state.ts'
+import type { ClusterTunnel } from './tunnel/cluster-tunnel.ts'
 
 /** The Durable Object namespaces (wrangler.toml's bindings): the objects' env, and part of the worker's. */
 export interface ObjectBindings {

@@ -6,7 +6,7 @@ import { droverAuthenticator } from '../../workers/auth/drover-authenticator.ts'
 import type { Bindings } from '../../workers/env.ts'
 import { withStaticTokens } from './static-tokens.ts'
 
-export { ClusterTunnel, LoginThrottle, TokenState } from '../../workers/index.ts'
+export { ClusterTunnel, LoginThrottle, TokenState } from '../../objects/index.ts'
 
 export interface TestBindings extends Bindings {
   /** JSON, see static-tokens.ts. */

@@ -1,4 +1,5 @@
-import { EDGE_IDENTITY, LOCAL_CLUSTER } from '../../protocol/api/identities.ts'
+import { EDGE_IDENTITY, LOCAL_CLUSTER, RUNNER_IDENTITY } from '../../protocol/api/identities.ts'
+import { REGISTRATION_SECRET, REGISTRATION_TOKENS } from '../../protocol/api/registration.ts'
 import { SECRET, type KubeClient } from '../../protocol/kube/index.ts'
 import type { Bindings } from '../env.ts'
 import type { KubeObject, Management } from '../mgmt/management.ts'
@@ -8,12 +9,8 @@ import { secretsEqual } from './compare.ts'
 import { tokenKeys, verifyToken } from './jwt.ts'
 import { tokenUsable } from './revocation.ts'
 
-import { RUNNER_IDENTITY } from '../../protocol/api/identities.ts'
-
-export { RUNNER_IDENTITY }
 /** Every logged-in user is in these groups, as in Rancher. */
 export const USER_GROUPS = ['system:authenticated', 'system:cattle:authenticated']
-export const REGISTRATION_SECRET = 'registration-default-token'
 const TOKEN_NAME = /^token-[a-z0-9]{5,}$/
 
 interface Secret extends KubeObject {
@@ -94,7 +91,7 @@ async function registrationValid(edge: KubeClient, clusterId: string, token: str
 export async function registrationMatches(data: Record<string, string>, token: string, now: number): Promise<boolean> {
   const decode = (k: string) => (data[k] ? atob(data[k]) : '')
   let ok = false
-  for (const [tk, ek] of [['token', 'expiresAt'], ['previousToken', 'previousExpiresAt']] as const) {
+  for (const [tk, ek] of REGISTRATION_TOKENS) {
     const want = decode(tk)
     const expires = Date.parse(decode(ek))
     const live = !decode(ek) || (Number.isFinite(expires) && expires > now)

@@ -1,4 +1,4 @@
-import type { ThrottleScope } from '../../objects/throttle.ts'
+import type { ThrottleScope } from '../../objects/auth/throttle.ts'
 import type { Bindings } from '../env.ts'
 import { ApiError } from '../errors.ts'
 import { usernameHash } from './local-users.ts'

@@ -1,6 +1,6 @@
-import { EDGE_IDENTITY, LOCAL_CLUSTER } from '../protocol/api/identities.ts'
-import { isNotFound, KubeClient, mgmt } from '../protocol/kube/index.ts'
-import { tunnelTransport, type TunnelTarget } from './tunnel/envelope.ts'
+import { EDGE_IDENTITY, LOCAL_CLUSTER } from '../../protocol/api/identities.ts'
+import { isNotFound, KubeClient, mgmt } from '../../protocol/kube/index.ts'
+import { tunnelTransport, type TunnelTarget } from './envelope.ts'
 import type { TunnelStatus } from './tunnel-hub.ts'
 
 /**

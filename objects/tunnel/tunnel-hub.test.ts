@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { closeCodeFor, TunnelError, TunnelSession, type StreamHandler } from '../protocol/tunnel/index.ts'
-import { readAll, settle, until, utf8 } from '../test/support/tunnel-testing.ts'
+import { closeCodeFor, TunnelError, TunnelSession, type StreamHandler } from '../../protocol/tunnel/index.ts'
+import { readAll, settle, until, utf8 } from '../../test/support/tunnel-testing.ts'
 import { TunnelHub, type AgentSocket } from './tunnel-hub.ts'
 
 const identity = { user: 'u', groups: [], extra: {} }

@@ -1,5 +1,5 @@
 import type {
-  TunnelError} from '../protocol/tunnel/index.ts';
+  TunnelError} from '../../protocol/tunnel/index.ts';
 import {
   TunnelSession,
   systemClock,
@@ -7,7 +7,7 @@ import {
   type Clock,
   type Hello,
   type Limits,
-} from '../protocol/tunnel/index.ts'
+} from '../../protocol/tunnel/index.ts'
 
 /** The parts of a hibernatable WebSocket the hub uses; a plain object in Node tests. */
 export interface AgentSocket {

@@ -1,9 +1,9 @@
 import { DurableObject } from 'cloudflare:workers'
-import type { ObjectBindings } from './env.ts'
-import { TUNNEL_SUBPROTOCOL, type Identity } from '../protocol/tunnel/index.ts'
-import { LOCAL_CLUSTER } from '../protocol/api/identities.ts'
+import type { ObjectBindings } from '../env.ts'
+import { TUNNEL_SUBPROTOCOL, type Identity } from '../../protocol/tunnel/index.ts'
+import { LOCAL_CLUSTER } from '../../protocol/api/identities.ts'
 import { pushStatus, retryDelayMs, statusPatch } from './cluster-status.ts'
-import { isEnvelopeHeader, openEnvelope, type OpenedEnvelope } from './tunnel/envelope.ts'
+import { isEnvelopeHeader, openEnvelope, type OpenedEnvelope } from './envelope.ts'
 import { errorResponse, proxyHttp, proxyUpgrade, requestHead } from './proxy.ts'
 import { TunnelHub, type TunnelStatus } from './tunnel-hub.ts'
 

@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers'
-import type { ObjectBindings } from './env.ts'
+import type { ObjectBindings } from '../env.ts'
 import { EMPTY, LOGIN_POLICIES, recordFailure, retryAfter, type ThrottleScope, type ThrottleState } from './throttle.ts'
 
 /**

@@ -1,5 +1,5 @@
-import { errorBody } from '../protocol/api/error.ts'
-import { TunnelError, httpStatusFor, type Identity, type RequestHead, type TunnelSession, type TunnelSocket } from '../protocol/tunnel/index.ts'
+import { errorBody } from '../../protocol/api/error.ts'
+import { TunnelError, httpStatusFor, type Identity, type RequestHead, type TunnelSession, type TunnelSocket } from '../../protocol/tunnel/index.ts'
 
 /** A Rancher-style error response; the body comes from the same builder the worker uses. */
 export function errorResponse(status: number, code: string, message: string): Response {

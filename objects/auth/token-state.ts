@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers'
-import type { ObjectBindings } from './env.ts'
+import type { ObjectBindings } from '../env.ts'
 
 export interface TokenCheck {
   valid: boolean
