@@ -1,16 +1,16 @@
 // ClusterRoleTemplateBinding in namespace C → in the management cluster, `get` (owners: also update and
 // delete) on Cluster C through ClusterRole `<C>-clustermember|clusterowner` and a RoleBinding in namespace
-// C; downstream, the RoleTemplate's ClusterRole and ClusterRoleBinding `crtb-<name>` through the edge.
-// Downstream objects cannot be owned by management objects, hence the finalizer.
+// C. The ClusterRoleBinding cannot be owned by the (namespaced) CRTB, hence the finalizer (the name earlier
+// runners used, so existing bindings need no migration). Downstream, the RoleTemplate's ClusterRole and
+// ClusterRoleBinding `crtb-<name>` are the downstream controller's, under cluster C's own key.
 import type { Cluster, ClusterRoleTemplateBinding, RoleTemplate } from '../../protocol/crds/index.ts'
 import { CLUSTER_NAMESPACE_ROLES } from '../../infra/management/rbac.ts'
 import { TerminalError, type Cache, type Reconciler, type Request, type Result } from '../runtime/types.ts'
 import { apply } from './apply.ts'
 import { apiVersionOf, CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, ROLE_BINDING, type KubeClient, type KubeObject } from '../../protocol/kube/index.ts'
-import type { DownstreamFactory } from './index.ts'
 import { addFinalizer, FINALIZERS, labels, labelValue, names, ownerRef, removeFinalizer } from './meta.ts'
 import { refuse } from './ownership.ts'
-import { binding, ensureTemplateRole, isConnected, roleRefChanged, subjectsOf, type Binding } from './rbac.ts'
+import { binding, roleRefChanged, subjectsOf, type Binding } from './rbac.ts'
 import { templateClosure } from './rules.ts'
 
 const CRTB = mgmt('ClusterRoleTemplateBinding')
@@ -20,8 +20,6 @@ export interface CrtbDeps {
   roleTemplates: Cache<RoleTemplate>
   clusters: Cache<Cluster>
   client: KubeClient
-  downstream: DownstreamFactory
-  resyncMs: number
 }
 
 /** Owners manage the cluster and its bindings; everyone else reads. */
@@ -36,7 +34,7 @@ export class CrtbReconciler implements Reconciler {
     // The scope is where the binding lives, never a field its writer chose (admission holds the two equal).
     const clusterId = cached.metadata.namespace!
     const cluster = this.deps.clusters.get(clusterId)
-    if (cached.metadata.deletionTimestamp) return this.finalize(cached, cluster)
+    if (cached.metadata.deletionTimestamp) return this.finalize(cached)
     if (cached.clusterName !== clusterId) {
       await refuse(this.deps.client, { ...cached, apiVersion: apiVersionOf(CRTB), kind: CRTB.kind }, 'ScopeMismatch', `clusterName ${JSON.stringify(cached.clusterName ?? '')} is not the namespace it lives in (${clusterId}); nothing is granted`)
     }
@@ -48,16 +46,7 @@ export class CrtbReconciler implements Reconciler {
     templateClosure(this.deps.roleTemplates, rtName)
     const subjects = subjectsOf(crtb)
     if (cluster && !cluster.metadata.deletionTimestamp) await this.management(crtb, cluster, isOwnerTemplate(rt), subjects)
-    if (!isConnected(cluster)) return { requeueAfter: this.deps.resyncMs }
-    const down = this.deps.downstream(clusterId)
-    await ensureTemplateRole(down, this.deps.roleTemplates, rtName)
-    await apply<Binding>(
-      down,
-      CLUSTER_ROLE_BINDING,
-      binding('ClusterRoleBinding', { name: names.crtb(name), labels: labels('crtb', labelValue(name)) }, { kind: 'ClusterRole', name: rtName }, subjects),
-      { recreate: roleRefChanged },
-    )
-    return { requeueAfter: this.deps.resyncMs }
+    return {}
   }
 
   private async management(crtb: ClusterRoleTemplateBinding, cluster: Cluster, owner: boolean, subjects: Binding['subjects']): Promise<void> {
@@ -84,14 +73,11 @@ export class CrtbReconciler implements Reconciler {
     )
   }
 
-  /** Removes what the binding granted, downstream first; a cluster being deleted takes its part along. */
-  private async finalize(crtb: ClusterRoleTemplateBinding, cluster: Cluster | undefined): Promise<Result> {
+  /** Removes what the binding granted in the management cluster (downstream, its cluster's controller prunes). */
+  private async finalize(crtb: ClusterRoleTemplateBinding): Promise<Result> {
     if (!crtb.metadata.finalizers?.includes(FINALIZERS.downstream)) return {}
     const name = crtb.metadata.name!
     const c = crtb.metadata.namespace!
-    if (isConnected(cluster)) await this.deps.downstream(c).delete(CLUSTER_ROLE_BINDING, names.crtb(name))
-    // A live but unreachable cluster would keep the grant: wait for it (deleting the cluster ends the wait).
-    else if (cluster && !cluster.metadata.deletionTimestamp) return { requeueAfter: this.deps.resyncMs }
     await this.deps.client.delete(CLUSTER_ROLE_BINDING, names.crtbManagementBinding(c, name))
     await this.deps.client.delete(ROLE_BINDING, names.crtb(name), { namespace: crtb.metadata.namespace })
     await removeFinalizer(this.deps.client, CRTB, crtb, FINALIZERS.downstream)

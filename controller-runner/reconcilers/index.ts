@@ -3,13 +3,15 @@
 // replica leads.
 import type { Cluster, ClusterRegistrationToken, ClusterRoleTemplateBinding, GlobalRole, GlobalRoleBinding, Project, ProjectRoleTemplateBinding, RoleTemplate, Setting, Token } from '../../protocol/crds/index.ts'
 import type { Logger } from 'pino'
-import { mgmt, type KubeClient, type ResourceType } from '../../protocol/kube/index.ts'
+import { mgmt, type KubeClient, type KubeObject, type ResourceType } from '../../protocol/kube/index.ts'
 import type { Cache, Clock, ControllerSpec, Request } from '../runtime/types.ts'
 import { BuiltinsReconciler } from './builtins.ts'
 import { ClusterReconciler } from './cluster.ts'
 import { CrtbReconciler } from './crtb.ts'
+import { DownstreamReconciler } from './downstream.ts'
 import { GlobalRoleBindingReconciler, GlobalRoleReconciler } from './globalroles.ts'
 import { parseProjectName, ProjectReconciler, PrtbReconciler } from './prtb.ts'
+import { isConnected } from './rbac.ts'
 import { RoleTemplateReconciler } from './roletemplates.ts'
 import { templatesIncluding } from './rules.ts'
 import { Settings, SettingsReconciler } from './settings.ts'
@@ -30,7 +32,7 @@ export interface ReconcilerContext {
   serverUrl: string
   clock: Clock
   logger: Logger
-  /** How often downstream RBAC is re-applied to repair drift (default 30 s). */
+  /** How often a connected cluster's downstream RBAC is re-applied to repair drift (default 30 s). */
   resyncMs?: number
   /** Told once a Cluster's management state is gone (`drover runner` drops its agents at the edge). */
   onClusterDeleted?: (clusterId: string) => Promise<void>
@@ -83,31 +85,24 @@ export function buildReconcilers(ctx: ReconcilerContext): Reconcilers {
   const settingsReconciler = new SettingsReconciler({ settings, cache: caches.settings, client })
   const builtinGlobalRoles = new BuiltinsReconciler('GlobalRole', client)
   const builtinRoleTemplates = new BuiltinsReconciler('RoleTemplate', client)
-  const rbac = { roleTemplates: caches.roleTemplates, clusters: caches.clusters, client, downstream: ctx.downstream, resyncMs }
 
   const key = (o: { metadata: { name?: string; namespace?: string } }): Request =>
     o.metadata.namespace ? { namespace: o.metadata.namespace, name: o.metadata.name! } : { name: o.metadata.name! }
   const allClusters = () => caches.clusters.list().map(key)
-  /** GRBs whose role grants role templates downstream (optionally: one that includes `rt`). */
-  const inheritingGrbs = (rt?: string) => {
-    const including = rt ? templatesIncluding(caches.roleTemplates, rt) : undefined
-    return caches.grbs.list().filter((b) => {
-      const roles = caches.globalRoles.get(b.globalRoleName ?? '')?.inheritedClusterRoles ?? []
-      return roles.length > 0 && (!including || roles.some((r) => including.has(r)))
-    }).map(key)
-  }
+  const connectedClusters = () => caches.clusters.list().filter(isConnected).map(key)
+  /** A GRB matters downstream when its role inherits cluster roles (a deleted one: for the prune). */
+  const inherits = (grb: KubeObject & { globalRoleName?: string }) => (caches.globalRoles.get(grb.globalRoleName ?? '')?.inheritedClusterRoles?.length ?? 0) > 0
   const bindingsOfTemplate = <B extends { roleTemplateName?: string; metadata: { name?: string; namespace?: string } }>(cache: Cache<B>, rt: string) => {
     const including = templatesIncluding(caches.roleTemplates, rt)
     return cache.list().filter((b) => including.has(b.roleTemplateName ?? '')).map(key)
   }
-  const prtbsOfCluster = (id: string) =>
-    caches.prtbs.list().filter((b) => {
-      try {
-        return parseProjectName(b.projectName)[0] === id
-      } catch {
-        return false
-      }
-    }).map(key)
+  const clusterOfPrtb = (b: KubeObject & { projectName?: string }): Request[] => {
+    try {
+      return [{ name: parseProjectName(b.projectName)[0] }]
+    } catch {
+      return []
+    }
+  }
 
   const specs: ControllerSpec[] = [
     { name: 'settings', type: k.setting, reconciler: settingsReconciler },
@@ -128,37 +123,43 @@ export function buildReconcilers(ctx: ReconcilerContext): Reconcilers {
       name: 'globalrolebindings',
       type: k.globalRoleBinding,
       workers: 4,
-      reconciler: new GlobalRoleBindingReconciler({ ...rbac, bindings: caches.grbs, globalRoles: caches.globalRoles }),
-      watches: [
-        { type: k.globalRole, map: (o) => caches.grbs.list().filter((b) => b.globalRoleName === o.metadata.name).map(key) },
-        { type: k.cluster, map: () => inheritingGrbs() },
-        { type: k.roleTemplate, map: (o) => inheritingGrbs(o.metadata.name ?? '') },
-      ],
+      reconciler: new GlobalRoleBindingReconciler({ bindings: caches.grbs, client }),
     },
     {
       name: 'clusterroletemplatebindings',
       type: k.crtb,
       workers: 4,
-      reconciler: new CrtbReconciler({ ...rbac, bindings: caches.crtbs }),
+      reconciler: new CrtbReconciler({ bindings: caches.crtbs, roleTemplates: caches.roleTemplates, clusters: caches.clusters, client }),
       watches: [
         { type: k.cluster, map: (o) => caches.crtbs.list(o.metadata.name).map(key) },
         { type: k.roleTemplate, map: (o) => bindingsOfTemplate(caches.crtbs, o.metadata.name ?? '') },
       ],
     },
-    { name: 'roletemplates', type: k.roleTemplate, workers: 2, reconciler: new RoleTemplateReconciler({ roleTemplates: caches.roleTemplates, clusters: caches.clusters, client, downstream: ctx.downstream }) },
+    { name: 'roletemplates', type: k.roleTemplate, workers: 2, reconciler: new RoleTemplateReconciler({ roleTemplates: caches.roleTemplates, client }) },
     { name: 'projects', type: k.project, workers: 2, reconciler: new ProjectReconciler({ projects: caches.projects, client }) },
     {
       name: 'projectroletemplatebindings',
       type: k.prtb,
       workers: 4,
-      reconciler: new PrtbReconciler({ ...rbac, bindings: caches.prtbs }),
-      watches: [
-        { type: k.cluster, map: (o) => prtbsOfCluster(o.metadata.name ?? '') },
-        { type: k.roleTemplate, map: (o) => bindingsOfTemplate(caches.prtbs, o.metadata.name ?? '') },
-      ],
+      reconciler: new PrtbReconciler({ bindings: caches.prtbs, roleTemplates: caches.roleTemplates, client }),
+      watches: [{ type: k.roleTemplate, map: (o) => bindingsOfTemplate(caches.prtbs, o.metadata.name ?? '') }],
     },
     { name: 'tokens', type: k.token, workers: 2, reconciler: new TokenReconciler({ tokens: caches.tokens, client, clock: ctx.clock, ...(ctx.onTokenDeleted ? { onTokenDeleted: ctx.onTokenDeleted } : {}) }) },
     usersController(ctx, client),
+    // Last, so that a pass over every controller (the tests' harness) writes management RBAC first.
+    {
+      name: 'downstream',
+      type: k.cluster,
+      workers: 8,
+      reconciler: new DownstreamReconciler({ ...caches, client, downstream: ctx.downstream, resyncMs }),
+      watches: [
+        { type: k.globalRoleBinding, map: (o) => (inherits(o) ? connectedClusters() : []) },
+        { type: k.globalRole, map: () => connectedClusters() },
+        { type: k.roleTemplate, map: () => connectedClusters() },
+        { type: k.crtb, map: (o) => (o.metadata.namespace ? [{ name: o.metadata.namespace }] : []) },
+        { type: k.prtb, map: clusterOfPrtb },
+      ],
+    },
   ]
   return {
     settings,
