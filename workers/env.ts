@@ -1,12 +1,12 @@
 import type { ObjectBindings } from '../objects/env.ts'
-import type { Authenticator, Principal } from './auth/authenticator.ts'
+import type { Authenticator, Principal } from './identity/authenticator.ts'
 import type { Management } from './mgmt/management.ts'
 
 /** The worker's env: the Durable Object namespaces (typed with their classes) and the edge's secrets. */
 export interface Bindings extends ObjectBindings {
-  /** Secret: JSON array of private P-256 JWKs with `kid`; the first signs tokens (auth/jwt.ts). */
+  /** Secret: JSON array of private P-256 JWKs with `kid`; the first signs tokens (identity/jwt.ts). */
   DROVER_TOKEN_KEYS?: string
-  /** Secret: `id:base64[,…]` password peppers, current first (auth/password.ts). */
+  /** Secret: `id:base64[,…]` password peppers, current first (identity/providers/local/password.ts). */
   DROVER_PASSWORD_PEPPERS?: string
   /** Secret: the agent token of cluster `local`, which cannot be checked through a tunnel that is not up yet. */
   DROVER_LOCAL_AGENT_TOKEN?: string

@@ -72,6 +72,34 @@ describe('/v3 and login against a real management apiserver (no tunnel, agent or
     expect(self.body.data.map((u) => u.id)).toEqual([created.body.id])
   })
 
+  it('builds /v3-public/authProviders, /v3/authconfigs and principal search from the identity providers', async () => {
+    const providers = await call<{ data: { id: string; actions: { login: string } }[] }>('GET', '/v3-public/authProviders')
+    expect(providers.status).toBe(200)
+    // genericoidc is not configured here: only local is listed.
+    expect(providers.body.data.map((p) => p.id)).toEqual(['local'])
+    expect(providers.body.data[0]!.actions.login).toMatch(/\/v3-public\/localProviders\/local\?action=login$/)
+
+    const configs = await call<{ data: { id: string; type: string; enabled: boolean }[] }>('GET', '/v3/authconfigs', { token: admin })
+    expect(configs.status).toBe(200)
+    expect(configs.body.data).toEqual([expect.objectContaining({ id: 'local', type: 'localConfig', enabled: true })])
+    const local = await call<{ code: string }>('PUT', '/v3/authconfigs/local', { token: admin, body: { enabled: false } })
+    expect(local.status).toBe(422)
+
+    const created = await call<{ id: string }>('POST', '/v3/users', { token: admin, body: { username: 'searchable-2', password: 'searchable-2-password-1234', displayName: 'Searchable Two' } })
+    expect(created.status, JSON.stringify(created.body)).toBe(201)
+    const found = await call<{ data: { id: string; principalType: string; loginName: string; provider: string }[] }>('POST', '/v3/principals?action=search', { token: admin, body: { name: 'searchable' } })
+    expect(found.status).toBe(200)
+    expect(found.body.data).toEqual([expect.objectContaining({ id: `local://${created.body.id}`, principalType: 'user', loginName: 'searchable-2', provider: 'local' })])
+
+    // A standard user may not list users: the local provider has nothing to show them.
+    const standard = await token('searchable-2', 'searchable-2-password-1234')
+    const hidden = await call<{ data: unknown[] }>('POST', '/v3/principals?action=search', { token: standard, body: { name: 'admin' } })
+    expect(hidden.status).toBe(200)
+    expect(hidden.body.data).toEqual([])
+    const mine = await call<{ data: { id: string; me: boolean }[] }>('GET', '/v3/principals', { token: standard })
+    expect(mine.body.data).toEqual([expect.objectContaining({ id: `local://${created.body.id}`, me: true })])
+  })
+
   it('passes the apiserver\'s schema refusal on as 422 InvalidBodyContent', async () => {
     const res = await call<{ status: number; code: string; message: string }>('POST', '/v3/globalroles', { token: admin, body: { displayName: 'broken', rules: 'not-a-list' } })
     expect(res.status).toBe(422)

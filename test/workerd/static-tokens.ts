@@ -1,5 +1,5 @@
-import type { Authenticator, Principal } from '../../workers/auth/authenticator.ts'
-import { bytesEqual, sha256 } from '../../workers/auth/compare.ts'
+import type { Authenticator, Principal } from '../../workers/identity/authenticator.ts'
+import { bytesEqual, sha256 } from '../../workers/identity/compare.ts'
 
 /**
  * Test authenticator: fixed tokens listed in the `DROVER_STATIC_TOKENS` binding (JSON) of the test

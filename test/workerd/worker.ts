@@ -2,7 +2,7 @@
 // app and Durable Objects, plus the fixed test tokens of the `DROVER_STATIC_TOKENS` binding, which the
 // deployed worker (workers/index.ts) has no code path for.
 import { createApp } from '../../workers/app.ts'
-import { droverAuthenticator } from '../../workers/auth/drover-authenticator.ts'
+import { droverAuthenticator } from '../../workers/identity/drover-authenticator.ts'
 import type { Bindings } from '../../workers/env.ts'
 import { withStaticTokens } from './static-tokens.ts'
 

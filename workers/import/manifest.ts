@@ -33,7 +33,7 @@ export const AGENT_CREDENTIALS_SECRET = 'drover-agent-credentials'
 export const RUNNER_USER = 'system:drover:runner'
 
 /**
- * The extra keys the edge sets on impersonated users (workers/auth: principalid, username). Impersonating
+ * The extra keys the edge sets on impersonated users (workers/identity: principalid, username). Impersonating
  * an extra is authorised per key (resource `userextras`, subresource = key): a key the edge starts to
  * set must be added here, or requests carrying it are refused with 403.
  */

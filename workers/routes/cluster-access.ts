@@ -6,7 +6,7 @@
 import { EDGE_IDENTITY } from '../../protocol/api/identities.ts'
 import { GROUP } from '../../protocol/crds/index.ts'
 import { mgmt, SELF_SUBJECT_ACCESS_REVIEW } from '../../protocol/kube/index.ts'
-import type { Principal } from '../auth/authenticator.ts'
+import type { Principal } from '../identity/authenticator.ts'
 import { ApiError } from '../errors.ts'
 import type { Management } from '../mgmt/management.ts'
 

@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import { TUNNEL_SUBPROTOCOL } from '../../protocol/tunnel/index.ts'
 import { connectEnvelope } from '../../objects/tunnel/envelope.ts'
 import { RUNNER_IDENTITY } from '../../protocol/api/identities.ts'
-import { requireUser } from '../auth/middleware.ts'
+import { requireUser } from '../identity/middleware.ts'
 import { ApiError } from '../errors.ts'
 import { locationHint, type AppEnv } from '../env.ts'
 

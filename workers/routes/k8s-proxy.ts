@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { proxyEnvelope } from '../../objects/tunnel/envelope.ts'
-import { guardProxied } from '../auth/stream-guard.ts'
+import { guardProxied } from '../identity/stream-guard.ts'
 import { ApiError } from '../errors.ts'
 import { proxiedResponse } from '../response-headers.ts'
 import type { AppEnv } from '../env.ts'

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { RUNNER_IDENTITY } from '../../protocol/api/identities.ts'
-import { requireUser } from '../auth/middleware.ts'
-import { revokeTokens, revokeUserTokens } from '../auth/revocation.ts'
+import { requireUser } from '../identity/middleware.ts'
+import { revokeTokens, revokeUserTokens } from '../identity/revocation.ts'
 import type { AppEnv } from '../env.ts'
 import { ApiError } from '../errors.ts'
 

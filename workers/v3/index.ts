@@ -1,8 +1,9 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env.ts'
-import { requireUser } from '../auth/middleware.ts'
+import { requireUser } from '../identity/middleware.ts'
 import { ApiError } from '../errors.ts'
-import { oidcConfig } from '../auth/oidc/config-routes.ts'
+import { authConfigs } from '../identity/authconfigs.ts'
+import { principals } from '../identity/principals.ts'
 import { clusterRoleTemplateBindings, globalRoleBindings, globalRoles, projectRoleTemplateBindings, projects, roleTemplates, settings } from './bindings.ts'
 import { clusters } from './clusters.ts'
 import { crudRoutes } from './crud.ts'
@@ -24,7 +25,8 @@ const COLLECTIONS = {
   projectroletemplatebindings: projectRoleTemplateBindings,
   settings,
   clusterregistrationtokens: crudRoutes(RESOURCES.clusterRegistrationToken),
-  authconfigs: oidcConfig,
+  authconfigs: authConfigs,
+  principals,
   schemas,
 }
 

@@ -1,6 +1,6 @@
-import { USER_GROUPS } from '../auth/drover-authenticator.ts'
-import type { Principal } from '../auth/authenticator.ts'
-import type { TokenSubject } from '../auth/tokens.ts'
+import { USER_GROUPS } from '../identity/drover-authenticator.ts'
+import type { Principal } from '../identity/authenticator.ts'
+import type { TokenSubject } from '../identity/tokens.ts'
 
 /** Who a new token (API key, kubeconfig) is for: the same user, groups and provider as the caller's. */
 export function subjectOf(p: Principal): TokenSubject {

@@ -1,8 +1,8 @@
 import { env, SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import type { Bindings } from '../env.ts'
-import { signToken, tokenKeys } from '../auth/jwt.ts'
-import { revokeTokens } from '../auth/revocation.ts'
+import { signToken, tokenKeys } from '../identity/jwt.ts'
+import { revokeTokens } from '../identity/revocation.ts'
 
 const bindings: Bindings = env
 const edge = (path: string, init?: RequestInit) => SELF.fetch(`https://edge.test${path}`, init)

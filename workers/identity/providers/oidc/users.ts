@@ -1,11 +1,11 @@
 // External users: a User CR per provider principal, found by a label holding a hash of the principal id
 // (label values cannot hold `://`), created on first login as Rancher does.
-import type { GlobalRole } from '../../../protocol/crds/index.ts'
-import { isAlreadyExists, mgmt, type KubeClient } from '../../../protocol/kube/index.ts'
-import { ApiError } from '../../errors.ts'
-import { mgmtObject } from '../../mgmt/management.ts'
-import { randomId } from '../compare.ts'
-import type { UserObject } from '../local-users.ts'
+import type { GlobalRole } from '../../../../protocol/crds/index.ts'
+import { isAlreadyExists, mgmt, type KubeClient } from '../../../../protocol/kube/index.ts'
+import { ApiError } from '../../../errors.ts'
+import { mgmtObject } from '../../../mgmt/management.ts'
+import { randomId } from '../../compare.ts'
+import type { UserObject } from '../local/users.ts'
 
 /** The first 40 hex digits of SHA-256 of a principal id (case-sensitive: OIDC subjects are). */
 export const PRINCIPAL_LABEL = 'drover.io/principal-hash'

@@ -1,24 +1,23 @@
 import { Hono } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import * as v from 'valibot'
-import type { AppEnv } from '../../env.ts'
-import { ApiError } from '../../errors.ts'
-import { EDGE_IDENTITY } from '../../../protocol/api/identities.ts'
-import type { KubeClient } from '../../../protocol/kube/index.ts'
-import { minutesSetting } from '../../mgmt/settings.ts'
-import { parseBody } from '../../norman/body.ts'
-import type { V3Context } from '../../v3/context.ts'
-import { setSessionCookie } from '../cookie.ts'
-import { loginResponse } from '../login-response.ts'
-import { issueToken, type Issued } from '../tokens.ts'
-import { enabledSettings, loadSettings, PROVIDER, readClientSecret } from './config.ts'
+import type { AppEnv } from '../../../env.ts'
+import { ApiError } from '../../../errors.ts'
+import { EDGE_IDENTITY } from '../../../../protocol/api/identities.ts'
+import type { KubeClient } from '../../../../protocol/kube/index.ts'
+import { minutesSetting } from '../../../mgmt/settings.ts'
+import { parseBody } from '../../../norman/body.ts'
+import type { V3Context } from '../../../v3/context.ts'
+import { setSessionCookie } from '../../cookie.ts'
+import { loginResponse } from '../../login-response.ts'
+import { issueToken, type Issued } from '../../tokens.ts'
+import { enabledSettings, loadSettings, PROVIDER, PUBLIC_COLLECTION, readClientSecret } from './config.ts'
 import { FLOW_COOKIE, FLOW_TTL_S, openFlow, sealFlow } from './flow-cookie.ts'
-import { beginLogin, completeLogin, discover } from './provider.ts'
+import { beginLogin, completeLogin, discover } from './client.ts'
 import { subjectFor } from './subject.ts'
 
-const BASE = `/genericOIDCProviders/${PROVIDER}`
-/** The flow cookie goes only to this provider's own routes. */
-const COOKIE_PATH = `/v3-public${BASE}`
+/** Where the login routes are mounted; the flow cookie goes only to them. */
+const COOKIE_PATH = `/v3-public/${PUBLIC_COLLECTION}/${PROVIDER}`
 
 /**
  * Where to go after login: a same-origin path only (`/x`, never `//host`, `/\host` or a scheme), so the
@@ -68,9 +67,9 @@ const actionLoginBody = v.object({
   responseType: v.optional(v.string()),
 })
 
-/** Generic OIDC login: `/v3-public/genericOIDCProviders/genericoidc/{login,callback}` and Rancher's `?action=login`. */
-export const oidcPublic = new Hono<AppEnv>()
-  .get(`${BASE}/login`, async (c) => {
+/** Generic OIDC login, at `/v3-public/genericOIDCProviders/genericoidc`: `/login`, `/callback` and Rancher's `?action=login`. */
+export const oidcLogin = new Hono<AppEnv>()
+  .get('/login', async (c) => {
     const redirect = safeRedirect(c.req.query('redirect'))
     const settings = await enabledSettings(c.var.management.as(EDGE_IDENTITY))
     const as = await discover(settings.issuer)
@@ -81,14 +80,14 @@ export const oidcPublic = new Hono<AppEnv>()
     c.header('cache-control', 'no-store')
     return c.redirect(authorizationUrl.toString(), 302)
   })
-  .get(`${BASE}/callback`, async (c) => {
+  .get('/callback', async (c) => {
     const { issued, ttlMs, redirect } = await finishLogin(c, new URL(c.req.url).searchParams)
     setSessionCookie(c, issued.value, Math.floor(ttlMs / 1000))
     c.header('cache-control', 'no-store')
     return c.redirect(redirect, 302)
   })
   // Rancher's UI posts the code it was given back to the API; the flow cookie must still come with it.
-  .post(BASE, async (c) => {
+  .post('/', async (c) => {
     if (c.req.query('action') !== 'login') throw new ApiError(422, 'expected ?action=login', 'InvalidAction')
     const body = await parseBody(c.req.raw, actionLoginBody)
     const params = new URLSearchParams({ code: body.code, ...(body.state ? { state: body.state } : {}) })
@@ -101,30 +100,11 @@ export const oidcPublic = new Hono<AppEnv>()
     return loginResponse(c, issued, body.responseType, ttlMs)
   })
 
-/** This provider's entry in `GET /v3-public/authProviders`, when it is enabled; reads are cached briefly. */
-export async function oidcProviderEntry(c: V3Context): Promise<Record<string, unknown> | null> {
-  let enabled = false
-  try {
-    enabled = (await cachedSettings(c.var.management.as(EDGE_IDENTITY)))?.enabled ?? false
-  } catch {
-    return null // the management cluster is unreachable: list what needs no lookup
-  }
-  if (!enabled) return null
-  const base = `${origin(c)}/v3-public`
-  return {
-    id: PROVIDER,
-    type: 'genericOIDCProvider',
-    baseType: 'authProvider',
-    redirectUrl: `${base}${BASE}/login`,
-    links: { self: `${base}${BASE}` },
-    actions: { login: `${base}${BASE}?action=login` },
-  }
-}
-
 const LIST_CACHE_MS = 5_000
 let listCache: { at: number; settings: ReturnType<typeof loadSettings> } | undefined
 
-function cachedSettings(edge: KubeClient, now = Date.now()): ReturnType<typeof loadSettings> {
+/** The settings as the edge reads them, shared by an isolate for a few seconds (the public provider list). */
+export function cachedSettings(edge: KubeClient, now = Date.now()): ReturnType<typeof loadSettings> {
   if (!listCache || now - listCache.at > LIST_CACHE_MS) {
     const settings = loadSettings(edge)
     listCache = { at: now, settings }

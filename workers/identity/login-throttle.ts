@@ -1,7 +1,7 @@
 import type { ThrottleScope } from '../../objects/auth/throttle.ts'
 import type { Bindings } from '../env.ts'
 import { ApiError } from '../errors.ts'
-import { usernameHash } from './local-users.ts'
+import { usernameHash } from './providers/local/users.ts'
 
 type Env = Pick<Bindings, 'THROTTLE'>
 

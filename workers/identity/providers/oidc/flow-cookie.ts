@@ -4,7 +4,7 @@
 // is never a token: it is not signed with the token keys and verifyToken accepts only JWS). Encrypted,
 // not just signed, so the PKCE verifier and nonce stay unreadable in the browser.
 import { base64url, EncryptJWT, jwtDecrypt, type JWK } from 'jose'
-import { CLOCK_TOLERANCE_S, ISSUER } from '../jwt.ts'
+import { CLOCK_TOLERANCE_S, ISSUER } from '../../jwt.ts'
 
 export const FLOW_COOKIE = 'R_OIDC_FLOW'
 /** A login must come back from the provider within this. */

@@ -1,12 +1,16 @@
 // The generic OIDC provider's configuration: the AuthConfig CR `genericoidc` (read by the edge at login,
 // written by the caller through /v3/authconfigs) and its client secret, which lives in a Secret the CR
 // only names.
-import type { AuthConfig } from '../../../protocol/crds/index.ts'
-import { mgmt, SECRET, type KubeClient } from '../../../protocol/kube/index.ts'
-import { ApiError } from '../../errors.ts'
-import type { KubeObject } from '../../mgmt/management.ts'
+import { mgmt, SECRET, type KubeClient } from '../../../../protocol/kube/index.ts'
+import { ApiError } from '../../../errors.ts'
+import type { KubeObject } from '../../../mgmt/management.ts'
+import type { AuthConfigObject } from '../../provider.ts'
 
 export const PROVIDER = 'genericoidc'
+/** Norman type of its AuthConfig. */
+export const CONFIG_TYPE = 'genericOIDCConfig'
+/** Its public collection: `/v3-public/genericOIDCProviders/genericoidc`. */
+export const PUBLIC_COLLECTION = 'genericOIDCProviders'
 export const USER_PRINCIPAL_PREFIX = 'genericoidc_user://'
 export const GROUP_PRINCIPAL_PREFIX = 'genericoidc_group://'
 /** The edge may write Secrets here (infra/management/rbac.ts, Role `drover-edge-global-data`). */
@@ -16,7 +20,7 @@ export const CLIENT_SECRET_REF = `${SECRET_NAMESPACE}:${CLIENT_SECRET_NAME}`
 export const DEFAULT_SCOPE = 'openid profile email'
 export const DEFAULT_GROUPS_CLAIM = 'groups'
 
-export type AuthConfigObject = AuthConfig & KubeObject
+export type { AuthConfigObject }
 export type AccessMode = 'required' | 'restricted' | 'unrestricted'
 
 /** What a login needs, with defaults applied. */

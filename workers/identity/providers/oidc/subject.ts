@@ -1,12 +1,12 @@
 // From the provider's claims to the identity a session token carries: the user principal, the group
 // principals (which are also the Kubernetes groups the user is impersonated with), access mode, and the
 // User CR the login belongs to.
-import { ApiError } from '../../errors.ts'
-import type { KubeClient } from '../../../protocol/kube/index.ts'
-import type { TokenSubject } from '../tokens.ts'
+import { ApiError } from '../../../errors.ts'
+import type { KubeClient } from '../../../../protocol/kube/index.ts'
+import type { TokenSubject } from '../../tokens.ts'
 import { GROUP_PRINCIPAL_PREFIX, PROVIDER, USER_PRINCIPAL_PREFIX, type OidcSettings } from './config.ts'
-import { findOrCreateUser, findUserByPrincipal } from './oidc-users.ts'
-import type { Claims } from './provider.ts'
+import { findOrCreateUser, findUserByPrincipal } from './users.ts'
+import type { Claims } from './client.ts'
 
 /**
  * Groups ride in the token twice (claims `grp` and `pid`) and the token in the R_SESS cookie, which

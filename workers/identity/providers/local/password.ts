@@ -4,7 +4,7 @@
 // Each hash records its KDF, iterations and pepper id, so either can be raised later: a login with an
 // older record verifies against it and is then re-hashed with the current parameters.
 import { base64url } from 'jose'
-import { bytesEqual } from './compare.ts'
+import { bytesEqual } from '../../compare.ts'
 
 /** Production Workers refuse WebCrypto PBKDF2 above this; a test holds the code to it. */
 export const PBKDF2_MAX_ITERATIONS = 100_000

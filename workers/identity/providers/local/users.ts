@@ -1,14 +1,18 @@
-import type { User } from '../../protocol/crds/index.ts'
-import { KubeError, mgmt, SECRET, type KubeClient } from '../../protocol/kube/index.ts'
-import type { Bindings } from '../env.ts'
-import type { KubeObject } from '../mgmt/management.ts'
-import { ApiError } from '../errors.ts'
-import { secretsEqual } from './compare.ts'
+import type { User } from '../../../../protocol/crds/index.ts'
+import { KubeError, mgmt, SECRET, type KubeClient } from '../../../../protocol/kube/index.ts'
+import type { Bindings } from '../../../env.ts'
+import type { KubeObject } from '../../../mgmt/management.ts'
+import { ApiError } from '../../../errors.ts'
+import { secretsEqual } from '../../compare.ts'
 import { burnVerification, hashPassword, parsePeppers, verifyPassword, type Pepper } from './password.ts'
 
-import { BOOTSTRAP_ANNOTATION, BOOTSTRAP_SECRET, PASSWORD_NAMESPACE, USERNAME_LABEL, usernameHash } from '../../protocol/api/users.ts'
+import { BOOTSTRAP_ANNOTATION, BOOTSTRAP_SECRET, PASSWORD_NAMESPACE, USERNAME_LABEL, usernameHash } from '../../../../protocol/api/users.ts'
 
 export { PASSWORD_NAMESPACE, USERNAME_LABEL, usernameHash }
+
+/** The local provider's id; its principals are `local://<user id>`. */
+export const LOCAL_PROVIDER = 'local'
+export const localPrincipal = (userId: string): string => `${LOCAL_PROVIDER}://${userId}`
 
 export type UserObject = User & KubeObject
 interface Secret extends KubeObject {

@@ -2,7 +2,7 @@
 // discovery, the authorization URL with PKCE S256 + state + nonce, the code exchange and the ID token's
 // checks (iss, aud, exp, nonce, and its signature against the provider's JWKS), then UserInfo.
 import * as oauth from 'oauth4webapi'
-import { ApiError } from '../../errors.ts'
+import { ApiError } from '../../../errors.ts'
 import { insecureAllowed, PROVIDER, type OidcSettings } from './config.ts'
 import type { Flow } from './flow-cookie.ts'
 

@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { ApiError } from '../../errors.ts'
-import { signToken, tokenKeys, verifyToken } from '../jwt.ts'
+import { ApiError } from '../../../errors.ts'
+import { signToken, tokenKeys, verifyToken } from '../../jwt.ts'
 import { issuerProblem, settingsOf, type AuthConfigObject } from './config.ts'
 import { FLOW_TTL_S, openFlow, sealFlow, type Flow } from './flow-cookie.ts'
-import { safeRedirect } from './routes.ts'
+import { safeRedirect } from './login.ts'
 import { accessAllowed, groupNames } from './subject.ts'
 
 const keys = env.DROVER_TOKEN_KEYS

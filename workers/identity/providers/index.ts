@@ -1,0 +1,10 @@
+import type { IdentityProvider } from '../provider.ts'
+import { localProvider } from './local/index.ts'
+import { oidcProvider } from './oidc/index.ts'
+
+/** Every identity provider the edge serves, in the order `/v3-public/authProviders` lists them. */
+export const PROVIDERS: readonly IdentityProvider[] = [localProvider, oidcProvider]
+
+export function providerById(id: string): IdentityProvider | undefined {
+  return PROVIDERS.find((p) => p.id === id)
+}

@@ -1,0 +1,102 @@
+// `genericoidc`'s AuthConfig as /v3/authconfigs shows and writes it: the config schema, its checks
+// (including discovery of the issuer before it is enabled), and what disabling it revokes.
+import * as v from 'valibot'
+import { mgmt } from '../../../../protocol/kube/index.ts'
+import { ApiError } from '../../../errors.ts'
+import { mgmtObject } from '../../../mgmt/management.ts'
+import { parseInput } from '../../../norman/body.ts'
+import { edgeKube, userKube, type V3Context } from '../../../v3/context.ts'
+import { userIdOf } from '../../authenticator.ts'
+import type { AuthConfigObject } from '../../provider.ts'
+import { PROVIDER_LABEL, removeTokens, tokensWhere } from '../../tokens.ts'
+import { discover } from './client.ts'
+import { CLIENT_SECRET_REF, CONFIG_TYPE, DEFAULT_GROUPS_CLAIM, DEFAULT_SCOPE, issuerProblem, PROVIDER, storeClientSecret } from './config.ts'
+
+const AUTH_CONFIG = mgmt('AuthConfig')
+
+const text = (max: number) => v.optional(v.pipe(v.string(), v.maxLength(max)))
+
+/** The config schema. Clients send whole resources back (id, links, …): known fields are checked, the rest ignored. */
+export const configSchema = v.looseObject({
+  enabled: v.optional(v.boolean()),
+  issuer: text(2048),
+  clientId: text(512),
+  clientSecret: text(4096),
+  scope: text(1024),
+  groupsClaim: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.:/-]{0,128}$/, 'groupsClaim: up to 128 of A-Z a-z 0-9 _ . : / -'))),
+  rancherUrl: text(2048),
+  accessMode: v.optional(v.picklist(['unrestricted', 'restricted', 'required'])),
+  allowedPrincipalIds: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(512))), v.maxLength(1000))),
+})
+type ConfigBody = v.InferOutput<typeof configSchema>
+const FIELDS = ['enabled', 'issuer', 'clientId', 'scope', 'groupsClaim', 'rancherUrl', 'accessMode', 'allowedPrincipalIds'] as const
+
+/** The fields shown with their defaults. */
+export function presentConfig(obj: AuthConfigObject): Record<string, unknown> {
+  return {
+    scope: obj.scope || DEFAULT_SCOPE,
+    groupsClaim: obj.groupsClaim || DEFAULT_GROUPS_CLAIM,
+    accessMode: obj.accessMode || 'unrestricted',
+    enabled: obj.enabled === true,
+  }
+}
+
+async function validate(next: AuthConfigObject): Promise<void> {
+  const bad = (msg: string) => new ApiError(422, msg, 'InvalidBodyContent')
+  if (next.issuer) {
+    const problem = issuerProblem(next.issuer)
+    if (problem) throw bad(problem)
+  }
+  if (next.rancherUrl) {
+    let url: URL | undefined
+    try {
+      url = new URL(next.rancherUrl)
+    } catch {
+      /* checked below */
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw bad('rancherUrl must be an absolute http(s) URL')
+  }
+  if (next.scope && !next.scope.split(/\s+/).includes('openid')) throw bad('scope must include openid')
+  if (next.enabled !== true) return
+  if (!next.issuer) throw bad('issuer is required to enable the provider')
+  if (!next.clientId) throw bad('clientId is required to enable the provider')
+  if (!next.clientSecret) throw bad('clientSecret is required to enable the provider')
+  try {
+    await discover(next.issuer)
+  } catch (err) {
+    throw bad(`issuer: ${err instanceof ApiError ? err.message : 'discovery failed'}`)
+  }
+}
+
+/** Every genericoidc session and key stops working: the provider no longer vouches for them. */
+async function revokeProviderTokens(c: V3Context): Promise<void> {
+  const edge = edgeKube(c)
+  const names = (await tokensWhere(edge, `${PROVIDER_LABEL}=${PROVIDER}`)).map((t) => t.metadata.name ?? '').filter(Boolean)
+  await removeTokens(c.env, edge, names)
+}
+
+/**
+ * Creates or updates `genericoidc` as the caller, so the apiserver's RBAC decides who may. A new client
+ * secret is stored (as the edge) only after a dry run of the same write has been allowed; the CR keeps
+ * just a reference to it.
+ */
+export async function writeConfig(c: V3Context, input: unknown): Promise<{ saved: AuthConfigObject; created: boolean }> {
+  const body: ConfigBody = parseInput(configSchema, input)
+  const kube = userKube(c)
+  const existing = await kube.find<AuthConfigObject>(AUTH_CONFIG, PROVIDER)
+  const next: AuthConfigObject = existing
+    ? { ...existing, metadata: { ...existing.metadata } }
+    : mgmtObject('AuthConfig', { metadata: { name: PROVIDER, annotations: { 'field.cattle.io/creatorId': userIdOf(c.var.principal) } }, type: CONFIG_TYPE })
+  for (const key of FIELDS) if (body[key] !== undefined) Object.assign(next, { [key]: body[key] })
+  const newSecret = body.clientSecret && body.clientSecret !== CLIENT_SECRET_REF ? body.clientSecret : undefined
+  if (newSecret) next.clientSecret = CLIENT_SECRET_REF
+  await validate(next)
+  const save = (dryRun: boolean) => (existing ? kube.update(AUTH_CONFIG, next, { dryRun }) : kube.create(AUTH_CONFIG, next, { dryRun }))
+  if (newSecret) {
+    await save(true)
+    await storeClientSecret(edgeKube(c), newSecret)
+  }
+  const saved = await save(false)
+  if (saved.enabled !== true) await revokeProviderTokens(c)
+  return { saved, created: !existing }
+}
