@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { KubeConfig } from '@kubernetes/client-node'
+import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
 import { systemClock, type Clock, type Limits, type StreamHandler } from '../protocol/tunnel/index.ts'
 import pkg from '../package.json' with { type: 'json' }
 import { Backoff, type BackoffOptions } from '../node/backoff.ts'
 import { Connector } from './connection.ts'
 import { UpstreamCredentials } from '../node/kube/credentials.ts'
+import { loadKubeConfig } from '../node/kube/kubeconfig.ts'
 import { EdgeTrust, edgeTrustSettings } from './edge-trust.ts'
 import { kubeFacts, type CollectFacts } from './facts.ts'
 import { errorText } from '../node/log.ts'
@@ -140,15 +141,4 @@ export function connectUrl(server: string): { url: URL; proxyLookupUrl: URL; cac
   const proxyLookupUrl = new URL(`${http}//${base.host}${prefix}/v3/connect`)
   const cacertsUrl = new URL(`${http}//${base.host}${prefix}/cacerts`)
   return { url, proxyLookupUrl, cacertsUrl }
-}
-
-export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig()
-  if (path) kc.loadFromFile(path)
-  else {
-    if (!process.env.KUBERNETES_SERVICE_HOST) throw new Error('not running inside a cluster (KUBERNETES_SERVICE_HOST unset); pass --kubeconfig')
-    kc.loadFromCluster()
-  }
-  if (!kc.getCurrentCluster()) throw new Error('the kubeconfig has no current cluster')
-  return kc
 }

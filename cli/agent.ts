@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util'
 import { stopSignal } from './signals.ts'
 import type { KubeConfig } from '@kubernetes/client-node'
-import { connectUrl, loadKubeConfig, runAgent } from '../agent/dialer.ts'
+import { connectUrl, runAgent } from '../agent/dialer.ts'
+import { KubeConfigError, loadKubeConfig } from '../node/kube/kubeconfig.ts'
 import { EdgeTrustError, edgeTrustSettings } from '../agent/edge-trust.ts'
 import { createLogger } from '../node/log.ts'
 import { parseServiceAccount, ServiceAccountToken, type ServiceAccountRef } from '../agent/service-account.ts'
-import { UsageError } from './usage.ts'
+import { StartError, UsageError } from './usage.ts'
 
 /**
  * `drover agent --server <url> --token <token> [--kubeconfig <path>] [--service-account <ns>/<name>]
@@ -61,14 +62,21 @@ export async function agentCommand(argv: string[]): Promise<number> {
     }
   }
 
+  let kubeConfig: KubeConfig
+  try {
+    kubeConfig = loadKubeConfig(values.kubeconfig)
+  } catch (e) {
+    if (e instanceof KubeConfigError) throw new StartError(e.message)
+    throw e
+  }
+
   const logger = createLogger('drover-agent')
   let saToken: ServiceAccountToken | undefined
-  let kubeConfig: KubeConfig | undefined
   if (serviceAccount) {
-    saToken = await ServiceAccountToken.start(loadKubeConfig(values.kubeconfig), serviceAccount, { logger })
+    saToken = await ServiceAccountToken.start(kubeConfig, serviceAccount, { logger })
     kubeConfig = saToken.kubeConfig
   }
-  const agent = runAgent({ server, token, logger, ...trust, ...(kubeConfig ? { kubeConfig } : values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}) })
+  const agent = runAgent({ server, token, logger, ...trust, kubeConfig })
   const signal = await stopSignal()
   logger.info({ signal }, 'stopping the agent')
   await agent.stop()

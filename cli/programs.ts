@@ -1,4 +1,5 @@
 import { runCommand } from './command.ts'
+import { StartError } from './usage.ts'
 
 // The bundled `drover` (dist/drover.mjs, built by infra/build/programs.ts): only the programs that run in
 // clusters, for the image and for `drover start`'s children — no TypeScript loader, no node_modules.
@@ -6,4 +7,4 @@ import { runCommand } from './command.ts'
 process.exitCode = await runCommand(process.argv.slice(2), {
   agent: async (argv) => (await import('./agent.ts')).agentCommand(argv),
   runner: async (argv) => (await import('./runner.ts')).runnerCommand(argv),
-})
+}, [StartError])

