@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { isAbsolute, join, relative } from 'node:path'
 import { build, type Metafile } from 'esbuild'
 
@@ -37,39 +37,49 @@ export interface BuiltPrograms {
 export async function buildPrograms(opts: BuildOptions = {}): Promise<BuiltPrograms> {
   const outdir = opts.outdir ?? PROGRAMS_DIR
   const started = performance.now()
-  // Old chunks carry content hashes in their names: without a clean directory they would pile up.
-  await rm(outdir, { recursive: true, force: true })
-  await mkdir(outdir, { recursive: true })
-  const result = await build({
-    absWorkingDir: ROOT,
-    entryPoints: { drover: 'cli/programs.ts' },
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    outExtension: { '.js': '.mjs' },
-    chunkNames: 'chunks/[name]-[hash]',
-    banner: { js: REQUIRE_SHIM },
-    // Smaller source text is less memory in every process (about 10 MiB of the agent's RSS here).
-    // Identifiers are kept: class and function names stay as written in logs, errors and stacks, and
-    // `node --enable-source-maps` maps positions back to the TypeScript.
-    minifyWhitespace: true,
-    minifySyntax: true,
-    keepNames: true,
-    sourcemap: 'linked',
-    legalComments: 'none',
-    metafile: true,
-    logLevel: 'silent',
-  })
-  for (const w of result.warnings) opts.log?.(`esbuild: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`)
-  await writeFile(join(outdir, META), JSON.stringify(result.metafile))
-  const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([file, o]) => [relative(outdir, join(ROOT, file)), o.bytes]))
-  const code = Object.entries(outputs).filter(([file]) => file.endsWith('.mjs'))
-  const total = code.reduce((a, [, bytes]) => a + bytes, 0)
-  opts.log?.(`bundled the agent and the runner into ${relative(ROOT, outdir) || outdir} (${(total / 2 ** 20).toFixed(1)} MiB in ${code.length} modules, and their source maps) in ${((performance.now() - started) / 1000).toFixed(1)} s`)
-  return { entry: join(outdir, PROGRAMS_ENTRY), outputs, metafile: result.metafile }
+  // Built aside and swapped in whole: a program starting meanwhile (drover start, a test) never loads a
+  // half-written bundle, and chunks of an older build (their names carry content hashes) do not pile up.
+  const building = `${outdir}.building-${process.pid}`
+  const previous = `${outdir}.previous-${process.pid}`
+  await rm(building, { recursive: true, force: true })
+  await mkdir(building, { recursive: true })
+  try {
+    const result = await build({
+      absWorkingDir: ROOT,
+      entryPoints: { drover: 'cli/programs.ts' },
+      outdir: building,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node22',
+      outExtension: { '.js': '.mjs' },
+      chunkNames: 'chunks/[name]-[hash]',
+      banner: { js: REQUIRE_SHIM },
+      // Smaller source text is less memory in every process (about 10 MiB of the agent's RSS here).
+      // Identifiers are kept: class and function names stay as written in logs, errors and stacks, and
+      // `node --enable-source-maps` maps positions back to the TypeScript.
+      minifyWhitespace: true,
+      minifySyntax: true,
+      keepNames: true,
+      sourcemap: 'linked',
+      legalComments: 'none',
+      metafile: true,
+      logLevel: 'silent',
+    })
+    for (const w of result.warnings) opts.log?.(`esbuild: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`)
+    await writeFile(join(building, META), JSON.stringify(result.metafile))
+    if (existsSync(outdir)) await rename(outdir, previous)
+    await rename(building, outdir)
+    const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([file, o]) => [relative(building, join(ROOT, file)), o.bytes]))
+    const code = Object.entries(outputs).filter(([file]) => file.endsWith('.mjs'))
+    const total = code.reduce((a, [, bytes]) => a + bytes, 0)
+    opts.log?.(`bundled the agent and the runner into ${relative(ROOT, outdir) || outdir} (${(total / 2 ** 20).toFixed(1)} MiB in ${code.length} modules, and their source maps) in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+    return { entry: join(outdir, PROGRAMS_ENTRY), outputs, metafile: result.metafile }
+  } finally {
+    await rm(building, { recursive: true, force: true })
+    await rm(previous, { recursive: true, force: true })
+  }
 }
 
 /**
