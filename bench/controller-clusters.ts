@@ -30,6 +30,18 @@ async function writes(metricsUrl: string): Promise<Map<string, number>> {
   return out
 }
 
+/** The apiserver's own count of requests (apiserver_request_total), by `VERB resource[/subresource]`. */
+async function apiserverRequests(client: KubeClient): Promise<Map<string, number>> {
+  const text = await (await client.send('GET', '/metrics')).text()
+  const out = new Map<string, number>()
+  for (const m of text.matchAll(/^apiserver_request_total\{([^}]*)\} (\d+)/gm)) {
+    const label = (k: string) => new RegExp(`${k}="([^"]*)"`).exec(m[1]!)?.[1] ?? ''
+    const key = `${label('verb')} ${label('resource')}${label('subresource') ? `/${label('subresource')}` : ''}`
+    out.set(key, (out.get(key) ?? 0) + Number(m[2]))
+  }
+  return out
+}
+
 const delta = (after: Map<string, number>, before: Map<string, number>) => new Map([...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, v]) => v > 0))
 
 async function main(): Promise<void> {
@@ -63,6 +75,7 @@ async function main(): Promise<void> {
     // The `local` Cluster's own writes settle first, so the count below is the 1,000's.
     await sleep(3_000)
     const before = await writes(metricsUrl)
+    const requestsBefore = await apiserverRequests(client)
     log(`creating ${N} Clusters, ${CREATE_CONCURRENCY} at a time`)
     const started = performance.now()
     await forEachLimited(ids, CREATE_CONCURRENCY, async (id) => {
@@ -88,6 +101,9 @@ async function main(): Promise<void> {
     const sum = [...made.values()].reduce((a, b) => a + b, 0)
     const detail = [...made].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${(v / N).toFixed(2)}`).join(', ')
     process.stdout.write(`P8 runner writes per Cluster: ${(sum / N).toFixed(2)} (${detail})\n`)
+    // Everything the apiserver served meanwhile, the bench's own creates and polling included.
+    const served = [...delta(await apiserverRequests(client), requestsBefore)].filter(([k]) => !k.startsWith('WATCH')).sort(([, a], [, b]) => b - a)
+    process.stdout.write(`P8 apiserver requests per Cluster (bench included): ${served.map(([k, v]) => `${k} ${(v / N).toFixed(2)}`).join(', ')}\n`)
   } finally {
     transport.close()
     if (runner.exitCode === null && runner.signalCode === null) {

@@ -10,8 +10,8 @@ export type ApplyOutcome = 'created' | 'updated' | 'recreated' | 'unchanged'
 export interface ApplyOptions<T> {
   /** True when `current` cannot be updated into `desired` (immutable fields, e.g. a binding's roleRef). */
   recreate?: (current: T, desired: T) => boolean
-  /** The live object when the caller already read it (skips the GET). */
-  current?: T
+  /** The live object when the caller already read it (skips the GET); `null`: known not to exist, so create first. */
+  current?: T | null
 }
 
 const SKIP = new Set(['apiVersion', 'kind', 'metadata', 'status'])
@@ -72,7 +72,7 @@ export interface Applied<T> {
 /** Makes the object exist as desired, writing only when it differs. */
 export async function apply<T extends KubeObject>(client: KubeClient, type: ResourceType, desired: T, opts: ApplyOptions<T> = {}): Promise<Applied<T>> {
   const { name, namespace } = desired.metadata
-  const current = opts.current ?? (await client.find<T>(type, name!, namespace))
+  const current = opts.current === undefined ? await client.find<T>(type, name!, namespace) : opts.current
   if (!current) {
     try {
       return { outcome: 'created', object: await client.create(type, desired) }

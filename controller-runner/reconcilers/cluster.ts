@@ -54,9 +54,11 @@ export class ClusterReconciler implements Reconciler {
       await this.updateConditions(cached)
       return fast
     }
+    // A Cluster whose token the cache has never seen is most likely new: create first, read only on conflict.
+    const isNew = this.deps.crts !== undefined && !this.deps.crts.get(names.registrationToken, name)
     const cluster = await addFinalizer(this.deps.client, CLUSTER, cached, FINALIZERS.cluster)
-    await ensureOwnedNamespace(this.deps.client, cluster, name, 'cluster', name)
-    const token = await this.ensureRegistration(cluster)
+    await ensureOwnedNamespace(this.deps.client, cluster, name, 'cluster', name, { likelyMissing: isNew })
+    const token = await this.ensureRegistration(cluster, isNew)
     await this.updateConditions(cluster)
     await this.ensureCreatorBinding(cluster)
     this.fullAt.set(name, this.deps.clock.now())
@@ -88,19 +90,24 @@ export class ClusterReconciler implements Reconciler {
   }
 
   /** CRT `default-token`, its Secret (token rotated at expiry, previous kept for the grace period), CRT status. */
-  private async ensureRegistration(cluster: Cluster): Promise<TokenState> {
+  private async ensureRegistration(cluster: Cluster, isNew: boolean): Promise<TokenState> {
     const id = cluster.metadata.name!
     const { client, settings, clock } = this.deps
-    const crt = (
-      await apply<ClusterRegistrationToken>(client, CRT, {
+    const applied = await apply<ClusterRegistrationToken>(
+      client,
+      CRT,
+      {
         apiVersion: 'management.cattle.io/v3',
         kind: 'ClusterRegistrationToken',
         metadata: { name: names.registrationToken, namespace: id, labels: labels('cluster', id), ownerReferences: [ownerRef(cluster)] },
         spec: { clusterName: id },
-      })
-    ).object
+      },
+      isNew ? { current: null } : {},
+    )
+    const crt = applied.object
     const secretName = names.registrationSecret(crt.metadata.name!)
-    const live = await client.find<Secret>(SECRET, secretName, id)
+    // A CRT created just now has no Secret yet (a leftover one is found by the create's conflict, and replaced).
+    const live = applied.outcome === 'created' ? null : ((await client.find<Secret>(SECRET, secretName, id)) ?? null)
     const current = live?.type === REGISTRATION_SECRET_TYPE ? decodeTokenState(live.data) : undefined
     const life = {
       ttlMs: settings.minutes('cluster-registration-token-ttl-minutes', 43200),
@@ -117,7 +124,7 @@ export class ClusterReconciler implements Reconciler {
         type: REGISTRATION_SECRET_TYPE,
         data: encodeTokenState(state),
       },
-      { ...(live ? { current: live } : {}), recreate: (cur, want) => cur.type !== want.type },
+      { current: live, recreate: (cur, want) => cur.type !== want.type },
     )
     const status = registrationCommands(settings.get('server-url'), id, state)
     if (!semanticEqual({ ...crt.status }, { ...crt.status, ...status })) {

@@ -34,10 +34,11 @@ export async function refuse(client: KubeClient, about: KubeObject & { apiVersio
 /**
  * The namespace `name`, created with the owner label if missing. One that exists without this owner's
  * label belongs to someone else: refused. Labels are only ever set at creation, and the management
- * cluster's admission policy lets nobody but the runner set them.
+ * cluster's admission policy lets nobody but the runner set them. `likelyMissing` (a new owner): create
+ * first and read only when it exists, which saves a request per new object.
  */
-export async function ensureOwnedNamespace(client: KubeClient, about: KubeObject & { apiVersion?: string; kind?: string }, name: string, owner: Owner, value: string): Promise<void> {
-  const existing = await client.find<KubeObject>(NAMESPACE, name)
+export async function ensureOwnedNamespace(client: KubeClient, about: KubeObject & { apiVersion?: string; kind?: string }, name: string, owner: Owner, value: string, opts: { likelyMissing?: boolean } = {}): Promise<void> {
+  const existing = opts.likelyMissing ? undefined : await client.find<KubeObject>(NAMESPACE, name)
   if (existing && ownedBy(existing, owner, value)) return
   if (!existing) {
     try {
