@@ -37,7 +37,8 @@ export const importManifest = new Hono<AppEnv>().get('/:file', async (c) => {
     throw new ApiError(401, 'invalid or expired registration token')
   }
   if (!m) return refuse()
-  const [, token, clusterId] = m as unknown as [string, string, string]
+  const token = m[1]!
+  const clusterId = m[2]!
   const edge = c.var.management.as(EDGE_IDENTITY)
   const secret = await edge.find<KubeObject & { data?: Record<string, string> }>(SECRET, REGISTRATION_SECRET, clusterId)
   if (!secret || !(await registrationMatches(secret.data ?? {}, token, Date.now()))) return refuse()
