@@ -19,12 +19,23 @@ const nodeSideFolders = ['node', 'controller-runner', 'agent', 'cli', 'infra', '
 const edgeFolders = ['workers', 'objects']
 const testFolders = ['test', 'bench']
 
+/** A sibling folder one level up (`../oidc/…` from `providers/local/`). */
+const siblingFolder = { regex: '^\\.\\./[^./][^/]*/', message: 'a provider is one folder: it may not import another provider (share through ../../provider.ts)' }
+const tunnelRoom = { regex: '^\\.\\./tunnel(/|$)', message: 'objects/auth/ may not import objects/tunnel/: rooms meet only in workers/' }
+
+const objectsRules = [...['workers', ...nodeSideFolders].map(projectFolder), nodeBuiltins]
+const workersRules = [...nodeSideFolders.map(projectFolder), nodeBuiltins]
+
+// Later entries override earlier ones for the files both match (flat config does not merge a rule's
+// options), so a narrower folder repeats its parent's patterns and adds its own.
 /** @type {Record<string, object[]>} */
 const forbidden = {
   'protocol/**/*.ts': [...[...edgeFolders, ...nodeSideFolders].map(projectFolder), nodeBuiltins, workerdModules],
   'node/**/*.ts': [...edgeFolders, 'controller-runner', 'agent', 'cli', 'infra', ...testFolders].map(projectFolder),
-  'objects/**/*.ts': [...['workers', ...nodeSideFolders].map(projectFolder), nodeBuiltins],
-  'workers/**/*.ts': [...nodeSideFolders.map(projectFolder), nodeBuiltins],
+  'objects/**/*.ts': objectsRules,
+  'objects/auth/**/*.ts': [...objectsRules, tunnelRoom],
+  'workers/**/*.ts': workersRules,
+  'workers/identity/providers/*/**/*.ts': [...workersRules, siblingFolder],
   'controller-runner/**/*.ts': [...edgeFolders, 'agent', 'cli', ...testFolders].map(projectFolder),
   'agent/**/*.ts': [...edgeFolders, 'controller-runner', 'cli', 'infra', ...testFolders].map(projectFolder),
   'infra/**/*.ts': [...edgeFolders, 'controller-runner', 'agent', 'cli', ...testFolders].map(projectFolder),

@@ -21,6 +21,9 @@ describe('dependency direction (DESIGN.md) as lint rules', () => {
     ['objects/tunnel.ts', "import { createApp } from '../workers/app.ts'", /may not import workers\//],
     ['infra/dev-cluster/x.ts', "import { a } from '../../controller-runner/a.ts'", /may not import controller-runner\//],
     ['node/kube/x.ts', "import { a } from '../../agent/a.ts'", /may not import agent\//],
+    ['workers/identity/providers/local/x.ts', "import { a } from '../oidc/a.ts'", /may not import another provider/],
+    ['workers/identity/providers/local/x.ts', "import { a } from '../../../../node/a.ts'", /may not import node\//],
+    ['objects/auth/x.ts', "import { a } from '../tunnel/a.ts'", /rooms meet only in workers/],
     ['node/log.ts', "import { a } from '../controller-runner/a.ts'", /may not import controller-runner\//],
     ['protocol/kube/x.ts', "import { a } from '../../node/kube/a.ts'", /may not import node\//],
     ['workers/x.ts', "import { a } from '../node/kube/a.ts'", /may not import node\//],
@@ -42,6 +45,9 @@ describe('dependency direction (DESIGN.md) as lint rules', () => {
     ['agent/x.ts', "import { a } from '../node/kube/a.ts'"],
     ['controller-runner/x.ts', "import { a } from '../node/log.ts'"],
     ['node/kube/x.ts', "import { a } from '../../protocol/kube/a.ts'"],
+    ['workers/identity/providers/local/x.ts', "import { a } from '../../provider.ts'"],
+    ['workers/identity/providers/oidc/x.ts', "import { a } from './client.ts'"],
+    ['objects/auth/x.ts', "import { a } from '../env.ts'"],
   ])('%s: %s is allowed', async (file, code) => {
     expect(await restrictedImports(file, `${code}\nexport const used = [${code.match(/\{ (\w+) \}/)![1]}]\n`)).toEqual([])
   })

@@ -1,9 +1,9 @@
-import type { User } from '../../../../protocol/crds/index.ts'
 import { KubeError, mgmt, SECRET, type KubeClient } from '../../../../protocol/kube/index.ts'
 import type { Bindings } from '../../../env.ts'
 import type { KubeObject } from '../../../mgmt/management.ts'
 import { ApiError } from '../../../errors.ts'
 import { secretsEqual } from '../../compare.ts'
+import type { UserObject } from '../../users.ts'
 import { burnVerification, hashPassword, parsePeppers, verifyPassword, type Pepper } from './password.ts'
 
 import { BOOTSTRAP_ANNOTATION, BOOTSTRAP_SECRET, PASSWORD_NAMESPACE, USERNAME_LABEL, usernameHash } from '../../../../protocol/api/users.ts'
@@ -14,7 +14,7 @@ export { PASSWORD_NAMESPACE, USERNAME_LABEL, usernameHash }
 export const LOCAL_PROVIDER = 'local'
 export const localPrincipal = (userId: string): string => `${LOCAL_PROVIDER}://${userId}`
 
-export type UserObject = User & KubeObject
+export type { UserObject }
 interface Secret extends KubeObject {
   data?: Record<string, string>
 }

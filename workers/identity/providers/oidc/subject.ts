@@ -5,7 +5,7 @@ import { ApiError } from '../../../errors.ts'
 import type { KubeClient } from '../../../../protocol/kube/index.ts'
 import type { TokenSubject } from '../../tokens.ts'
 import { GROUP_PRINCIPAL_PREFIX, PROVIDER, USER_PRINCIPAL_PREFIX, type OidcSettings } from './config.ts'
-import { findOrCreateUser, findUserByPrincipal } from './users.ts'
+import { findOrCreateUser, findUserByPrincipal } from '../../users.ts'
 import type { Claims } from './client.ts'
 
 /**

@@ -1,11 +1,13 @@
-// External users: a User CR per provider principal, found by a label holding a hash of the principal id
-// (label values cannot hold `://`), created on first login as Rancher does.
-import type { GlobalRole } from '../../../../protocol/crds/index.ts'
-import { isAlreadyExists, mgmt, type KubeClient } from '../../../../protocol/kube/index.ts'
-import { ApiError } from '../../../errors.ts'
-import { mgmtObject } from '../../../mgmt/management.ts'
-import { randomId } from '../../compare.ts'
-import type { UserObject } from '../local/users.ts'
+// User CRs as every provider sees them. An external provider's user (OIDC today; LDAP, SAML, GitHub
+// next) is one User per principal, found by a label holding a hash of the principal id (label values
+// cannot hold `://`), created on first login as Rancher does.
+import type { GlobalRole, User } from '../../protocol/crds/index.ts'
+import { isAlreadyExists, mgmt, type KubeClient } from '../../protocol/kube/index.ts'
+import { ApiError } from '../errors.ts'
+import { mgmtObject, type KubeObject } from '../mgmt/management.ts'
+import { randomId } from './compare.ts'
+
+export type UserObject = User & KubeObject
 
 /** The first 40 hex digits of SHA-256 of a principal id (case-sensitive: OIDC subjects are). */
 export const PRINCIPAL_LABEL = 'drover.io/principal-hash'
