@@ -8,6 +8,7 @@ import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } fro
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { KubeConfig } from '@kubernetes/client-node'
+import { ensurePrograms } from '../infra/build/programs.ts'
 import { devCluster } from '../test/support/dev-cluster.ts'
 import { edgeKubeconfig, grantClusterAdmin, startAgent, startEdge, waitConnected } from '../test/support/proxy-fixture.ts'
 import { until } from '../test/support/streams.ts'
@@ -111,7 +112,11 @@ async function main() {
   await using cluster = await devCluster('bench', { mode: 'lite' })
   await grantClusterAdmin(cluster, 'ops')
   await using edge = await startEdge([{ token: TOKEN, identity: { user: 'bench', groups: ['ops'], extra: {} }, clusters: '*' }], { 'agent-bench': 'c-bench' })
-  await using agent = startAgent(edge, 'agent-bench', cluster.kubeconfigPath)
+  // The agent as the image runs it (the esbuild bundle); DROVER_BENCH_PROGRAM=source runs it through tsx.
+  const program = process.env.DROVER_BENCH_PROGRAM === 'source' ? 'source' : 'bundle'
+  if (program === 'bundle') await ensurePrograms({ log: (l) => log(`[programs] ${l}`) })
+  log(`agent program: ${program}`)
+  await using agent = startAgent(edge, 'agent-bench', cluster.kubeconfigPath, [], program)
   const kc = await edgeKubeconfig(mkdtempSync(join(tmpdir(), 'drover-bench-kc-')), edge, 'c-bench', TOKEN)
   await waitConnected(kc)
 

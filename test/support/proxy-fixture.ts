@@ -47,9 +47,13 @@ export interface AgentProcess extends AsyncDisposable {
   kill(signal?: NodeJS.Signals): Promise<void>
 }
 
-/** `drover agent` as a separate process, as it runs for a cluster without nodes; `args` are extra flags. */
-export function startAgent(edge: TestEdge, token: string, kubeconfig: string, args: string[] = []): AgentProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'drover.js'), 'agent', '--server', edge.url.origin, '--kubeconfig', kubeconfig, ...args], {
+/**
+ * `drover agent` as a separate process, as it runs for a cluster without nodes; `args` are extra flags.
+ * `program`: the sources through tsx (default), or the bundle the image runs (`ensurePrograms()` first).
+ */
+export function startAgent(edge: TestEdge, token: string, kubeconfig: string, args: string[] = [], program: 'source' | 'bundle' = 'source'): AgentProcess {
+  const entry = program === 'bundle' ? join(ROOT, 'dist', 'drover.mjs') : join(ROOT, 'bin', 'drover.js')
+  const child = spawn(process.execPath, [entry, 'agent', '--server', edge.url.origin, '--kubeconfig', kubeconfig, ...args], {
     env: { ...process.env, DROVER_AGENT_TOKEN: token, NODE_EXTRA_CA_CERTS: edge.caFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
