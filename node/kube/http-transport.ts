@@ -33,6 +33,12 @@ export async function sendTo(target: UpstreamTarget, req: Request): Promise<Resp
       resolve(new Response(stream, { status, statusText: res.statusMessage ?? '', headers: responseHeaders }))
     })
     out.on('error', reject)
+    // `req` must outlive the exchange: its signal follows the caller's only while the Request object itself
+    // is reachable (undici links the two weakly), so once collected, aborts and timeouts would silently stop
+    // reaching this request. The request and the response hold it until they close.
+    const keep = () => void req
+    out.once('close', keep)
+    out.once('response', (res) => res.once('close', keep))
     out.end(body)
   })
 }

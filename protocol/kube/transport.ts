@@ -28,6 +28,20 @@ export interface Leadership {
   signal(): AbortSignal
 }
 
+/**
+ * `new Request(req, init)` that keeps `req` alive as long as the new one is. A Request's signal follows the
+ * signal it was made with only while that Request object is reachable (undici holds the link weakly): a
+ * transport that wraps a request and lets the original be collected would lose the caller's aborts and
+ * timeouts. Transports that wrap requests use this.
+ */
+export function wrapRequest(req: Request, init: RequestInit): Request {
+  const wrapped = new Request(req, init)
+  origins.set(wrapped, req)
+  return wrapped
+}
+
+const origins = new WeakMap<Request, Request>()
+
 /** Thrown instead of sending a write when this replica is not (or no longer surely) the leader. */
 export class NotLeaderError extends Error {
   override name = 'NotLeaderError'
@@ -62,7 +76,7 @@ export function guardedTransport(inner: Transport, leadership: Leadership, opts:
     if (MUTATING_METHODS.has(method)) {
       if (method === 'PUT') await requireResourceVersion(req)
       signals.push(term)
-      const guarded = new Request(req, { signal: AbortSignal.any(signals) })
+      const guarded = wrapRequest(req, { signal: AbortSignal.any(signals) })
       if (!leadership.fresh()) {
         throw new NotLeaderError(`not the leader (or leadership not renewed in time): refusing ${method} ${new URL(req.url).pathname}`)
       }
@@ -70,7 +84,7 @@ export function guardedTransport(inner: Transport, leadership: Leadership, opts:
     }
     // Reads outlive a term only when there is none (a follower's informers read too).
     if (!term.aborted) signals.push(term)
-    return inner(new Request(req, { signal: AbortSignal.any(signals) }))
+    return inner(wrapRequest(req, { signal: AbortSignal.any(signals) }))
   }
 }
 
