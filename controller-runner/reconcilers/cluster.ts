@@ -9,11 +9,11 @@ import { deleteOwnedNamespace, ensureOwnedNamespace } from './ownership.ts'
 import { addFinalizer, ANNOTATIONS, FINALIZERS, labels, names, ownerRef, removeFinalizer, selector } from './meta.ts'
 import { decodeTokenState, encodeTokenState, nextChangeIn, nextTokenState, registrationCommands, type TokenState } from './registration.ts'
 import type { Settings } from './settings.ts'
+import { REGISTRATION_SECRET_TYPE } from '../../protocol/api/registration.ts'
 
 const CLUSTER = mgmt('Cluster')
 const CRT = mgmt('ClusterRegistrationToken')
 const CRTB = mgmt('ClusterRoleTemplateBinding')
-export const REGISTRATION_SECRET_TYPE = 'drover.io/registration-token'
 
 interface Secret extends KubeObject {
   type?: string

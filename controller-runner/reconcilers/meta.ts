@@ -1,6 +1,7 @@
 // Names, labels and finalizers the runner materialises with: names are the contract the edge relies on.
 import type { KubeClient, KubeObject, ResourceType } from '../../protocol/kube/index.ts'
 import { OWNER_LABELS } from '../../protocol/api/ownership.ts'
+import { DEFAULT_REGISTRATION_TOKEN, registrationSecretName } from '../../protocol/api/registration.ts'
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'drover' } as const
 
@@ -25,8 +26,8 @@ export const names = {
   crtbManagementBinding: (c: string, crtb: string) => `crtb-${c}-${crtb}`,
   crtb: (crtb: string) => `crtb-${crtb}`,
   prtb: (prtb: string) => `prtb-${prtb}`,
-  registrationToken: 'default-token',
-  registrationSecret: (crt: string) => `registration-${crt}`,
+  registrationToken: DEFAULT_REGISTRATION_TOKEN,
+  registrationSecret: registrationSecretName,
   creatorBinding: 'creator-cluster-owner',
 } as const
 

@@ -2,6 +2,7 @@
 // current data and the time, so rotation is testable without waiting.
 import { randomBytes } from 'node:crypto'
 import { rfc3339 } from './conditions.ts'
+import { REGISTRATION_KEYS as K } from '../../protocol/api/registration.ts'
 
 export const TOKEN_LENGTH = 54
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
@@ -72,16 +73,16 @@ export function nextChangeIn(state: TokenState, now: number): number | undefined
 }
 
 export function encodeTokenState(s: TokenState): Record<string, string> {
-  const data: Record<string, string> = { token: s.token, expiresAt: s.expiresAt }
-  if (s.previousToken) Object.assign(data, { previousToken: s.previousToken, previousExpiresAt: s.previousExpiresAt ?? '' })
+  const data: Record<string, string> = { [K.token]: s.token, [K.expiresAt]: s.expiresAt }
+  if (s.previousToken) Object.assign(data, { [K.previousToken]: s.previousToken, [K.previousExpiresAt]: s.previousExpiresAt ?? '' })
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]))
 }
 
 export function decodeTokenState(data: Record<string, string> | undefined): TokenState | undefined {
-  if (!data?.token) return undefined
+  if (!data?.[K.token]) return undefined
   const get = (k: string) => (data[k] ? Buffer.from(data[k], 'base64').toString('utf8') : '')
-  const s: TokenState = { token: get('token'), expiresAt: get('expiresAt') }
-  if (data.previousToken) Object.assign(s, { previousToken: get('previousToken'), previousExpiresAt: get('previousExpiresAt') })
+  const s: TokenState = { token: get(K.token), expiresAt: get(K.expiresAt) }
+  if (data[K.previousToken]) Object.assign(s, { previousToken: get(K.previousToken), previousExpiresAt: get(K.previousExpiresAt) })
   return s
 }
 

@@ -1,6 +1,7 @@
 // The RBAC drover's own components need, as data: Helm, `drover start`, the import manifest and tests
 // apply the same objects. Identities are the contract's (see the edge and runner notes in DESIGN.md).
 
+import { REGISTRATION_SECRET } from '../../protocol/api/registration.ts'
 import type { PolicyRule } from '../../protocol/crds/index.ts'
 
 export type { PolicyRule }
@@ -85,7 +86,7 @@ export function managementRbac(opts: ManagementRbacOptions = {}): RbacObject[] {
     ]),
     clusterRoleBinding('drover-edge', 'drover-edge', user(EDGE_USER)),
     // Registration secrets live in every cluster's namespace: readable by name only, never all secrets.
-    clusterRole('drover-edge-registration-secrets', [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['registration-default-token'], verbs: ['get'] }]),
+    clusterRole('drover-edge-registration-secrets', [{ apiGroups: [''], resources: ['secrets'], resourceNames: [REGISTRATION_SECRET], verbs: ['get'] }]),
     clusterRoleBinding('drover-edge-registration-secrets', 'drover-edge-registration-secrets', user(EDGE_USER)),
     // The bootstrap admin's first password (controller-runner/bootstrap/admin.ts), read once by the edge.
     {
