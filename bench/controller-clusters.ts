@@ -14,6 +14,7 @@ import type { Cluster, ClusterRegistrationToken } from '../protocol/crds/index.t
 import { kubeConfigTransport } from '../node/kube/index.ts'
 import { KubeClient, mgmt } from '../protocol/kube/index.ts'
 import { forEachLimited } from '../controller-runner/reconcilers/limit.ts'
+import { ensurePrograms, PROGRAMS_DIR, PROGRAMS_ENTRY } from '../infra/build/programs.ts'
 import { devCluster } from '../test/support/dev-cluster.ts'
 
 process.env.DROVER_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'drover-bench-'))
@@ -54,7 +55,12 @@ async function main(): Promise<void> {
   const CRT = mgmt('ClusterRegistrationToken')
 
   log('starting the runner and waiting for it to lead')
-  const runner = spawn(process.execPath, [join(ROOT, 'bin', 'drover.js'), 'runner', '--kubeconfig', mc.kubeconfigPath, '--server-url', 'https://drover.bench', '--metrics-addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // The runner as the image runs it (the esbuild bundle); DROVER_BENCH_PROGRAM=source runs it through tsx.
+  const source = process.env.DROVER_BENCH_PROGRAM === 'source'
+  if (!source) await ensurePrograms({ log: (l) => log(`[programs] ${l}`) })
+  const entry = source ? join(ROOT, 'bin', 'drover.js') : join(PROGRAMS_DIR, PROGRAMS_ENTRY)
+  log(`runner program: ${source ? 'source' : 'bundle'}`)
+  const runner = spawn(process.execPath, [entry, 'runner', '--kubeconfig', mc.kubeconfigPath, '--server-url', 'https://drover.bench', '--metrics-addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let runnerLog = ''
   let metricsUrl = ''
   const keep = (d: Buffer) => {
