@@ -10,6 +10,8 @@ import { UpstreamCredentials } from '../node/kube/credentials.ts'
 import { loadKubeConfig } from '../node/kube/kubeconfig.ts'
 import { EdgeTrust, edgeTrustSettings } from './edge-trust.ts'
 import { kubeFacts, type CollectFacts } from './facts.ts'
+import { credentialsTransport } from '../node/kube/http-transport.ts'
+import { KubeClient } from '../protocol/kube/index.ts'
 import { errorText } from '../node/log.ts'
 import { describeProxy } from './proxy.ts'
 import { createUpstreamHandler } from './upstream.ts'
@@ -76,7 +78,7 @@ export function runAgent(opts: AgentOptions): RunningAgent {
   const dialer = startDialer({
     ...opts,
     handler: opts.handler ?? createUpstreamHandler({ credentials, logger }),
-    collectFacts: opts.collectFacts ?? kubeFacts(kc, logger),
+    collectFacts: opts.collectFacts ?? kubeFacts(new KubeClient(credentialsTransport(credentials)), logger),
   })
   return {
     get connected() {

@@ -1,10 +1,15 @@
-import { CoreV1Api, VersionApi, type KubeConfig, type V1Node } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
+import { NODE, type KubeClient, type KubeObject } from '../protocol/kube/index.ts'
 import type { ClusterFacts, Clock } from '../protocol/tunnel/index.ts'
 import { errorText } from '../node/log.ts'
 import { formatMilli, parseMilli } from './quantity.ts'
 
 export type CollectFacts = () => Promise<ClusterFacts>
+
+/** The part of a Node the facts read. */
+interface NodeStatus extends KubeObject {
+  status?: { capacity?: Record<string, string>; allocatable?: Record<string, string> }
+}
 
 /** The resources summed over nodes; byte-sized ones are printed with binary suffixes. */
 const RESOURCES: Record<string, { bytes: boolean }> = { cpu: { bytes: false }, memory: { bytes: true }, pods: { bytes: false } }
@@ -14,9 +19,7 @@ const PAGE = 500
  * Facts from the agent's own cluster, read with the agent's service account (it needs `list nodes`).
  * A part that cannot be read is left out rather than failing the whole report.
  */
-export function kubeFacts(kc: KubeConfig, logger: Logger): CollectFacts {
-  const core = kc.makeApiClient(CoreV1Api)
-  const version = kc.makeApiClient(VersionApi)
+export function kubeFacts(client: KubeClient, logger: Logger): CollectFacts {
   const warned = new Set<string>()
   const warnOnce = (what: string, e: unknown) => {
     if (warned.has(what)) return
@@ -25,7 +28,7 @@ export function kubeFacts(kc: KubeConfig, logger: Logger): CollectFacts {
   }
   return async () => {
     const facts: ClusterFacts = {}
-    const [info, nodes] = await Promise.allSettled([version.getCode(), listNodes(core)])
+    const [info, nodes] = await Promise.allSettled([client.request<{ gitVersion?: string }>('GET', '/version'), listNodes(client)])
     if (info.status === 'fulfilled') facts.kubernetesVersion = info.value.gitVersion
     else warnOnce('the Kubernetes version', info.reason)
     if (nodes.status === 'fulfilled') Object.assign(facts, summarizeNodes(nodes.value))
@@ -34,19 +37,14 @@ export function kubeFacts(kc: KubeConfig, logger: Logger): CollectFacts {
   }
 }
 
-async function listNodes(core: CoreV1Api): Promise<V1Node[]> {
-  const out: V1Node[] = []
-  let cont: string | undefined
-  do {
-    // The first page may come from the watch cache (resourceVersion 0); continued pages may not name one.
-    const list = await core.listNode(cont ? { limit: PAGE, _continue: cont } : { limit: PAGE, resourceVersion: '0' })
-    out.push(...list.items)
-    cont = list.metadata?._continue || undefined
-  } while (cont)
+async function listNodes(client: KubeClient): Promise<NodeStatus[]> {
+  const out: NodeStatus[] = []
+  // The first page may come from the watch cache (resourceVersion 0).
+  for await (const page of client.pages<NodeStatus>(NODE, { limit: PAGE, resourceVersion: '0' })) out.push(...page.items)
   return out
 }
 
-export function summarizeNodes(nodes: Pick<V1Node, 'status'>[]): Pick<ClusterFacts, 'nodeCount' | 'capacity' | 'allocatable'> {
+export function summarizeNodes(nodes: Pick<NodeStatus, 'status'>[]): Pick<ClusterFacts, 'nodeCount' | 'capacity' | 'allocatable'> {
   return {
     nodeCount: nodes.length,
     capacity: sumResources(nodes.map((n) => n.status?.capacity)),

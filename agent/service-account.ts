@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs'
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node'
+import { KubeConfig } from '@kubernetes/client-node'
+import { KubeClient, resourcePath, SERVICE_ACCOUNT } from '../protocol/kube/index.ts'
+import { kubeConfigTransport } from '../node/kube/http-transport.ts'
 import type { Logger } from 'pino'
 import { systemClock, type Clock } from '../protocol/tunnel/index.ts'
 import { errorText } from '../node/log.ts'
@@ -50,17 +52,18 @@ export interface IssuedToken {
 
 /** Asks the TokenRequest API for a token of the service account, as the admin kubeconfig's user. */
 export function tokenRequester(admin: KubeConfig, ref: ServiceAccountRef, expirationSeconds: number): () => Promise<IssuedToken> {
-  const core = admin.makeApiClient(CoreV1Api)
+  const client = new KubeClient(kubeConfigTransport(admin))
+  const path = resourcePath(SERVICE_ACCOUNT, { namespace: ref.namespace, name: ref.name, subresource: 'token' })
   return async () => {
-    const res = await core.createNamespacedServiceAccountToken({
-      name: ref.name,
-      namespace: ref.namespace,
+    const res = await client.request<{ status?: { token?: string; expirationTimestamp?: string } }>('POST', path, {
       body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds, audiences: [] } },
     })
     const token = res.status?.token
     const expires = res.status?.expirationTimestamp
     if (!token || !expires) throw new Error('the TokenRequest answer carries no token')
-    return { token, expiresAt: new Date(expires).getTime() }
+    const expiresAt = Date.parse(expires)
+    if (!Number.isFinite(expiresAt)) throw new Error(`the TokenRequest answer has an unreadable expiry: ${expires}`)
+    return { token, expiresAt }
   }
 }
 

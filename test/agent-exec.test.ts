@@ -3,6 +3,8 @@ import { sessionPair } from './support/tunnel-testing.ts'
 import { devCluster, type DevCluster } from './support/dev-cluster.ts'
 import { UpstreamCredentials } from '../node/kube/credentials.ts'
 import { kubeFacts } from '../agent/facts.ts'
+import { kubeConfigTransport } from '../node/kube/http-transport.ts'
+import { KubeClient } from '../protocol/kube/index.ts'
 import { silentLogger } from './support/logger.ts'
 import { until } from './support/streams.ts'
 import { ADMIN, getHead, RecordingSocket } from './support/tunnel-requests.ts'
@@ -94,7 +96,7 @@ describe('agent against a cluster with nodes', () => {
   })
 
   it('reports cluster facts: version, node count and summed resources', async () => {
-    const facts = await kubeFacts(cluster.kubeConfig, silentLogger)()
+    const facts = await kubeFacts(new KubeClient(kubeConfigTransport(cluster.kubeConfig)), silentLogger)()
     const version = await cluster.kubectl(['version', '-o', 'json'])
     expect(facts.kubernetesVersion).toBe(JSON.parse(version.stdout).serverVersion.gitVersion)
     expect(facts.nodeCount).toBe(2)

@@ -46,13 +46,17 @@ export async function sendTo(target: UpstreamTarget, req: Request): Promise<Resp
 /** The kubeconfig's current cluster and user, credentials re-read every minute (rotated tokens and certificates). */
 export function kubeConfigTransport(kc: KubeConfig): Transport & { close(): void } {
   const creds = new UpstreamCredentials(kc)
-  const transport = async (req: Request): Promise<Response> => {
+  return Object.assign(credentialsTransport(creds), { close: () => creds.close() })
+}
+
+/** Requests with credentials a program already keeps (the agent's, shared with its tunnel upstream). */
+export function credentialsTransport(creds: UpstreamCredentials): Transport {
+  return async (req) => {
     const res = await sendTo(await creds.current(), req)
     // A rotated credential: read the files again before the next request (the caller retries).
     if (res.status === 401) creds.invalidate()
     return res
   }
-  return Object.assign(transport, { close: () => creds.close() })
 }
 
 /** How a Node program reaches the edge: its URL, a bearer token, and the CA when it is a private one. */

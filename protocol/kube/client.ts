@@ -24,6 +24,8 @@ export interface ListOptions extends SelectorOptions {
   limit?: number
   /** Resume a paged list (the `continue` token of the previous page). */
   continue?: string
+  /** The first page's resourceVersion semantics (`'0'`: any version, e.g. from the watch cache); continued pages name none. */
+  resourceVersion?: string
 }
 
 export interface WatchOptions extends SelectorOptions {
@@ -99,6 +101,7 @@ export class KubeClient {
     const q = selectorQuery(opts)
     q.set('limit', String(opts.limit ?? DEFAULT_PAGE))
     if (opts.continue) q.set('continue', opts.continue)
+    else if (opts.resourceVersion !== undefined) q.set('resourceVersion', opts.resourceVersion)
     const page = await this.request<KubeList<T>>('GET', `${resourcePath(type, { namespace: opts.namespace })}?${q}`, { signal: opts.signal })
     const apiVersion = apiVersionOf(type)
     page.items = page.items.map((item) => ({ ...item, apiVersion, kind: type.kind }))
