@@ -4,7 +4,7 @@ import { GROUP, KINDS } from '../protocol/crds/index.ts'
 import { crdManifestFiles } from '../infra/crds/index.ts'
 import { ensureKubernetesBinaries } from '../infra/kubernetes/build.ts'
 import { StartError } from './usage.ts'
-import { downstreamRbac, managementAdmission, managementRbac } from '../infra/management/index.ts'
+import { downstreamRbac, managementAdmission, managementRbac, MUTATION_PROBE, mutationInEffect } from '../infra/management/index.ts'
 
 async function kubectl(kubeconfig: string, args: string[], input?: string): Promise<string> {
   const { bin } = await ensureKubernetesBinaries()
@@ -36,15 +36,34 @@ export async function waitForCrds(kubeconfig: string, log: (s: string) => void):
   await kubectl(kubeconfig, ['get', Object.values(KINDS).map((k) => `${k.plural}.${GROUP}`).join(','), '--all-namespaces', '--request-timeout=60s', '-o', 'name'])
 }
 
+/** Whether the cluster serves admissionregistration.k8s.io/v1 MutatingAdmissionPolicies (Kubernetes 1.36 on). */
+async function servesMutatingPolicies(kubeconfig: string): Promise<boolean> {
+  const list = JSON.parse(await kubectl(kubeconfig, ['get', '--raw', '/apis/admissionregistration.k8s.io/v1'])) as { resources?: { name?: string }[] }
+  return (list.resources ?? []).some((r) => r.name === 'mutatingadmissionpolicies')
+}
+
 /**
  * The management cluster's namespaces and RBAC for the runner, the edge and the runner's downstream
- * identity, and its admission policies (the same data the Helm chart renders); with the edge up, the settings only it knows.
+ * identity, and its admission policies (the same data the Helm chart renders; the mutating one where the
+ * cluster serves it); with the edge up, the settings only it knows.
  */
 export async function applyManagement(kubeconfig: string, edge?: { serverUrl: string; caPem: string }): Promise<void> {
-  const items: unknown[] = [...managementRbac(), ...downstreamRbac(), ...managementAdmission()]
+  const mutating = await servesMutatingPolicies(kubeconfig)
+  const items: unknown[] = [...managementRbac(), ...downstreamRbac(), ...managementAdmission({ mutating })]
   if (edge) {
     const setting = (name: string, value: string) => ({ apiVersion: `${GROUP}/v3`, kind: 'Setting', metadata: { name }, value, source: 'env' })
     items.push(setting('cacerts', edge.caPem), setting('server-url', edge.serverUrl))
   }
   await kubectl(kubeconfig, ['apply', '--server-side', '--force-conflicts', '--field-manager=drover-start', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }))
+  if (mutating) await waitForMutation(kubeconfig)
+}
+
+/** Until the Cluster finalizer policy is in effect, creating a Cluster may be refused with 503 (MUTATION_PROBE). */
+async function waitForMutation(kubeconfig: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    const out = await kubectl(kubeconfig, ['create', '--dry-run=server', '-o', 'json', '-f', '-'], JSON.stringify(MUTATION_PROBE)).catch(() => '')
+    if (out && mutationInEffect(JSON.parse(out) as { metadata?: { finalizers?: string[] } })) return
+    if (i >= 60) throw new StartError('the management cluster did not put admission policy drover-cluster-finalizer in effect within a minute')
+    await sleep(1000)
+  }
 }

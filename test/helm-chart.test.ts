@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { agentClusterRules } from '../workers/import/manifest.ts'
+import { MUTATING_POLICY_API } from '../infra/management/index.ts'
 import { devCluster, execCommand, helmBin, type DevCluster } from './support/dev-cluster.ts'
 import { expectServerAccepts } from './support/server-apply.ts'
 
@@ -74,7 +75,11 @@ describe('the Helm chart infra/helm/drover', () => {
     // What `helm install -n cattle-system --create-namespace` does before applying templates.
     await c.kubectl(['create', 'namespace', 'cattle-system'])
 
-    const rendered = (await template(...VALUES)).stdout
+    // With the API the mutating policy needs (a live `helm install` finds it by discovery; Kubernetes ≥ 1.36).
+    const rendered = (await template(...VALUES, '--api-versions', MUTATING_POLICY_API)).stdout
+    expect(rendered).toContain('kind: MutatingAdmissionPolicy\n')
+    // Offline, helm knows only group/versions: the chart leaves the mutating policy out (the runner adds the finalizer).
+    expect((await template(...VALUES)).stdout).not.toContain('MutatingAdmissionPolicy')
     const ownNamespaces = parseAllDocuments(rendered).map((d) => d.toJS() as Obj).filter((o) => o?.kind === 'Namespace').map((o) => o.metadata.name)
     // A dry run cannot create the chart's own namespaces first; everything else must validate.
     await expectServerAccepts(c, rendered, ownNamespaces, 'deployment.apps/drover-controller-runner created (server dry run)')

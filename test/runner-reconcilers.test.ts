@@ -215,4 +215,36 @@ describe('controller-runner reconcilers: management cluster', () => {
     expect(await h.client.find(TOKEN, 'token-new')).toBeUndefined()
     expect(await h.client.find(TOKEN, 'token-forever')).toBeDefined()
   })
+
+  it("gets the cleanup finalizer from admission as it is created (once; updates untouched), so the runner's first reconcile need not add it", async () => {
+    const FIN = 'drover.io/cluster-cleanup'
+    const create = async (name: string, finalizers?: string[]) => {
+      const r = await mc.kubectl(['create', '-o', 'json', '-f', '-'], { input: JSON.stringify({ ...cluster(name), metadata: { name, ...(finalizers ? { finalizers } : {}) } }) })
+      expect(r.code, r.stderr).toBe(0)
+      return (JSON.parse(r.stdout) as Cluster).metadata.finalizers
+    }
+    // No reconciler runs here: what the create returns is what admission made of the request.
+    expect(await create('c-adm01')).toEqual([FIN])
+    expect(await create('c-adm02', [FIN])).toEqual([FIN])
+    expect(await create('c-adm03', ['example.com/keep'])).toEqual(['example.com/keep', FIN])
+    expect(await create('c-adm04', ['example.com/keep', FIN])).toEqual(['example.com/keep', FIN])
+    // A writer the policies do not trust may create a Cluster (the edge creates as the impersonated user):
+    // drover-runner-owned accepts the finalizer admission added, and still refuses any other drover.io/ one.
+    await mc.kubectl(['create', 'clusterrole', 'adm-clusters', '--verb=create,get', '--resource=clusters.management.cattle.io'])
+    await mc.kubectl(['create', 'clusterrolebinding', 'adm-clusters', '--clusterrole=adm-clusters', '--user=u-dana'])
+    const asDana = (obj: unknown) => mc.kubectl(['--as', 'u-dana', '--as-group', 'system:authenticated', 'create', '-o', 'json', '-f', '-'], { input: JSON.stringify(obj) })
+    const dana = await asDana(cluster('c-adm05'))
+    expect(dana.code, dana.stderr).toBe(0)
+    expect((JSON.parse(dana.stdout) as Cluster).metadata.finalizers).toEqual([FIN])
+    const forged = await asDana({ ...cluster('c-adm06'), metadata: { name: 'c-adm06', finalizers: ['drover.io/downstream-cleanup'] } })
+    expect(forged.code).not.toBe(0)
+    expect(forged.stderr).toContain('finalizers')
+    // Updates are left alone: a finalizer removed stays removed until the runner puts it back.
+    const strip = await mc.kubectl(['patch', 'clusters.management.cattle.io', 'c-adm01', '--type=merge', '-o', 'json', '-p', '{"metadata":{"finalizers":null}}'])
+    expect(strip.code, strip.stderr).toBe(0)
+    expect((JSON.parse(strip.stdout) as Cluster).metadata.finalizers).toBeUndefined()
+    // The runner still adds it where it is missing.
+    await h.settle({ only: ['clusters'], requests: (r) => r.name === 'c-adm01' })
+    expect((await h.client.find<Cluster>(CLUSTER, 'c-adm01'))?.metadata.finalizers).toEqual([FIN])
+  })
 })

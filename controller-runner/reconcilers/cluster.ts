@@ -56,6 +56,8 @@ export class ClusterReconciler implements Reconciler {
     }
     // A Cluster whose token the cache has never seen is most likely new: create first, read only on conflict.
     const isNew = this.deps.crts !== undefined && !this.deps.crts.get(names.registrationToken, name)
+    // Admission adds the finalizer at creation (drover-cluster-finalizer, infra/management/admission.ts), so
+    // this writes only for a Cluster created before that policy or where it is not installed.
     const cluster = await addFinalizer(this.deps.client, CLUSTER, cached, FINALIZERS.cluster)
     await ensureOwnedNamespace(this.deps.client, cluster, name, 'cluster', name, { likelyMissing: isNew })
     const token = await this.ensureRegistration(cluster, isNew)

@@ -1,16 +1,11 @@
 // Names, labels and finalizers the runner materialises with: names are the contract the edge relies on.
 import type { KubeClient, KubeObject, ResourceType } from '../../protocol/kube/index.ts'
-import { OWNER_LABELS } from '../../protocol/api/ownership.ts'
+import { FINALIZERS, OWNER_LABELS } from '../../protocol/api/ownership.ts'
 import { DEFAULT_REGISTRATION_TOKEN, registrationSecretName } from '../../protocol/api/registration.ts'
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'drover' } as const
 
-export { OWNER_LABELS }
-
-export const FINALIZERS = {
-  cluster: 'drover.io/cluster-cleanup',
-  downstream: 'drover.io/downstream-cleanup',
-} as const
+export { FINALIZERS, OWNER_LABELS }
 
 export const ANNOTATIONS = {
   creatorId: 'field.cattle.io/creatorId',

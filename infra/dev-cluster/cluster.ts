@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { GROUP, KINDS } from '../../protocol/crds/index.ts'
 import { crdManifestFiles } from '../crds/index.ts'
-import { managementAdmission } from '../management/admission.ts'
+import { managementAdmission, MUTATION_PROBE, mutationInEffect } from '../management/admission.ts'
 import { ensureKubernetesBinaries, type KubernetesBinaries } from '../kubernetes/build.ts'
 import { formatDuration, run, type Log } from '../kubernetes/progress.ts'
 import { renderKubeconfig } from './kubeconfig.ts'
@@ -233,17 +233,24 @@ class Starter {
   }
 
   async installCrds() {
-    await this.kubectl(['apply', '--server-side', ...crdManifestFiles().flatMap((f) => ['-f', f])])
+    // With the CRDs, the invariants every writer of them is held to (infra/management/admission.ts).
+    const policies = this.path('admission.json')
+    await writeFile(policies, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: managementAdmission() }))
+    await this.kubectl(['apply', '--server-side', '--force-conflicts', ...[...crdManifestFiles(), policies].flatMap((f) => ['-f', f])])
     // `kubectl wait` fails outright ("conditions accessor error") on a CRD whose status is not written yet.
     await retry(() => this.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']), 30)
     // Established is not yet servable: until each resource's watch cache is warm, lists and watches get
     // 429. kubectl retries those, so one successful list of every kind means clients can start at once.
     const resources = Object.values(KINDS).map((k) => `${k.plural}.${GROUP}`)
     await this.kubectl(['get', resources.join(','), '--all-namespaces', '--request-timeout=60s', '-o', 'name'])
-    // The invariants every writer of those CRDs is held to (infra/management/admission.ts).
-    const policies = this.path('admission.json')
-    await writeFile(policies, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: managementAdmission() }))
-    await this.kubectl(['apply', '--server-side', '--force-conflicts', '-f', policies])
+    const probe = this.path('admission-probe.json')
+    await writeFile(probe, JSON.stringify(MUTATION_PROBE))
+    for (let i = 0; ; i++) {
+      const out = await this.kubectl(['create', '--dry-run=server', '-o', 'json', '-f', probe]).catch((e: unknown) => (i < 240 ? '' : Promise.reject(e)))
+      if (out && mutationInEffect(JSON.parse(out) as Parameters<typeof mutationInEffect>[0])) break
+      if (i >= 240) throw new Error('admission policy drover-cluster-finalizer did not take effect within a minute')
+      await sleep(250)
+    }
     this.log('drover CRDs and admission policies installed')
   }
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
 import { definitions } from '../crds/definitions.ts'
 import { crdName, renderCrdYaml } from '../crds/render.ts'
-import { downstreamRbac, managementAdmission, managementRbac } from '../management/index.ts'
+import { downstreamRbac, isMutating, managementAdmission, managementRbac, MUTATING_POLICY_API } from '../management/index.ts'
 import type { Output } from '../crds/outputs.ts'
 
 export const chartDir = fileURLToPath(new URL('./drover/', import.meta.url))
@@ -32,11 +32,19 @@ export function renderRbacTemplate(): string {
   return header + objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('')
 }
 
-/** The management cluster's admission policies (infra/management/admission.ts), for the release's runner. */
+/**
+ * The management cluster's admission policies (infra/management/admission.ts), for the release's runner.
+ * The mutating one only where the cluster serves its API (the chart supports Kubernetes from 1.34; without
+ * it the runner adds the finalizer itself). `helm template` knows only group/versions offline: pass
+ * `--api-versions admissionregistration.k8s.io/v1/MutatingAdmissionPolicy` to include it.
+ */
 export function renderAdmissionTemplate(): string {
   const objects = managementAdmission({ runner: { namespace: RELEASE_NAMESPACE, name: 'drover-controller-runner' } })
   const header = '# Generated from infra/management/admission.ts by `npm run gen:crds`; do not edit.\n'
-  return header + objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('')
+  const doc = (o: object) => `---\n${stringify(o, { lineWidth: 0 })}`
+  const mutating = objects.filter(isMutating)
+  const gated = mutating.length ? `{{- if .Capabilities.APIVersions.Has ${JSON.stringify(MUTATING_POLICY_API)} }}\n${mutating.map(doc).join('')}{{- end }}\n` : ''
+  return header + gated + objects.filter((o) => !isMutating(o)).map(doc).join('')
 }
 
 export function renderChartOutputs(): Output[] {

@@ -1,13 +1,21 @@
 // The management cluster's own invariants, as ValidatingAdmissionPolicies (CEL, GA since Kubernetes 1.30):
 // they hold for every writer — /v3 (as the impersonated caller), `/k8s/clusters/local`, kubectl with a
 // management kubeconfig — so the runner can trust what it reads. /v3's checks are a convenience on top.
-// Every policy fails closed (failurePolicy Fail). Helm, `drover start` and the tests apply the same data.
+// Every validating policy fails closed (failurePolicy Fail). Helm, `drover start` and the tests apply the same data.
+//
+// One MutatingAdmissionPolicy (GA in Kubernetes 1.36) saves the runner a write per Cluster: a Cluster gets
+// the runner's cleanup finalizer as it is created. It fails open (failurePolicy Ignore): the runner still
+// adds the finalizer to a Cluster that lacks it (created before the policy, or where the mutation could not
+// apply) before it creates anything for it, so a failed mutation costs that one write, never a cluster.
+// failurePolicy does not cover one case: until the apiserver has the Cluster kind's OpenAPI schema (a few
+// seconds after the CRD is first published, likely also just after an apiserver restart) it answers
+// Cluster creates with 503, a retryable error; installers wait for that window to pass (MUTATION_PROBE).
 //
 // "Trusted" writers are the runner (its service account; under `drover start` the runner uses the
 // management kubeconfig, which is `system:masters` — Kubernetes' break-glass group that bypasses RBAC and
 // could delete these policies anyway). The edge writes cluster status and creates objects on behalf of a
 // user it has verified (default GlobalRoleBindings, OIDC users), so it may set `creatorId`.
-import { OWNER_LABELS } from '../../protocol/api/ownership.ts'
+import { FINALIZERS, OWNER_LABELS } from '../../protocol/api/ownership.ts'
 import { EDGE_USER } from './rbac.ts'
 
 const MGMT = 'management.cattle.io'
@@ -16,7 +24,23 @@ const CREATOR = 'field.cattle.io/creatorId'
 export interface AdmissionOptions {
   /** The runner's service account in the management cluster. */
   runner?: { namespace: string; name: string }
+  /** Include the MutatingAdmissionPolicy (default true): false for a cluster that does not serve MUTATING_POLICY_API. */
+  mutating?: boolean
 }
+
+/**
+ * What an installer creates with `kubectl create --dry-run=server -o json` after applying the policies, and
+ * the test of its output: the mutating policy is in effect once the answer carries the finalizer. Until the
+ * apiserver has fetched a custom kind's OpenAPI schema (it polls every few seconds once a CRD is
+ * published), a MutatingAdmissionPolicy refuses that kind's requests with 503 whatever its failurePolicy,
+ * so installers wait for this before anything creates a Cluster.
+ */
+export const MUTATION_PROBE = { apiVersion: `${MGMT}/v3`, kind: 'Cluster', metadata: { generateName: 'c-' }, spec: { displayName: 'admission probe' } }
+export const mutationInEffect = (created: { metadata?: { finalizers?: string[] } }) => created.metadata?.finalizers?.includes(FINALIZERS.cluster) === true
+
+/** The API the mutating policy needs (`.Capabilities.APIVersions.Has` form): served from Kubernetes 1.36. */
+export const MUTATING_POLICY_API = 'admissionregistration.k8s.io/v1/MutatingAdmissionPolicy'
+export const isMutating = (o: AdmissionObject) => o.kind.startsWith('Mutating')
 
 interface Validation {
   expression: string
@@ -25,7 +49,7 @@ interface Validation {
 
 export interface AdmissionObject {
   apiVersion: 'admissionregistration.k8s.io/v1'
-  kind: 'ValidatingAdmissionPolicy' | 'ValidatingAdmissionPolicyBinding'
+  kind: 'ValidatingAdmissionPolicy' | 'ValidatingAdmissionPolicyBinding' | 'MutatingAdmissionPolicy' | 'MutatingAdmissionPolicyBinding'
   metadata: { name: string; labels: Record<string, string> }
   spec: Record<string, unknown>
 }
@@ -67,10 +91,47 @@ function policy(name: string, resourceRules: unknown[], validations: Validation[
   ]
 }
 
+/**
+ * Adds the runner's cleanup finalizer to every Cluster as it is created (only when absent; updates are not
+ * touched), so the runner's first reconcile need not patch it in. Validating policies run after every
+ * mutation, so drover-runner-owned sees (and allows) this finalizer on a Cluster's create.
+ */
+function clusterFinalizer(): AdmissionObject[] {
+  const name = 'drover-cluster-finalizer'
+  const finalizer = q(FINALIZERS.cluster)
+  return [
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingAdmissionPolicy',
+      metadata: { name, labels },
+      spec: {
+        failurePolicy: 'Ignore',
+        reinvocationPolicy: 'Never',
+        matchConstraints: { resourceRules: [rule(['clusters'], ['CREATE'])] },
+        matchConditions: [{ name: 'finalizer-absent', expression: `!has(object.metadata.finalizers) || !(${finalizer} in object.metadata.finalizers)` }],
+        mutations: [
+          {
+            patchType: 'JSONPatch',
+            jsonPatch: {
+              expression: `has(object.metadata.finalizers) ? [JSONPatch{op: 'add', path: '/metadata/finalizers/-', value: ${finalizer}}] : [JSONPatch{op: 'add', path: '/metadata/finalizers', value: [${finalizer}]}]`,
+            },
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingAdmissionPolicyBinding',
+      metadata: { name, labels },
+      spec: { policyName: name },
+    },
+  ]
+}
+
 const BINDING_SUBJECT = ['userName', 'userPrincipalName', 'groupName', 'groupPrincipalName'] as const
 const unchanged = (field: string) => `${str('object', field)} == ${str('oldObject', field)}`
 
-/** Every ValidatingAdmissionPolicy (and its binding) the management cluster needs. */
+/** Every admission policy (and its binding) the management cluster needs. */
 export function managementAdmission(opts: AdmissionOptions = {}): AdmissionObject[] {
   const runner = opts.runner ?? { namespace: 'cattle-system', name: 'drover-controller-runner' }
   const runnerUser = `system:serviceaccount:${runner.namespace}:${runner.name}`
@@ -81,6 +142,7 @@ export function managementAdmission(opts: AdmissionOptions = {}): AdmissionObjec
   const projectLabel = mapValue('namespaceObject.metadata', 'labels', OWNER_LABELS.project)
 
   return [
+    ...(opts.mutating === false ? [] : clusterFinalizer()),
     // A binding's scope is where it lives: the runner derives the cluster (project) from the namespace,
     // and the namespace must be one the runner made for that cluster (project).
     ...policy('crtb-scope', [rule(['clusterroletemplatebindings'], ['CREATE', 'UPDATE'])], [
@@ -118,7 +180,11 @@ export function managementAdmission(opts: AdmissionOptions = {}): AdmissionObjec
     // Only the runner sets builtin, its finalizers and (with the edge for cluster connectivity) status.
     ...policy('runner-owned', [rule(['*'], ['CREATE', 'UPDATE'])], [
       { expression: `${isCreate} ? !(has(object.builtin) && object.builtin == true) : (has(object.builtin) && object.builtin == true) == (has(oldObject.builtin) && oldObject.builtin == true)`, message: 'only drover marks roles builtin' },
-      { expression: `${isCreate} ? size(${droverFinalizers('object')}) == 0 : ${droverFinalizers('object')} == ${droverFinalizers('oldObject')}`, message: "drover.io/ finalizers are the controller runner's: they cannot be added or removed" },
+      // A Cluster is created with its cleanup finalizer (drover-cluster-finalizer): the one a create may carry.
+      {
+        expression: `${isCreate} ? (size(${droverFinalizers('object')}) == 0 || (object.kind == 'Cluster' && ${droverFinalizers('object')} == [${q(FINALIZERS.cluster)}])) : ${droverFinalizers('object')} == ${droverFinalizers('oldObject')}`,
+        message: "drover.io/ finalizers are the controller runner's: they cannot be added or removed",
+      },
     ], { matchConditions: [notTrusted] }),
     ...policy('status', [rule(['*/status'], ['CREATE', 'UPDATE'])], [
       { expression: `request.userInfo.username == ${q(EDGE_USER)} && request.resource.resource == 'clusters'`, message: "status is written by drover's controller runner (and the edge, for a cluster's connection)" },

@@ -1,6 +1,7 @@
 // Labels that say which drover object a materialised object belongs to. The runner sets them, the
 // management cluster's admission policies guard the namespace ones, and the runner trusts a namespace
-// only when it carries its label from creation.
+// only when it carries its label from creation. Also the runner's finalizers, which the management
+// cluster's admission policies reserve for it (and add to a Cluster as it is created).
 
 /** Owner labels: which source object a materialised object comes from (used to prune and to adopt nothing else). */
 export const OWNER_LABELS = {
@@ -14,4 +15,10 @@ export const OWNER_LABELS = {
   crtb: 'drover.io/crtb',
   prtb: 'drover.io/prtb',
   project: 'drover.io/project',
+} as const
+
+/** The runner's finalizers: it cleans up behind them, and only it (or, for a Cluster's, admission at creation) adds them. */
+export const FINALIZERS = {
+  cluster: 'drover.io/cluster-cleanup',
+  downstream: 'drover.io/downstream-cleanup',
 } as const
