@@ -25,6 +25,8 @@ export interface TunnelTarget {
 export interface ProxyTarget {
   cluster: string
   identity: Identity
+  /** `JSON.stringify(identity)` when the caller already has it (the edge encodes a credential's identity once). */
+  identityJson?: string
   /** The API path and query; default: the request's (the proxy cuts its own prefix off). */
   path?: string
   /** Request headers not to forward, besides the envelope's own. */
@@ -39,7 +41,7 @@ export function proxyEnvelope(req: Request, to: ProxyTarget): Request {
   })
   headers.set(HEADER.action, 'proxy')
   headers.set(HEADER.cluster, to.cluster)
-  headers.set(HEADER.identity, JSON.stringify(to.identity))
+  headers.set(HEADER.identity, to.identityJson ?? JSON.stringify(to.identity))
   const init: RequestInit = { method: req.method, headers, signal: req.signal }
   if (req.body !== null) init.body = req.body
   return new Request(`https://tunnel${to.path ?? apiPathOf(req)}`, init)

@@ -4,6 +4,8 @@ import type { TokenKind } from './jwt.ts'
 /** Who a verified credential belongs to, and which clusters it may reach. */
 export interface Principal {
   identity: Identity
+  /** `JSON.stringify(identity)`, made once per verified credential so a proxied request does not encode it again. */
+  identityJson?: string
   /** `'*'` for any cluster; otherwise the ids this credential is scoped to. */
   clusters: '*' | string[]
   /** Present for drover tokens (login, API keys, kubeconfigs); absent for system and development credentials. */

@@ -6,8 +6,9 @@ import type { KubeObject, Management } from '../mgmt/management.ts'
 import { minutesSetting } from '../mgmt/settings.ts'
 import type { Authenticator, Principal } from './authenticator.ts'
 import { secretsEqual } from './compare.ts'
+import { CredentialCache, credentialDigest } from './credential-cache.ts'
 import { tokenKeys, verifyToken } from './jwt.ts'
-import { tokenUsable } from './revocation.ts'
+import { revocationEpoch, tokenUsableUntil } from './revocation.ts'
 
 /** Every logged-in user is in these groups, as in Rancher. */
 export const USER_GROUPS = ['system:authenticated', 'system:cattle:authenticated']
@@ -21,13 +22,24 @@ const CLUSTER_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 /** A registration check reads a Secret through the local tunnel; an isolate remembers the answer briefly. */
 const AGENT_CACHE_MS = 10_000
 const agentCache = new Map<string, { at: number; ok: boolean }>()
+/** Verified drover tokens: the isolate's, shared by every request it serves. */
+const verifiedTokens = new CredentialCache()
+
+export interface AuthenticatorOptions {
+  /** Default: the isolate's. */
+  cache?: CredentialCache
+  /** Milliseconds since the epoch; default Date.now. */
+  now?: () => number
+}
 
 /**
  * The edge's authenticator: drover tokens (a signed JWT plus the token's shared state), the runner's
  * system credential and agent registration tokens.
  */
-export function droverAuthenticator(env: Bindings, management: Management): Authenticator {
+export function droverAuthenticator(env: Bindings, management: Management, opts: AuthenticatorOptions = {}): Authenticator {
   const edge = management.as(EDGE_IDENTITY)
+  const cache = opts.cache ?? verifiedTokens
+  const clock = opts.now ?? Date.now
   return {
     async user(value) {
       if (value.length > 8192) return null
@@ -36,7 +48,17 @@ export function droverAuthenticator(env: Bindings, management: Management): Auth
       // A drover token (`token-xxxxx:…`, every user request) is settled by its signature alone; the
       // runner's credential has no such name and is compared only otherwise.
       if (sep > 0 && TOKEN_NAME.test(name)) {
-        return env.DROVER_TOKEN_KEYS ? tokenPrincipal(env, edge, name, value.slice(sep + 1)) : null
+        const keys = env.DROVER_TOKEN_KEYS
+        if (!keys) return null
+        const digest = await credentialDigest(value)
+        const now = clock()
+        const hit = cache.get(digest, keys, now)
+        if (hit) return hit
+        const epoch = revocationEpoch()
+        const verified = await tokenPrincipal(env, edge, name, value.slice(sep + 1), now)
+        if (!verified) return null
+        cache.set(digest, verified.principal, { until: verified.until, epoch, keys }, now)
+        return verified.principal
       }
       if (env.DROVER_RUNNER_TOKEN && (await secretsEqual(value, env.DROVER_RUNNER_TOKEN))) {
         return { identity: RUNNER_IDENTITY, clusters: '*' }
@@ -55,20 +77,26 @@ export function droverAuthenticator(env: Bindings, management: Management): Auth
   }
 }
 
-async function tokenPrincipal(env: Bindings, edge: KubeClient, name: string, secret: string): Promise<Principal | null> {
-  const claims = await verifyToken(await tokenKeys(env.DROVER_TOKEN_KEYS), secret)
+/** The verified token's principal and until when that may be reused (its expiry, the revocation bound). */
+async function tokenPrincipal(env: Bindings, edge: KubeClient, name: string, secret: string, now: number): Promise<{ principal: Principal; until: number } | null> {
+  const claims = await verifyToken(await tokenKeys(env.DROVER_TOKEN_KEYS), secret, now)
   if (!claims || claims.name !== name) return null
   const idleMs = claims.kind === 'session' ? (await minutesSetting(edge, 'auth-user-session-idle-ttl-minutes')) * 60_000 : 0
-  if (!(await tokenUsable(env, { name, userId: claims.userId, issuedAtMs: claims.issuedAtMs ?? 0 }, idleMs))) return null
-  return {
-    identity: {
-      user: claims.userId,
-      groups: [...USER_GROUPS, ...claims.groups],
-      extra: { principalid: [claims.principalIds[0] ?? `local://${claims.userId}`], username: [claims.username] },
-    },
+  const usableUntil = await tokenUsableUntil(env, { name, userId: claims.userId, issuedAtMs: claims.issuedAtMs ?? 0 }, idleMs, now)
+  if (usableUntil === null) return null
+  const identity = {
+    user: claims.userId,
+    groups: [...USER_GROUPS, ...claims.groups],
+    extra: { principalid: [claims.principalIds[0] ?? `local://${claims.userId}`], username: [claims.username] },
+  }
+  const principal: Principal = {
+    identity,
+    identityJson: JSON.stringify(identity),
     clusters: claims.clusterId ? [claims.clusterId] : '*',
     token: { name, kind: claims.kind, userId: claims.userId, username: claims.username, authProvider: claims.authProvider, principalIds: claims.principalIds },
   }
+  // Without the clock tolerance verification allows: a cached token stops a little early, never late.
+  return { principal, until: claims.expiresAt === undefined ? usableUntil : Math.min(usableUntil, claims.expiresAt * 1000) }
 }
 
 /** The cluster's registration Secret, looked up by the cluster id, compared in constant time, TTL checked. */

@@ -18,7 +18,7 @@ const CLUSTER_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 export const k8sProxy = new Hono<AppEnv>().all('/:id/*', async (c) => {
   const id = c.req.param('id')
   if (!CLUSTER_ID.test(id)) throw new ApiError(404, `no cluster "${id}"`)
-  const { clusters, identity } = c.var.principal
+  const { clusters, identity, identityJson } = c.var.principal
   if (clusters !== '*' && !clusters.includes(id)) throw new ApiError(403, `this credential is not valid for cluster ${id}`)
   await assertClusterAccess(c.var.management, c.var.principal, id)
 
@@ -36,7 +36,7 @@ export const k8sProxy = new Hono<AppEnv>().all('/:id/*', async (c) => {
   const url = new URL(c.req.url)
   // From the raw path: `id` is decoded, so its length need not match what the URL spells.
   const path = '/' + url.pathname.split('/').slice(4).join('/')
-  const envelope = proxyEnvelope(c.req.raw, { cluster: id, identity, path: `${path}${url.search}`, drop: isIdentityHeader })
+  const envelope = proxyEnvelope(c.req.raw, { cluster: id, identity, identityJson, path: `${path}${url.search}`, drop: isIdentityHeader })
   const stub = c.env.TUNNEL.get(c.env.TUNNEL.idFromName(id))
   // Watches, logs -f and exec/attach/port-forward last: they end when the token is revoked.
   const res = guardProxied(await stub.fetch(envelope), c.req.raw, c.var.principal, c.var.authenticator)
