@@ -2,8 +2,8 @@
  * `npm run bench:proxy`: P1–P5 of DESIGN.md, each printed next to direct access measured in the same run.
  * Starts a lite dev cluster, the edge in workerd and one `drover agent` process, all on loopback.
  */
-import { mkdtempSync, readFileSync } from 'node:fs'
-import type { IncomingMessage } from 'node:http'
+import { mkdtempSync } from 'node:fs'
+import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,27 +12,37 @@ import { ensurePrograms } from '../infra/build/programs.ts'
 import { devCluster } from '../test/support/dev-cluster.ts'
 import { edgeKubeconfig, grantClusterAdmin, startAgent, startEdge, waitConnected } from '../test/support/proxy-fixture.ts'
 import { until } from '../test/support/streams.ts'
+import { commandLine, cpuPerRequest, descendants, type Hop, idleRates, rssMiB } from './proc-cpu.ts'
+import { buildRemoteDialer, type RemoteDialer, startRemoteDialer } from './remotedialer.ts'
 
 process.env.DROVER_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'drover-bench-'))
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`)
 const TOKEN = 'token-bench:secret'
+/** Who proxied requests run as: drover's agent and the remotedialer server both impersonate this identity. */
+const IDENTITY = { user: 'bench', groups: ['ops'] }
 
 interface Target {
   name: string
+  /** The hops (see proc-cpu.ts) this target's requests pass through, for its CPU-per-request line. */
+  hops: string[]
   get(path: string): Promise<{ status: number; bytes: number; body?: string }>
   stream(path: string, onChunk: (s: string) => void): () => void
 }
 
-function target(name: string, base: string, options: RequestOptions): Target {
-  const agent = new HttpsAgent({ keepAlive: true, maxSockets: 128, ca: options.ca, cert: options.cert, key: options.key })
+function target(name: string, hops: string[], base: string, options: RequestOptions): Target {
+  const plain = base.startsWith('http:')
+  const agent = plain
+    ? new HttpAgent({ keepAlive: true, maxSockets: 128 })
+    : new HttpsAgent({ keepAlive: true, maxSockets: 128, ca: options.ca, cert: options.cert, key: options.key })
   const open = (path: string, onRes: (res: IncomingMessage) => void) => {
-    const r = httpsRequest(`${base}${path}`, { ...options, agent }, onRes)
+    const r = (plain ? httpRequest : httpsRequest)(`${base}${path}`, { ...options, agent }, onRes)
     r.on('error', () => {})
     r.end()
     return r
   }
   return {
     name,
+    hops,
     get: (path) =>
       new Promise((resolve, reject) => {
         const r = open(path, (res) => {
@@ -71,6 +81,7 @@ async function latency(t: Target, n: number): Promise<number[]> {
   return out
 }
 
+/** Resolves to the number of requests made. */
 async function throughput(t: Target, clients: number, seconds: number): Promise<number> {
   let done = 0
   const end = performance.now() + seconds * 1000
@@ -83,35 +94,17 @@ async function throughput(t: Target, clients: number, seconds: number): Promise<
       }
     }),
   )
-  return done / seconds
-}
-
-function rssMiB(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m ? Number(m[1]) / 1024 : 0
-  } catch {
-    return 0
-  }
-}
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(f[11]) + Number(f[12])) / 100
-}
-function descendants(pid: number): number[] {
-  try {
-    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
-    return kids.flatMap((k) => [k, ...descendants(k)])
-  } catch {
-    return []
-  }
+  return done
 }
 
 async function main() {
+  // Rancher's tunnel is built first so a missing Go or module is reported before the cluster starts.
+  const rdBuild = await buildRemoteDialer(log)
+  if ('skipped' in rdBuild) log(`remotedialer column skipped: ${rdBuild.skipped}`)
   log('starting a dev cluster, the edge (workerd) and an agent…')
   await using cluster = await devCluster('bench', { mode: 'lite' })
   await grantClusterAdmin(cluster, 'ops')
-  await using edge = await startEdge([{ token: TOKEN, identity: { user: 'bench', groups: ['ops'], extra: {} }, clusters: '*' }], { 'agent-bench': 'c-bench' })
+  await using edge = await startEdge([{ token: TOKEN, identity: { ...IDENTITY, extra: {} }, clusters: '*' }], { 'agent-bench': 'c-bench' })
   // The agent as the image runs it (the esbuild bundle); DROVER_BENCH_PROGRAM=source runs it through tsx.
   const program = process.env.DROVER_BENCH_PROGRAM === 'source' ? 'source' : 'bundle'
   if (program === 'bundle') await ensurePrograms({ log: (l) => log(`[programs] ${l}`) })
@@ -124,31 +117,67 @@ async function main() {
   kube.loadFromFile(cluster.kubeconfigPath)
   const tls: RequestOptions = {}
   await kube.applyToHTTPSOptions(tls)
-  const direct = target('direct', cluster.server, tls)
-  const proxied = target('edge', `${edge.url.origin}/k8s/clusters/c-bench`, { ca: edge.caPem, headers: { authorization: `Bearer ${TOKEN}` } })
-  const workerd = descendants(process.pid).filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('workerd'))
+  await using rd = 'bin' in rdBuild ? await startRemoteDialer(rdBuild.bin, cluster.server, tls, IDENTITY) : undefined
+  const direct = target('direct', ['apiserver', 'etcd'], cluster.server, tls)
+  // Direct with the proxies' impersonation, for P1/P2 only: separates what impersonation costs the apiserver
+  // from what the path itself asks of it.
+  const impersonating = { 'impersonate-user': IDENTITY.user, 'impersonate-group': IDENTITY.groups }
+  const directAs = target('direct-impersonating', ['apiserver', 'etcd'], cluster.server, { ...tls, headers: impersonating })
+  const targets = [direct]
+  if (rd) targets.push(target('remotedialer', ['rd-server', 'rd-client', 'apiserver', 'etcd'], rd.url, {}))
+  const proxied = target('drover', ['edge', 'agent', 'apiserver', 'etcd'], `${edge.url.origin}/k8s/clusters/c-bench`, { ca: edge.caPem, headers: { authorization: `Bearer ${TOKEN}` } })
+  targets.push(proxied)
+  // Miniflare's own Node process is not in the path: workerd serves the edge's port itself.
+  const workerd = descendants(process.pid).filter((p) => commandLine(p).includes('workerd'))
   const agentPid = agent.child.pid!
+  const hops = processHops(cluster.record.components, workerd, agentPid, rd)
 
-  // Warm both paths (TLS sessions, JIT) before measuring.
-  await latency(direct, 200)
-  await latency(proxied, 200)
+  const getTargets = [direct, directAs, ...targets.slice(1)]
+  // Warm every path (TLS sessions, JIT) before measuring.
+  for (const t of getTargets) await latency(t, 200)
+  // The per-GET CPU figures leave out what each process spends with no requests (leases, watch-cache ticks, pings).
+  const idle = await idleRates(hops, 5000)
+  console.log(`idle CPU, subtracted below (µs per s): ${[...idle].map(([h, us]) => `${h} ${us.toFixed(0)}`).join(', ')}`)
 
   const n = 2000
-  const d = await latency(direct, n)
-  const p = await latency(proxied, n)
-  console.log(
-    `P1 small GET latency (n=${n}): direct p50 ${ms(pct(d, 50))} p99 ${ms(pct(d, 99))}; edge p50 ${ms(pct(p, 50))} p99 ${ms(pct(p, 99))}; ` +
-      `added p50 ${ms(pct(p, 50) - pct(d, 50))} p99 ${ms(pct(p, 99) - pct(d, 99))} (target ≤ 0.5 / ≤ 2 ms)`,
-  )
+  const lat = new Map<string, number[]>()
+  const cpu1 = new Map<string, Map<string, number>>()
+  for (const t of getTargets) {
+    const r = await cpuPerRequest(hops, async () => (lat.set(t.name, await latency(t, n)), n), idle)
+    cpu1.set(t.name, r.perRequest)
+  }
+  const d = lat.get('direct')!
+  console.log(`P1 small GET latency (n=${n}), target added ≤ 0.5 / ≤ 2 ms: direct p50 ${ms(pct(d, 50))} p99 ${ms(pct(d, 99))}`)
+  for (const t of getTargets.slice(1)) {
+    const p = lat.get(t.name)!
+    console.log(
+      `  ${t.name}: p50 ${ms(pct(p, 50))} p99 ${ms(pct(p, 99))}; added p50 ${ms(pct(p, 50) - pct(d, 50))} p99 ${ms(pct(p, 99) - pct(d, 99))}`,
+    )
+  }
+  printCpu('P1', getTargets, cpu1)
 
-  const cpu0 = cpuSeconds(agentPid)
-  const dT = await throughput(direct, 64, 5)
-  const pT = await throughput(proxied, 64, 5)
-  const agentCpu = cpuSeconds(agentPid) - cpu0
-  console.log(`P2 64 concurrent clients: direct ${dT.toFixed(0)} req/s, edge ${pT.toFixed(0)} req/s, ratio ${(pT / dT).toFixed(2)} (target ≥ 0.6)`)
+  const seconds = 5
+  const rate = new Map<string, number>()
+  const cpu2 = new Map<string, Map<string, number>>()
+  for (const t of getTargets) {
+    const r = await cpuPerRequest(hops, () => throughput(t, 64, seconds), idle)
+    rate.set(t.name, r.requests / seconds)
+    cpu2.set(t.name, r.perRequest)
+  }
+  const dT = rate.get('direct')!
   console.log(
-    `P5 agent CPU: ${((agentCpu / (pT * 5)) * 1000).toFixed(3)} core per 1,000 req/s ` +
-      `(${agentCpu.toFixed(2)} CPU-s for ${(pT * 5).toFixed(0)} proxied requests; target ≤ 0.3)`,
+    `P2 64 concurrent clients (target ratio ≥ 0.6): direct ${dT.toFixed(0)} req/s` +
+      getTargets
+        .slice(1)
+        .map((t) => `; ${t.name} ${rate.get(t.name)!.toFixed(0)} req/s, ratio ${(rate.get(t.name)! / dT).toFixed(2)}`)
+        .join(''),
+  )
+  printCpu('P2', getTargets, cpu2)
+  const agentUs = cpu2.get('drover')!.get('agent')!
+  const pT = rate.get('drover')!
+  console.log(
+    `P5 agent CPU: ${(agentUs / 1000).toFixed(3)} core per 1,000 req/s ` +
+      `(${((agentUs * pT * seconds) / 1e6).toFixed(2)} CPU-s for ${(pT * seconds).toFixed(0)} proxied requests; target ≤ 0.3)`,
   )
 
   if (agent.child.exitCode !== null || agent.child.signalCode !== null) {
@@ -177,35 +206,68 @@ async function main() {
   await timeList(direct)
   const baseEdge = workerd.reduce((s, pid) => s + rssMiB(pid), 0)
   const baseAgent = rssMiB(agentPid)
-  const dl = await timeList(direct)
-  const pl = await timeList(proxied)
+  const lists = new Map<string, { mib: number; s: number }>()
+  for (const t of targets) lists.set(t.name, await timeList(t))
   clearInterval(sampler)
+  const dl = lists.get('direct')!
   console.log(
-    `P3 ${pl.mib.toFixed(1)} MiB LIST: direct ${(dl.mib / dl.s).toFixed(0)} MiB/s, edge ${(pl.mib / pl.s).toFixed(0)} MiB/s, ratio ${(dl.s / pl.s).toFixed(2)} ` +
-      `(target ≥ 0.8); peak RSS edge ${peakEdge.toFixed(0)} MiB (+${(peakEdge - baseEdge).toFixed(0)}), agent ${peakAgent.toFixed(0)} MiB (+${(peakAgent - baseAgent).toFixed(0)})`,
+    `P3 ${dl.mib.toFixed(1)} MiB LIST (target ratio ≥ 0.8): direct ${(dl.mib / dl.s).toFixed(0)} MiB/s` +
+      targets
+        .slice(1)
+        .map((t) => {
+          const l = lists.get(t.name)!
+          return `; ${t.name} ${(l.mib / l.s).toFixed(0)} MiB/s, ratio ${(dl.s / l.s).toFixed(2)}`
+        })
+        .join('') +
+      `; drover peak RSS edge ${peakEdge.toFixed(0)} MiB (+${(peakEdge - baseEdge).toFixed(0)}), agent ${peakAgent.toFixed(0)} MiB (+${(peakAgent - baseAgent).toFixed(0)})`,
   )
 
-  // P4: both watchers see the same events; the added latency is edge arrival minus direct arrival.
-  const seen = { direct: new Map<string, number>(), edge: new Map<string, number>() }
+  // P4: every watcher sees the same events; the added latency is a proxied arrival minus the direct arrival.
+  const seen = new Map(targets.map((t) => [t.name, new Map<string, number>()]))
   const watchPath = '/api/v1/namespaces/default/configmaps?watch=1'
-  const stopD = direct.stream(watchPath, (s) => record(seen.direct, s))
-  const stopP = proxied.stream(watchPath, (s) => record(seen.edge, s))
-  // Both watches are established once both have seen a first event.
+  const stops = targets.map((t) => t.stream(watchPath, (s) => record(seen.get(t.name)!, s)))
+  // The watches are established once all have seen a first event.
   await createConfigMap(cluster.kubectl, 'watch-sentinel')
-  await until(() => seen.direct.has('watch-sentinel') && seen.edge.has('watch-sentinel'))
+  await until(() => [...seen.values()].every((m) => m.has('watch-sentinel')))
   for (let i = 0; i < 200; i++) {
     await createConfigMap(cluster.kubectl, `watch-${i}`)
   }
-  // Events arrive in order: the last one seen by both means all were.
-  await until(() => seen.direct.has('watch-199') && seen.edge.has('watch-199'))
-  stopD()
-  stopP()
-  const added: number[] = []
-  for (const [name, t] of seen.edge) {
-    const td = seen.direct.get(name)
-    if (/^watch-\d+$/.test(name) && td !== undefined) added.push(t - td)
+  // Events arrive in order: the last one seen by all means all were.
+  await until(() => [...seen.values()].every((m) => m.has('watch-199')))
+  for (const stop of stops) stop()
+  const seenDirect = seen.get('direct')!
+  for (const t of targets.slice(1)) {
+    const added: number[] = []
+    for (const [name, at] of seen.get(t.name)!) {
+      const td = seenDirect.get(name)
+      if (/^watch-\d+$/.test(name) && td !== undefined) added.push(at - td)
+    }
+    console.log(`P4 watch event delivery, ${t.name} (n=${added.length}): added p50 ${ms(pct(added, 50))} p99 ${ms(pct(added, 99))} vs direct watcher (target p99 ≤ 2 ms)`)
   }
-  console.log(`P4 watch event delivery (n=${added.length}): added p50 ${ms(pct(added, 50))} p99 ${ms(pct(added, 99))} vs direct watcher (target p99 ≤ 2 ms)`)
+}
+
+/** Every process a request can pass through; hops of a target that is not running have no pids. */
+function processHops(components: { name: string; pid: number }[], workerd: number[], agentPid: number, rd: RemoteDialer | undefined): Hop[] {
+  const component = (name: string) => components.filter((c) => c.name === name).map((c) => c.pid)
+  return [
+    { name: 'edge', pids: workerd },
+    { name: 'agent', pids: [agentPid] },
+    { name: 'rd-server', pids: rd ? [rd.server.pid!] : [] },
+    { name: 'rd-client', pids: rd ? [rd.client.pid!] : [] },
+    { name: 'apiserver', pids: component('kube-apiserver') },
+    { name: 'etcd', pids: component('etcd') },
+  ]
+}
+
+function printCpu(phase: string, targets: Target[], cpu: Map<string, Map<string, number>>) {
+  console.log(`${phase} CPU per GET (µs, /proc utime+stime over the phase less idle):`)
+  for (const t of targets) {
+    const per = cpu.get(t.name)!
+    console.log(`  ${t.name}: ${t.hops.map((h) => `${h} ${per.get(h)!.toFixed(0)}`).join(', ')}`)
+  }
+  const direct = cpu.get('direct')!.get('apiserver')!
+  const ratios = targets.slice(1).map((t) => `${t.name} ${(cpu.get(t.name)!.get('apiserver')! / direct).toFixed(2)}×`)
+  console.log(`  apiserver CPU per proxied GET vs per direct GET: ${ratios.join(', ')}`)
 }
 
 function record(map: Map<string, number>, chunk: string) {
