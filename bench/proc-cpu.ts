@@ -34,6 +34,24 @@ export function cpuMicros(pid: number): number {
   }
 }
 
+/** Bytes and calls through read/write-family syscalls so far (sockets included), from /proc/<pid>/io. */
+export interface IoCounters {
+  rchar: number
+  wchar: number
+  syscr: number
+  syscw: number
+}
+
+export function ioCounters(pid: number): IoCounters {
+  const out = { rchar: 0, wchar: 0, syscr: 0, syscw: 0 }
+  try {
+    for (const m of readFileSync(`/proc/${pid}/io`, 'utf8').matchAll(/^(rchar|wchar|syscr|syscw): (\d+)$/gm)) out[m[1] as keyof IoCounters] = Number(m[2])
+  } catch {
+    // Exited, or not ours to read: no I/O counted.
+  }
+  return out
+}
+
 export function rssMiB(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
@@ -79,14 +97,27 @@ export async function cpuPerRequest(
   hops: Hop[],
   phase: () => Promise<number>,
   idle: Map<string, number> = new Map(),
-): Promise<{ requests: number; perRequest: Map<string, number> }> {
+): Promise<{ requests: number; perRequest: Map<string, number>; ioPerRequest: Map<string, IoCounters> }> {
   const sum = (h: Hop) => h.pids.reduce((s, pid) => s + cpuMicros(pid), 0)
+  const io = (h: Hop) =>
+    h.pids.map(ioCounters).reduce((a, b) => ({ rchar: a.rchar + b.rchar, wchar: a.wchar + b.wchar, syscr: a.syscr + b.syscr, syscw: a.syscw + b.syscw }), {
+      rchar: 0,
+      wchar: 0,
+      syscr: 0,
+      syscw: 0,
+    })
   const before = hops.map(sum)
+  const ioBefore = hops.map(io)
   const start = performance.now()
   const requests = await phase()
   const seconds = (performance.now() - start) / 1000
-  const perRequest = new Map(
-    hops.map((h, i) => [h.name, Math.max(0, sum(h) - before[i]! - (idle.get(h.name) ?? 0) * seconds) / Math.max(1, requests)]),
+  const n = Math.max(1, requests)
+  const perRequest = new Map(hops.map((h, i) => [h.name, Math.max(0, sum(h) - before[i]! - (idle.get(h.name) ?? 0) * seconds) / n]))
+  const ioPerRequest = new Map(
+    hops.map((h, i) => {
+      const [a, b] = [ioBefore[i]!, io(h)]
+      return [h.name, { rchar: (b.rchar - a.rchar) / n, wchar: (b.wchar - a.wchar) / n, syscr: (b.syscr - a.syscr) / n, syscw: (b.syscw - a.syscw) / n }]
+    }),
   )
-  return { requests, perRequest }
+  return { requests, perRequest, ioPerRequest }
 }

@@ -12,7 +12,7 @@ import { ensurePrograms } from '../infra/build/programs.ts'
 import { devCluster } from '../test/support/dev-cluster.ts'
 import { edgeKubeconfig, grantClusterAdmin, startAgent, startEdge, waitConnected } from '../test/support/proxy-fixture.ts'
 import { until } from '../test/support/streams.ts'
-import { commandLine, cpuPerRequest, descendants, type Hop, idleRates, rssMiB } from './proc-cpu.ts'
+import { commandLine, cpuPerRequest, descendants, type Hop, idleRates, type IoCounters, rssMiB } from './proc-cpu.ts'
 import { buildRemoteDialer, type RemoteDialer, startRemoteDialer } from './remotedialer.ts'
 
 process.env.DROVER_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'drover-bench-'))
@@ -159,10 +159,12 @@ async function main() {
   const seconds = 5
   const rate = new Map<string, number>()
   const cpu2 = new Map<string, Map<string, number>>()
+  const io2 = new Map<string, Map<string, IoCounters>>()
   for (const t of getTargets) {
     const r = await cpuPerRequest(hops, () => throughput(t, 64, seconds), idle)
     rate.set(t.name, r.requests / seconds)
     cpu2.set(t.name, r.perRequest)
+    io2.set(t.name, r.ioPerRequest)
   }
   const dT = rate.get('direct')!
   console.log(
@@ -173,6 +175,7 @@ async function main() {
         .join(''),
   )
   printCpu('P2', getTargets, cpu2)
+  printIo('P2', getTargets, io2)
   const agentUs = cpu2.get('drover')!.get('agent')!
   const pT = rate.get('drover')!
   console.log(
@@ -257,6 +260,26 @@ function processHops(components: { name: string; pid: number }[], workerd: numbe
     { name: 'apiserver', pids: component('kube-apiserver') },
     { name: 'etcd', pids: component('etcd') },
   ]
+}
+
+/**
+ * The proxies' socket I/O per GET, both their sides (client and upstream) together: bytes and syscalls. The
+ * edge is left out: /proc/<pid>/io counts read/write but not recvmsg/sendmsg, and workerd reads its sockets
+ * with the latter (it shows 0 bytes read), so its figure would mislead.
+ */
+function printIo(phase: string, targets: Target[], io: Map<string, Map<string, IoCounters>>) {
+  const proxyHops = new Set(['agent', 'rd-server', 'rd-client'])
+  console.log(`${phase} I/O per GET (read/write bytes, read/write syscalls, from /proc/<pid>/io; both sides of each hop; not the edge):`)
+  for (const t of targets) {
+    const per = io.get(t.name)!
+    const hops = t.hops.filter((h) => proxyHops.has(h))
+    if (hops.length === 0) continue
+    const line = hops.map((h) => {
+      const c = per.get(h)!
+      return `${h} ${c.rchar.toFixed(0)}/${c.wchar.toFixed(0)} B, ${c.syscr.toFixed(1)}/${c.syscw.toFixed(1)} calls`
+    })
+    console.log(`  ${t.name}: ${line.join('; ')}`)
+  }
 }
 
 function printCpu(phase: string, targets: Target[], cpu: Map<string, Map<string, number>>) {
