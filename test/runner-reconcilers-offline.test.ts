@@ -3,15 +3,10 @@
 // new standard user's GlobalRoleBinding and a new admin's still reconcile at once, the standard user can
 // create a cluster, the reachable cluster gets its downstream binding, and the offline cluster's failure
 // is reported under its own key only.
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { downstreamRbac, managementRbac } from '../infra/management/index.ts'
 import { CLUSTER_ROLE_BINDING, mgmt, type KubeObject } from '../protocol/kube/index.ts'
-import { devCluster, type DevCluster } from './support/dev-cluster.ts'
-import { edgeKubeconfig, startAgent, startEdge, waitConnected, type AgentProcess, type TestEdge } from './support/proxy-fixture.ts'
-import { asList, Harness, type PassReport } from './runner-reconcilers.support.ts'
+import type { DevCluster } from './support/dev-cluster.ts'
+import { downstreamStack, type DownstreamStack, type Harness, type PassReport } from './runner-reconcilers.support.ts'
 
 const RUNNER_TOKEN = 'token-runner:ro-secret'
 const UP = 'c-up'
@@ -20,25 +15,15 @@ const CLUSTER = mgmt('Cluster')
 const GRB = mgmt('GlobalRoleBinding')
 
 describe('controller-runner reconcilers: an offline cluster delays only itself', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'drover-ro-'))
+  let stack: DownstreamStack
   let mc: DevCluster
   let down: DevCluster
-  let edge: TestEdge
-  let agent: AgentProcess
   let h: Harness
   const errorsOf = (r: PassReport) => r.errors.map((e) => `${e.controller} ${e.request.namespace ? `${e.request.namespace}/` : ''}${e.request.name}: ${String(e.error)}`)
 
   beforeAll(async () => {
-    ;[mc, down] = await Promise.all([devCluster('ro-mgmt', { mode: 'lite' }), devCluster('ro-down', { mode: 'lite' })])
-    for (const [cluster, objects] of [[mc, [...managementRbac(), ...downstreamRbac()]], [down, downstreamRbac()]] as const) {
-      const r = await cluster.kubectl(['apply', '-f', '-'], { input: asList([...objects]) })
-      expect(r.code, r.stderr).toBe(0)
-    }
-    edge = await startEdge([{ token: RUNNER_TOKEN, identity: { user: 'system:drover:runner', groups: ['system:authenticated'], extra: {} }, clusters: '*' }], { 'agent-ro': UP })
-    agent = startAgent(edge, 'agent-ro', down.kubeconfigPath)
-    await waitConnected(await edgeKubeconfig(dir, edge, UP, RUNNER_TOKEN))
-    h = new Harness({ management: mc.kubeConfig, edge: { url: edge.url.origin, token: RUNNER_TOKEN, ca: edge.caPem } })
-    await h.reconcilers.seed()
+    stack = await downstreamStack('ro', UP, RUNNER_TOKEN)
+    ;({ mc, down, h } = stack)
     // Both say connected, as the edge last reported; only c-up has an agent behind it.
     for (const id of [UP, OFF]) {
       await h.client.create(CLUSTER, { apiVersion: 'management.cattle.io/v3', kind: 'Cluster', metadata: { name: id }, spec: {} })
@@ -46,10 +31,7 @@ describe('controller-runner reconcilers: an offline cluster delays only itself',
     }
   })
   afterAll(async () => {
-    h?.close()
-    await agent?.[Symbol.asyncDispose]()
-    await edge?.dispose()
-    await Promise.all([mc?.[Symbol.asyncDispose](), down?.[Symbol.asyncDispose]()])
+    await stack?.[Symbol.asyncDispose]()
   })
 
   it('reconciles new GlobalRoleBindings at once; only the offline cluster fails, under its own key', async () => {

@@ -1,16 +1,11 @@
 // RBAC materialisation end to end: management cluster (lite) → reconcilers → the edge in workerd → a real
 // `drover agent` → a downstream cluster (lite), checked with kubectl impersonating the users directly
 // against the downstream apiserver.
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { downstreamRbac, managementRbac } from '../infra/management/index.ts'
 import { TerminalError } from '../controller-runner/runtime/types.ts'
 import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, NAMESPACE, ROLE_BINDING, type KubeObject } from '../protocol/kube/index.ts'
-import { devCluster, type DevCluster } from './support/dev-cluster.ts'
-import { edgeKubeconfig, startAgent, startEdge, waitConnected, type AgentProcess, type TestEdge } from './support/proxy-fixture.ts'
-import { asList, Harness } from './runner-reconcilers.support.ts'
+import type { DevCluster } from './support/dev-cluster.ts'
+import { downstreamStack, type DownstreamStack, type Harness } from './runner-reconcilers.support.ts'
 
 const RUNNER_TOKEN = 'token-runner:rr-secret'
 const C = 'c-down'
@@ -22,36 +17,23 @@ const RT = mgmt('RoleTemplate')
 type Rules = KubeObject & { rules: { verbs: string[]; resources?: string[] }[] }
 
 describe('controller-runner reconcilers: RBAC through the edge', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'drover-rr-'))
+  let stack: DownstreamStack
   let mc: DevCluster
   let down: DevCluster
-  let edge: TestEdge
-  let agent: AgentProcess
   let h: Harness
   const can = async (user: string, ...args: string[]) =>
     (await down.kubectl(['auth', 'can-i', ...args, `--as=${user}`, '--as-group=system:authenticated'])).stdout.trim().startsWith('yes')
 
   beforeAll(async () => {
-    ;[mc, down] = await Promise.all([devCluster('rr-mgmt2', { mode: 'lite' }), devCluster('rr-down', { mode: 'lite' })])
-    for (const [cluster, objects] of [[mc, [...managementRbac(), ...downstreamRbac()]], [down, downstreamRbac()]] as const) {
-      const r = await cluster.kubectl(['apply', '-f', '-'], { input: asList([...objects]) })
-      expect(r.code, r.stderr).toBe(0)
-    }
-    edge = await startEdge([{ token: RUNNER_TOKEN, identity: { user: 'system:drover:runner', groups: ['system:authenticated'], extra: {} }, clusters: '*' }], { 'agent-rr': C })
-    agent = startAgent(edge, 'agent-rr', down.kubeconfigPath)
-    await waitConnected(await edgeKubeconfig(dir, edge, C, RUNNER_TOKEN))
-    h = new Harness({ management: mc.kubeConfig, edge: { url: edge.url.origin, token: RUNNER_TOKEN, ca: edge.caPem } })
-    await h.reconcilers.seed()
+    stack = await downstreamStack('rrb', C, RUNNER_TOKEN)
+    ;({ mc, down, h } = stack)
     await h.client.create(mgmt('Cluster'), { apiVersion: 'management.cattle.io/v3', kind: 'Cluster', metadata: { name: C }, spec: {} })
     // What the edge does when the agent connects.
     await h.client.patch(mgmt('Cluster'), C, { status: { connected: true } }, { subresource: 'status' })
     await h.settle()
   })
   afterAll(async () => {
-    h?.close()
-    await agent?.[Symbol.asyncDispose]()
-    await edge?.dispose()
-    await Promise.all([mc?.[Symbol.asyncDispose](), down?.[Symbol.asyncDispose]()])
+    await stack?.[Symbol.asyncDispose]()
   })
 
   it('a cluster-member CRTB lets the user read pods (not secrets); drift is repaired; deletion takes the right away', async () => {

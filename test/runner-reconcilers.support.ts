@@ -7,6 +7,13 @@ import { forEachLimited } from '../controller-runner/reconcilers/limit.ts'
 import { TerminalError, type Cache, type Clock, type Request } from '../controller-runner/runtime/types.ts'
 import { edgeTransports, kubeConfigTransport, type EdgeAccess } from '../node/kube/index.ts'
 import { KubeClient, type KubeObject, type ResourceType } from '../protocol/kube/index.ts'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { RUNNER_IDENTITY } from '../protocol/api/identities.ts'
+import { downstreamRbac, managementRbac } from '../infra/management/index.ts'
+import { devCluster, type DevCluster } from './support/dev-cluster.ts'
+import { edgeKubeconfig, startAgent, startEdge, waitConnected, type AgentProcess, type TestEdge } from './support/proxy-fixture.ts'
 
 /** A Cache<T> over a snapshot: `refresh()` lists the type again. */
 class SnapshotCache<T extends KubeObject> implements Cache<T> {
@@ -148,3 +155,44 @@ export class Harness {
 
 /** kubectl apply of a list of objects. */
 export const asList = (items: unknown[]) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items })
+
+/** What the runner's downstream tests share: a management and a downstream cluster joined by the edge and an agent. */
+export interface DownstreamStack extends AsyncDisposable {
+  mc: DevCluster
+  down: DevCluster
+  edge: TestEdge
+  agent: AgentProcess
+  h: Harness
+}
+
+/**
+ * Two lite clusters with drover's RBAC (management and downstream), the edge in workerd knowing the
+ * runner's token and an agent for `clusterId` (serving `down`), and a harness seeded against the
+ * management cluster. The Cluster objects are the caller's to create.
+ */
+export async function downstreamStack(prefix: string, clusterId: string, runnerToken: string): Promise<DownstreamStack> {
+  const kubeconfigDir = mkdtempSync(join(tmpdir(), `drover-${prefix}-`))
+  const [mc, down] = await Promise.all([devCluster(`${prefix}-mgmt`, { mode: 'lite' }), devCluster(`${prefix}-down`, { mode: 'lite' })])
+  for (const [cluster, objects] of [[mc, [...managementRbac(), ...downstreamRbac()]], [down, downstreamRbac()]] as const) {
+    const r = await cluster.kubectl(['apply', '-f', '-'], { input: asList([...objects]) })
+    if (r.code !== 0) throw new Error(`applying drover's RBAC to ${cluster.name}: ${r.stderr}`)
+  }
+  const edge = await startEdge([{ token: runnerToken, identity: { ...RUNNER_IDENTITY, extra: {} }, clusters: '*' }], { [`agent-${prefix}`]: clusterId })
+  const agent = startAgent(edge, `agent-${prefix}`, down.kubeconfigPath)
+  await waitConnected(await edgeKubeconfig(kubeconfigDir, edge, clusterId, runnerToken))
+  const h = new Harness({ management: mc.kubeConfig, edge: { url: edge.url.origin, token: runnerToken, ca: edge.caPem } })
+  await h.reconcilers.seed()
+  return {
+    mc,
+    down,
+    edge,
+    agent,
+    h,
+    async [Symbol.asyncDispose]() {
+      h.close()
+      await agent[Symbol.asyncDispose]()
+      await edge.dispose()
+      await Promise.all([mc[Symbol.asyncDispose](), down[Symbol.asyncDispose]()])
+    },
+  }
+}
