@@ -39,7 +39,6 @@ export class KubeError extends Error {
   }
 }
 
-export const isKubeError = (e: unknown): e is KubeError => e instanceof KubeError
 export const isNotFound = (e: unknown): boolean => e instanceof KubeError && e.status === 404
 /** 409 of either kind: AlreadyExists (create) or Conflict (stale resourceVersion). */
 export const isConflict = (e: unknown): boolean => e instanceof KubeError && e.status === 409 && e.reason !== 'AlreadyExists'

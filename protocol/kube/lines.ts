@@ -15,12 +15,16 @@ export async function* readLines(body: ReadableStream<Uint8Array>, maxBytes: num
       const { done, value } = await reader.read()
       if (done) break
       pending += decoder.decode(value, { stream: true })
+      // One pass over the chunk and one slice of what is left: slicing the rest after every line would
+      // copy a chunk of many small events once per event.
+      let start = 0
       let nl: number
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl)
-        pending = pending.slice(nl + 1)
+      while ((nl = pending.indexOf('\n', start)) >= 0) {
+        const line = pending.slice(start, nl)
+        start = nl + 1
         if (line.trim()) yield line
       }
+      if (start > 0) pending = pending.slice(start)
       // Characters, not bytes: a UTF-8 character is at most 4 bytes, so this bounds bytes to 4× the cap.
       if (pending.length > maxBytes) throw new LineTooLongError(`a watch event is larger than ${maxBytes} bytes`)
     }

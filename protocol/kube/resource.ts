@@ -44,7 +44,6 @@ export const SECRET = core('Secret', 'secrets', true)
 export const CONFIG_MAP = core('ConfigMap', 'configmaps', true)
 export const SERVICE_ACCOUNT = core('ServiceAccount', 'serviceaccounts', true)
 export const NODE = core('Node', 'nodes', false)
-export const POD = core('Pod', 'pods', true)
 export const EVENT = core('Event', 'events', true)
 export const CLUSTER_ROLE = rbac('ClusterRole', 'clusterroles', false)
 export const CLUSTER_ROLE_BINDING = rbac('ClusterRoleBinding', 'clusterrolebindings', false)
@@ -58,7 +57,6 @@ export const SELF_SUBJECT_ACCESS_REVIEW: ResourceType = {
   kind: 'SelfSubjectAccessReview',
   namespaced: false,
 }
-export const SUBJECT_ACCESS_REVIEW: ResourceType = { ...SELF_SUBJECT_ACCESS_REVIEW, plural: 'subjectaccessreviews', kind: 'SubjectAccessReview' }
 
 /** A `management.cattle.io/v3` kind. */
 export function mgmt(kind: Kind): ResourceType {
