@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Clock } from '../../protocol/tunnel/clock.ts'
 import type { Authenticator, Principal } from './authenticator.ts'
-import { guardProxied, guardResponse, recheckEvery, REVOKED_CLOSE_CODE } from './stream-guard.ts'
+import { guardProxied, guardResponse, recheckEvery, REVOKED_CLOSE_CODE, SMALL_BODY_BYTES } from './stream-guard.ts'
 
 /** Timers that fire only when told to. */
 function manualTimers() {
@@ -73,6 +73,15 @@ describe('recheckEvery', () => {
 })
 
 describe('guardResponse', () => {
+  it('leaves a body of known small length as it is (it ends on its own), but guards a larger one', async () => {
+    const small = new Response('{"kind":"Pod"}', { headers: { 'content-length': '14' } })
+    expect(guardResponse(small, { stillValid: async () => false, intervalMs: 10 })).toBe(small)
+    const large = new Response(new ReadableStream(), { headers: { 'content-length': String(SMALL_BODY_BYTES + 1) } })
+    expect(guardResponse(large, { stillValid: async () => false, intervalMs: 10 })).not.toBe(large)
+    const unknown = new Response(new ReadableStream())
+    expect(guardResponse(unknown, { stillValid: async () => false, intervalMs: 10 })).not.toBe(unknown)
+  })
+
   it('passes a stream through while the credential holds and ends it when it fails', async () => {
     const { body, wasCancelled } = endlessBody()
     let valid = true

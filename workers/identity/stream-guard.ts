@@ -62,8 +62,16 @@ export function recheckEvery(opts: StreamGuardOptions, onInvalid: () => void): (
  */
 export function guardResponse(res: Response, opts: StreamGuardOptions): Response {
   if (res.webSocket) return guardWebSocket(res, res.webSocket, opts)
-  if (!res.body) return res
+  if (!res.body || endsByItself(res)) return res
   return new Response(guardBody(res.body, opts), { status: res.status, statusText: res.statusText, headers: res.headers })
+}
+
+/** A body of known, small length ends on its own: only streams (watches, `logs -f`, chunked proxies) or large bodies need the guard. */
+export const SMALL_BODY_BYTES = 1024 * 1024
+
+function endsByItself(res: Response): boolean {
+  const length = res.headers.get('content-length')
+  return length !== null && /^\d{1,16}$/.test(length) && Number(length) <= SMALL_BODY_BYTES
 }
 
 /**
