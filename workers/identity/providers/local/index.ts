@@ -31,22 +31,24 @@ export const localProvider: IdentityProvider = {
   async searchPrincipals(c, name, type) {
     if (type === 'group') return [] // local users have no groups
     const needle = name.toLowerCase()
-    let users: UserObject[]
+    const matches = (u: UserObject) => !needle || u.username?.toLowerCase().includes(needle) || u.displayName?.toLowerCase().includes(needle)
+    // Page by page, stopping at MAX_RESULTS: an isolate never holds every User of a large directory.
+    const found: UserObject[] = []
     try {
-      users = (await userKube(c).list<UserObject>(mgmt('User'))).items
+      for await (const page of userKube(c).pages<UserObject>(mgmt('User'))) {
+        found.push(...page.items.filter(matches))
+        if (found.length >= MAX_RESULTS) break
+      }
     } catch (err) {
       if (isForbidden(err)) return []
       throw err
     }
-    return users
-      .filter((u) => !needle || u.username?.toLowerCase().includes(needle) || u.displayName?.toLowerCase().includes(needle))
-      .slice(0, MAX_RESULTS)
-      .map((u) => ({
-        id: localPrincipal(u.metadata.name ?? ''),
-        principalType: 'user' as const,
-        provider: LOCAL_PROVIDER,
-        ...(u.username ? { loginName: u.username } : {}),
-        ...(u.displayName ? { displayName: u.displayName } : {}),
-      }))
+    return found.slice(0, MAX_RESULTS).map((u) => ({
+      id: localPrincipal(u.metadata.name ?? ''),
+      principalType: 'user' as const,
+      provider: LOCAL_PROVIDER,
+      ...(u.username ? { loginName: u.username } : {}),
+      ...(u.displayName ? { displayName: u.displayName } : {}),
+    }))
   },
 }
