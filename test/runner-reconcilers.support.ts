@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { RUNNER_IDENTITY } from '../protocol/api/identities.ts'
 import { downstreamRbac, managementRbac } from '../infra/management/index.ts'
 import { devCluster, type DevCluster } from './support/dev-cluster.ts'
+import { ManualClock } from './support/manual-clock.ts'
 import { edgeKubeconfig, startAgent, startEdge, waitConnected, type AgentProcess, type TestEdge } from './support/proxy-fixture.ts'
 
 /** A Cache<T> over a snapshot: `refresh()` lists the type again. */
@@ -42,18 +43,6 @@ class SnapshotCache<T extends KubeObject> implements Cache<T> {
   synced(): boolean {
     return this.done
   }
-}
-
-export const manualClock = (start = Date.now()) => {
-  let t = start
-  const clock: Clock & { advance(ms: number): void; set(ms: number): void } = {
-    now: () => t,
-    setTimeout: () => undefined,
-    clearTimeout: () => {},
-    advance: (ms) => (t += ms),
-    set: (ms) => (t = ms),
-  }
-  return clock
 }
 
 export interface HarnessOptions {
@@ -99,7 +88,7 @@ export class Harness {
       management: this.client,
       downstream: edge ? (id) => new KubeClient(edge.cluster(id), { onWrite }) : () => { throw new Error('no edge in this test') },
       serverUrl: opts.serverUrl ?? 'https://drover.test',
-      clock: opts.clock ?? manualClock(),
+      clock: opts.clock ?? new ManualClock(Date.now()),
       logger: pino({ level: 'silent' }),
       ...(opts.onClusterDeleted ? { onClusterDeleted: opts.onClusterDeleted } : {}),
     }

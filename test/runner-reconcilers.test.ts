@@ -8,7 +8,8 @@ import { decodeTokenState } from '../controller-runner/reconcilers/registration.
 import { CLUSTER_ROLE, CLUSTER_ROLE_BINDING, mgmt, NAMESPACE, SECRET, type KubeObject } from '../protocol/kube/index.ts'
 import { forEachLimited } from '../controller-runner/reconcilers/limit.ts'
 import { devCluster, type DevCluster } from './support/dev-cluster.ts'
-import { asList, Harness, manualClock } from './runner-reconcilers.support.ts'
+import { asList, Harness } from './runner-reconcilers.support.ts'
+import { ManualClock } from './support/manual-clock.ts'
 
 const CLUSTER = mgmt('Cluster')
 const CRT = mgmt('ClusterRegistrationToken')
@@ -31,7 +32,8 @@ interface Secret extends KubeObject {
 describe('controller-runner reconcilers: management cluster', () => {
   let mc: DevCluster
   let h: Harness
-  const clock = manualClock(Date.parse('2030-01-01T00:00:00Z'))
+  // Reconcilers set no timers: tick() only moves time.
+  const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'))
   const deleted: string[] = []
 
   beforeAll(async () => {
@@ -124,14 +126,14 @@ describe('controller-runner reconcilers: management cluster', () => {
   it('rotates the registration token at expiry and keeps the previous one for the grace period', async () => {
     const id = 'c-bulk000'
     const before = decodeTokenState((await h.client.find<Secret>(SECRET, 'registration-default-token', id))!.data)!
-    clock.advance(43200 * MINUTE)
+    clock.tick(43200 * MINUTE)
     await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
     const rotated = decodeTokenState((await h.client.find<Secret>(SECRET, 'registration-default-token', id))!.data)!
     expect(rotated.token).not.toBe(before.token)
     expect(rotated.previousToken).toBe(before.token)
     expect(Date.parse(rotated.previousExpiresAt!)).toBe(clock.now() + 60 * MINUTE)
     expect((await h.client.find<ClusterRegistrationToken>(CRT, 'default-token', id))?.status?.manifestUrl).toContain(rotated.token)
-    clock.advance(61 * MINUTE)
+    clock.tick(61 * MINUTE)
     await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
     const after = decodeTokenState((await h.client.find<Secret>(SECRET, 'registration-default-token', id))!.data)!
     expect(after.token).toBe(rotated.token)
@@ -145,7 +147,7 @@ describe('controller-runner reconcilers: management cluster', () => {
     // Settled by the caches: the fast path reads nothing, so it cannot see the Secret go.
     await h.pass(['clusters'], (r) => r.name === id)
     expect(await h.client.find<Secret>(SECRET, 'registration-default-token', id)).toBeUndefined()
-    clock.advance(FULL_RECONCILE_MS + 1)
+    clock.tick(FULL_RECONCILE_MS + 1)
     await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
     const restored = await h.client.find<Secret>(SECRET, 'registration-default-token', id)
     expect(decodeTokenState(restored!.data)?.token).toMatch(/^[a-z0-9]{54}$/)
@@ -158,13 +160,13 @@ describe('controller-runner reconcilers: management cluster', () => {
     const conds = async () => (await h.client.find<Cluster>(CLUSTER, id))!.status!.conditions!
     expect(await conds()).toMatchObject([{ type: 'Connected', status: 'False' }, { type: 'Ready', status: 'False', reason: 'Disconnected' }])
     const firstTransition = (await conds())[0]!.lastTransitionTime
-    clock.advance(5_000)
+    clock.tick(5_000)
     await h.client.patch(CLUSTER, id, { status: { connected: true } }, { subresource: 'status' })
     await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
     expect(await conds()).toMatchObject([{ type: 'Connected', status: 'True' }, { type: 'Ready', status: 'False', reason: 'WaitingForFacts' }])
     expect((await conds())[0]!.lastTransitionTime).not.toBe(firstTransition)
     const connectedAt = (await conds())[0]!.lastTransitionTime
-    clock.advance(5_000)
+    clock.tick(5_000)
     await h.client.patch(CLUSTER, id, { status: { version: { gitVersion: 'v1.37.2' }, nodeCount: 1 } }, { subresource: 'status' })
     await h.settle({ only: ['clusters'], requests: (r) => r.name === id })
     expect(await conds()).toMatchObject([{ type: 'Connected', status: 'True', lastTransitionTime: connectedAt }, { type: 'Ready', status: 'True' }])
@@ -210,7 +212,7 @@ describe('controller-runner reconcilers: management cluster', () => {
     await h.refresh()
     const tokens = h.reconcilers.specs.find((s) => s.name === 'tokens')!
     expect(await tokens.reconciler.reconcile({ name: 'token-new' })).toEqual({ requeueAfter: 10 * MINUTE + 500 })
-    clock.advance(10 * MINUTE)
+    clock.tick(10 * MINUTE)
     await h.settle({ only: ['tokens'] })
     expect(await h.client.find(TOKEN, 'token-new')).toBeUndefined()
     expect(await h.client.find(TOKEN, 'token-forever')).toBeDefined()
