@@ -5,6 +5,7 @@
 import { mkdtempSync } from 'node:fs'
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https'
+import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { KubeConfig } from '@kubernetes/client-node'
@@ -13,8 +14,11 @@ import { devCluster } from '../test/support/dev-cluster.ts'
 import { edgeKubeconfig, grantClusterAdmin, startAgent, startEdge, waitConnected } from '../test/support/proxy-fixture.ts'
 import { until } from '../test/support/streams.ts'
 import { commandLine, cpuPerRequest, descendants, type Hop, idleRates, type IoCounters, rssMiB } from './proc-cpu.ts'
+import { printEdgeProfile, profileEdge } from './edge-profile.ts'
 import { buildRemoteDialer, type RemoteDialer, startRemoteDialer } from './remotedialer.ts'
 
+/** DROVER_BENCH_ONLY=P3,P4 runs just those phases (P1 includes P2 and P5; `profile` is the edge's JS profile). */
+const phases = new Set((process.env.DROVER_BENCH_ONLY ?? 'P1,profile,P3,P4').split(',').map((p) => p.trim()))
 process.env.DROVER_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'drover-bench-'))
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`)
 const TOKEN = 'token-bench:secret'
@@ -104,12 +108,17 @@ async function main() {
   log('starting a dev cluster, the edge (workerd) and an agent…')
   await using cluster = await devCluster('bench', { mode: 'lite' })
   await grantClusterAdmin(cluster, 'ops')
-  await using edge = await startEdge([{ token: TOKEN, identity: { ...IDENTITY, extra: {} }, clusters: '*' }], { 'agent-bench': 'c-bench' })
+  const inspectorPort = await freePort()
+  await using edge = await startEdge([{ token: TOKEN, identity: { ...IDENTITY, extra: {} }, clusters: '*' }], { 'agent-bench': 'c-bench' }, {}, { inspectorPort, directSocket: true })
   // The agent as the image runs it (the esbuild bundle); DROVER_BENCH_PROGRAM=source runs it through tsx.
   const program = process.env.DROVER_BENCH_PROGRAM === 'source' ? 'source' : 'bundle'
   if (program === 'bundle') await ensurePrograms({ log: (l) => log(`[programs] ${l}`) })
   log(`agent program: ${program}`)
+  // DROVER_BENCH_AGENT_PROFILE=<dir>: the agent writes a V8 CPU profile there when it exits (--cpu-prof).
+  const agentProfile = process.env.DROVER_BENCH_AGENT_PROFILE
+  if (agentProfile) process.env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${agentProfile}`
   await using agent = startAgent(edge, 'agent-bench', cluster.kubeconfigPath, [], program)
+  if (agentProfile) delete process.env.NODE_OPTIONS
   const kc = await edgeKubeconfig(mkdtempSync(join(tmpdir(), 'drover-bench-kc-')), edge, 'c-bench', TOKEN)
   await waitConnected(kc)
 
@@ -127,126 +136,163 @@ async function main() {
   if (rd) targets.push(target('remotedialer', ['rd-server', 'rd-client', 'apiserver', 'etcd'], rd.url, {}))
   const proxied = target('drover', ['edge', 'agent', 'apiserver', 'etcd'], `${edge.url.origin}/k8s/clusters/c-bench`, { ca: edge.caPem, headers: { authorization: `Bearer ${TOKEN}` } })
   targets.push(proxied)
+  // The same edge on a plain-HTTP socket straight to the worker: no TLS (like the remotedialer server here)
+  // and no Miniflare entry worker in front (production has none).
+  const proxiedPlain = target('drover-plain', ['edge', 'agent', 'apiserver', 'etcd'], `${edge.directUrl!.origin}/k8s/clusters/c-bench`, { headers: { authorization: `Bearer ${TOKEN}` } })
   // Miniflare's own Node process is not in the path: workerd serves the edge's port itself.
   const workerd = descendants(process.pid).filter((p) => commandLine(p).includes('workerd'))
   const agentPid = agent.child.pid!
   const hops = processHops(cluster.record.components, workerd, agentPid, rd)
 
-  const getTargets = [direct, directAs, ...targets.slice(1)]
+  const getTargets = [direct, directAs, ...targets.slice(1), proxiedPlain]
   // Warm every path (TLS sessions, JIT) before measuring.
   for (const t of getTargets) await latency(t, 200)
   // The per-GET CPU figures leave out what each process spends with no requests (leases, watch-cache ticks, pings).
   const idle = await idleRates(hops, 5000)
   console.log(`idle CPU, subtracted below (µs per s): ${[...idle].map(([h, us]) => `${h} ${us.toFixed(0)}`).join(', ')}`)
 
-  const n = 2000
-  const lat = new Map<string, number[]>()
-  const cpu1 = new Map<string, Map<string, number>>()
-  for (const t of getTargets) {
-    const r = await cpuPerRequest(hops, async () => (lat.set(t.name, await latency(t, n)), n), idle)
-    cpu1.set(t.name, r.perRequest)
-  }
-  const d = lat.get('direct')!
-  console.log(`P1 small GET latency (n=${n}), target added ≤ 0.5 / ≤ 2 ms: direct p50 ${ms(pct(d, 50))} p99 ${ms(pct(d, 99))}`)
-  for (const t of getTargets.slice(1)) {
-    const p = lat.get(t.name)!
-    console.log(
-      `  ${t.name}: p50 ${ms(pct(p, 50))} p99 ${ms(pct(p, 99))}; added p50 ${ms(pct(p, 50) - pct(d, 50))} p99 ${ms(pct(p, 99) - pct(d, 99))}`,
-    )
-  }
-  printCpu('P1', getTargets, cpu1)
+  if (phases.has('P1')) {
+    const n = 2000
+    const lat = new Map<string, number[]>()
+    const cpu1 = new Map<string, Map<string, number>>()
+    for (const t of getTargets) {
+      const r = await cpuPerRequest(hops, async () => (lat.set(t.name, await latency(t, n)), n), idle)
+      cpu1.set(t.name, r.perRequest)
+    }
+    const d = lat.get('direct')!
+    console.log(`P1 small GET latency (n=${n}), goal added ≤ 0.3 / ≤ 0.6 ms: direct p50 ${ms(pct(d, 50))} p99 ${ms(pct(d, 99))}`)
+    for (const t of getTargets.slice(1)) {
+      const p = lat.get(t.name)!
+      console.log(
+        `  ${t.name}: p50 ${ms(pct(p, 50))} p99 ${ms(pct(p, 99))}; added p50 ${ms(pct(p, 50) - pct(d, 50))} p99 ${ms(pct(p, 99) - pct(d, 99))}`,
+      )
+    }
+    printCpu('P1', getTargets, cpu1)
 
-  const seconds = 5
-  const rate = new Map<string, number>()
-  const cpu2 = new Map<string, Map<string, number>>()
-  const io2 = new Map<string, Map<string, IoCounters>>()
-  for (const t of getTargets) {
-    const r = await cpuPerRequest(hops, () => throughput(t, 64, seconds), idle)
-    rate.set(t.name, r.requests / seconds)
-    cpu2.set(t.name, r.perRequest)
-    io2.set(t.name, r.ioPerRequest)
+    const seconds = 5
+    const rate = new Map<string, number>()
+    const cpu2 = new Map<string, Map<string, number>>()
+    const io2 = new Map<string, Map<string, IoCounters>>()
+    for (const t of getTargets) {
+      const r = await cpuPerRequest(hops, () => throughput(t, 64, seconds), idle)
+      rate.set(t.name, r.requests / seconds)
+      cpu2.set(t.name, r.perRequest)
+      io2.set(t.name, r.ioPerRequest)
+    }
+    const dT = rate.get('direct')!
+    console.log(
+      `P2 64 concurrent clients (goal ratio ≥ 0.7): direct ${dT.toFixed(0)} req/s` +
+        getTargets
+          .slice(1)
+          .map((t) => `; ${t.name} ${rate.get(t.name)!.toFixed(0)} req/s, ratio ${(rate.get(t.name)! / dT).toFixed(2)}`)
+          .join(''),
+    )
+    printCpu('P2', getTargets, cpu2)
+    printIo('P2', getTargets, io2)
+    const agentUs = cpu2.get('drover')!.get('agent')!
+    const pT = rate.get('drover')!
+    console.log(
+      `P5 agent CPU: ${(agentUs / 1000).toFixed(3)} core per 1,000 req/s ` +
+        `(${((agentUs * pT * seconds) / 1e6).toFixed(2)} CPU-s for ${(pT * seconds).toFixed(0)} proxied requests; target ≤ 0.3)`,
+    )
+
   }
-  const dT = rate.get('direct')!
-  console.log(
-    `P2 64 concurrent clients (target ratio ≥ 0.6): direct ${dT.toFixed(0)} req/s` +
-      getTargets
-        .slice(1)
-        .map((t) => `; ${t.name} ${rate.get(t.name)!.toFixed(0)} req/s, ratio ${(rate.get(t.name)! / dT).toFixed(2)}`)
-        .join(''),
-  )
-  printCpu('P2', getTargets, cpu2)
-  printIo('P2', getTargets, io2)
-  const agentUs = cpu2.get('drover')!.get('agent')!
-  const pT = rate.get('drover')!
-  console.log(
-    `P5 agent CPU: ${(agentUs / 1000).toFixed(3)} core per 1,000 req/s ` +
-      `(${((agentUs * pT * seconds) / 1e6).toFixed(2)} CPU-s for ${(pT * seconds).toFixed(0)} proxied requests; target ≤ 0.3)`,
-  )
+  // Where the edge's own time goes, from V8 CPU profiles of workerd (separate passes: profiling slows it).
+  if (phases.has('profile')) {
+    const profiling = await profileEdge(inspectorPort, ['core:user:', 'core:entry'])
+    await latency(proxied, 500)
+    printEdgeProfile('P1', await profiling.stop(), (l) => console.log(l))
+    const again = await profileEdge(inspectorPort, ['core:user:', 'core:entry'])
+    await throughput(proxied, 64, 3)
+    printEdgeProfile('P2', await again.stop(), (l) => console.log(l))
+  }
 
   if (agent.child.exitCode !== null || agent.child.signalCode !== null) {
     throw new Error(`the agent exited during the load (${agent.child.exitCode ?? agent.child.signalCode}): ${agent.output().slice(-3000)}`)
   }
-  log('creating ~50 MiB of ConfigMaps…')
-  const value = 'z'.repeat(950 * 1024)
-  for (let i = 0; i < 54; i++) {
-    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `bulk-${i}`, namespace: 'default' }, data: { v: value } }
-    const r = await cluster.kubectl(['create', '-f', '-'], { input: JSON.stringify(cm) })
-    if (r.code !== 0) throw new Error(`creating ${cm.metadata.name}: ${r.stderr}`)
-  }
-  const listPath = '/api/v1/namespaces/default/configmaps'
-  let peakEdge = 0
-  let peakAgent = 0
-  const sampler = setInterval(() => {
-    peakEdge = Math.max(peakEdge, workerd.reduce((s, pid) => s + rssMiB(pid), 0))
-    peakAgent = Math.max(peakAgent, rssMiB(agentPid))
-  }, 20)
-  const timeList = async (t: Target) => {
-    const start = performance.now()
-    const r = await t.get(listPath)
-    if (r.status !== 200) throw new Error(`${t.name}: LIST answered ${r.status} ${r.body ?? ''}`)
-    return { mib: r.bytes / 1048576, s: (performance.now() - start) / 1000 }
-  }
-  await timeList(direct)
-  const baseEdge = workerd.reduce((s, pid) => s + rssMiB(pid), 0)
-  const baseAgent = rssMiB(agentPid)
-  const lists = new Map<string, { mib: number; s: number }>()
-  for (const t of targets) lists.set(t.name, await timeList(t))
-  clearInterval(sampler)
-  const dl = lists.get('direct')!
-  console.log(
-    `P3 ${dl.mib.toFixed(1)} MiB LIST (target ratio ≥ 0.8): direct ${(dl.mib / dl.s).toFixed(0)} MiB/s` +
-      targets
-        .slice(1)
-        .map((t) => {
-          const l = lists.get(t.name)!
-          return `; ${t.name} ${(l.mib / l.s).toFixed(0)} MiB/s, ratio ${(dl.s / l.s).toFixed(2)}`
-        })
-        .join('') +
-      `; drover peak RSS edge ${peakEdge.toFixed(0)} MiB (+${(peakEdge - baseEdge).toFixed(0)}), agent ${peakAgent.toFixed(0)} MiB (+${(peakAgent - baseAgent).toFixed(0)})`,
-  )
-
-  // P4: every watcher sees the same events; the added latency is a proxied arrival minus the direct arrival.
-  const seen = new Map(targets.map((t) => [t.name, new Map<string, number>()]))
-  const watchPath = '/api/v1/namespaces/default/configmaps?watch=1'
-  const stops = targets.map((t) => t.stream(watchPath, (s) => record(seen.get(t.name)!, s)))
-  // The watches are established once all have seen a first event.
-  await createConfigMap(cluster.kubectl, 'watch-sentinel')
-  await until(() => [...seen.values()].every((m) => m.has('watch-sentinel')))
-  for (let i = 0; i < 200; i++) {
-    await createConfigMap(cluster.kubectl, `watch-${i}`)
-  }
-  // Events arrive in order: the last one seen by all means all were.
-  await until(() => [...seen.values()].every((m) => m.has('watch-199')))
-  for (const stop of stops) stop()
-  const seenDirect = seen.get('direct')!
-  for (const t of targets.slice(1)) {
-    const added: number[] = []
-    for (const [name, at] of seen.get(t.name)!) {
-      const td = seenDirect.get(name)
-      if (/^watch-\d+$/.test(name) && td !== undefined) added.push(at - td)
+  if (phases.has('P3')) {
+    log('creating ~50 MiB of ConfigMaps…')
+    const value = 'z'.repeat(950 * 1024)
+    for (let i = 0; i < 54; i++) {
+      const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `bulk-${i}`, namespace: 'default' }, data: { v: value } }
+      const r = await cluster.kubectl(['create', '-f', '-'], { input: JSON.stringify(cm) })
+      if (r.code !== 0) throw new Error(`creating ${cm.metadata.name}: ${r.stderr}`)
     }
-    console.log(`P4 watch event delivery, ${t.name} (n=${added.length}): added p50 ${ms(pct(added, 50))} p99 ${ms(pct(added, 99))} vs direct watcher (target p99 ≤ 2 ms)`)
+    const listPath = '/api/v1/namespaces/default/configmaps'
+    let peakEdge = 0
+    let peakAgent = 0
+    const sampler = setInterval(() => {
+      peakEdge = Math.max(peakEdge, workerd.reduce((s, pid) => s + rssMiB(pid), 0))
+      peakAgent = Math.max(peakAgent, rssMiB(agentPid))
+    }, 20)
+    const timeList = async (t: Target) => {
+      const start = performance.now()
+      const r = await t.get(listPath)
+      if (r.status !== 200) throw new Error(`${t.name}: LIST answered ${r.status} ${r.body ?? ''}`)
+      return { mib: r.bytes / 1048576, s: (performance.now() - start) / 1000 }
+    }
+    await timeList(direct)
+    const baseEdge = workerd.reduce((s, pid) => s + rssMiB(pid), 0)
+    const baseAgent = rssMiB(agentPid)
+    const lists = new Map<string, { mib: number; s: number }>()
+    const cpu3 = new Map<string, Map<string, number>>()
+    const listTargets = [...targets, proxiedPlain]
+    for (const t of listTargets) {
+      // One LIST each: CPU is counted in clock ticks (10 ms), so these figures are ±10 ms.
+      const r = await cpuPerRequest(hops, async () => (lists.set(t.name, await timeList(t)), 1), idle)
+      cpu3.set(t.name, r.perRequest)
+    }
+    clearInterval(sampler)
+    const dl = lists.get('direct')!
+    console.log(
+      `P3 ${dl.mib.toFixed(1)} MiB LIST (goal ratio ≥ 0.9): direct ${(dl.mib / dl.s).toFixed(0)} MiB/s` +
+        listTargets
+          .slice(1)
+          .map((t) => {
+            const l = lists.get(t.name)!
+            return `; ${t.name} ${(l.mib / l.s).toFixed(0)} MiB/s, ratio ${(dl.s / l.s).toFixed(2)}`
+          })
+          .join('') +
+        `; drover peak RSS edge ${peakEdge.toFixed(0)} MiB (+${(peakEdge - baseEdge).toFixed(0)}), agent ${peakAgent.toFixed(0)} MiB (+${(peakAgent - baseAgent).toFixed(0)})`,
+    )
+    console.log(`P3 CPU per LIST (ms): ${listTargets.map((t) => `${t.name}: ${t.hops.map((h) => `${h} ${(cpu3.get(t.name)!.get(h)! / 1000).toFixed(0)}`).join(', ')}`).join('; ')}`)
+
   }
+  if (phases.has('P4')) {
+    // P4: every watcher sees the same events; the added latency is a proxied arrival minus the direct arrival.
+    const seen = new Map(targets.map((t) => [t.name, new Map<string, number>()]))
+    const watchPath = '/api/v1/namespaces/default/configmaps?watch=1'
+    const stops = targets.map((t) => t.stream(watchPath, (s) => record(seen.get(t.name)!, s)))
+    // The watches are established once all have seen a first event.
+    await createConfigMap(cluster.kubectl, 'watch-sentinel')
+    await until(() => [...seen.values()].every((m) => m.has('watch-sentinel')))
+    for (let i = 0; i < 200; i++) {
+      await createConfigMap(cluster.kubectl, `watch-${i}`)
+    }
+    // Events arrive in order: the last one seen by all means all were.
+    await until(() => [...seen.values()].every((m) => m.has('watch-199')))
+    for (const stop of stops) stop()
+    const seenDirect = seen.get('direct')!
+    for (const t of targets.slice(1)) {
+      const added: number[] = []
+      for (const [name, at] of seen.get(t.name)!) {
+        const td = seenDirect.get(name)
+        if (/^watch-\d+$/.test(name) && td !== undefined) added.push(at - td)
+      }
+      console.log(`P4 watch event delivery, ${t.name} (n=${added.length}): added p50 ${ms(pct(added, 50))} p99 ${ms(pct(added, 99))} vs direct watcher (goal ≤ 0.5 / 0.8 ms)`)
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
 }
 
 /** Every process a request can pass through; hops of a target that is not running have no pids. */
@@ -283,7 +329,7 @@ function printIo(phase: string, targets: Target[], io: Map<string, Map<string, I
 }
 
 function printCpu(phase: string, targets: Target[], cpu: Map<string, Map<string, number>>) {
-  console.log(`${phase} CPU per GET (µs, /proc utime+stime over the phase less idle):`)
+  console.log(`${phase} CPU per GET (µs, /proc utime+stime over the phase less idle; goal: edge ≤ 300 as Rancher's server, agent ≤ 130 as its agent):`)
   for (const t of targets) {
     const per = cpu.get(t.name)!
     console.log(`  ${t.name}: ${t.hops.map((h) => `${h} ${per.get(h)!.toFixed(0)}`).join(', ')}`)

@@ -16,6 +16,13 @@ export interface LocalEdgeOptions {
   persistDir?: string
   /** A serving certificate to keep across restarts (kubeconfigs trust its CA); a fresh one when absent. */
   tls?: EdgeTls
+  /** Opens workerd's V8 inspector (Chrome DevTools protocol) on this loopback port: for profiling (bench/edge-profile.ts). */
+  inspectorPort?: number
+  /**
+   * Also serve the worker on a plain-HTTP loopback socket of its own, without Miniflare's entry worker in
+   * front (which production does not have): for benchmarks only (`LocalEdge.directUrl`).
+   */
+  directSocket?: boolean
 }
 
 export interface EdgeTls {
@@ -33,12 +40,16 @@ export interface LocalEdge extends AsyncDisposable {
   /** PEM of the CA that signed the edge's loopback certificate: clients (kubectl, agents) trust it. */
   caPem: string
   miniflare: Miniflare
+  /** The plain-HTTP socket straight to the worker, when `directSocket` was asked for. */
+  directUrl?: URL
   dispose(): Promise<void>
 }
 
 /** Bundles the worker the way wrangler would (ESM, workerd conditions, `cloudflare:` modules external). */
-export async function bundleWorker(entry = join(ROOT, 'workers', 'index.ts')): Promise<string> {
+export async function bundleWorker(entry = join(ROOT, 'workers', 'index.ts'), opts: { sourcemap?: boolean } = {}): Promise<string> {
   const out = await build({
+    // Inline, for profiles taken through the inspector (bench/edge-profile.ts maps samples to files).
+    ...(opts.sourcemap ? { sourcemap: 'inline' as const } : {}),
     entryPoints: [entry],
     bundle: true,
     write: false,
@@ -82,7 +93,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions = {}): Promise<Local
       httpsCert: tls.certPem,
       httpsKey: tls.keyPem,
       modules: true,
-      script: await bundleWorker(opts.entry),
+      script: await bundleWorker(opts.entry, { sourcemap: opts.inspectorPort !== undefined }),
       compatibilityDate: await compatibilityDate(),
       durableObjects: {
         TUNNEL: { className: 'ClusterTunnel', useSQLite: true },
@@ -95,11 +106,14 @@ export async function startLocalEdge(opts: LocalEdgeOptions = {}): Promise<Local
       ...(process.env.DROVER_EDGE_LOG ? { log: new Log(LogLevel.DEBUG) } : {}),
       host: '127.0.0.1',
       port: opts.port ?? 0,
+      ...(opts.directSocket ? { unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }] } : {}),
+      ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort, inspectorHost: '127.0.0.1' } : {}),
       // Durable Object storage lives under <persistDir>/do; without it, in a temporary directory.
       ...(opts.persistDir ? { resourcePersistencePath: opts.persistDir } : {}),
     }),
   )
   const url = await miniflare.ready
+  const directUrl = opts.directSocket ? await miniflare.unsafeGetDirectURL() : undefined
   const dispose = () => miniflare.dispose()
-  return { url, caPem: tls.caPem, miniflare, dispose, [Symbol.asyncDispose]: dispose }
+  return { url, ...(directUrl ? { directUrl } : {}), caPem: tls.caPem, miniflare, dispose, [Symbol.asyncDispose]: dispose }
 }

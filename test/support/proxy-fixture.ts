@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent as UndiciAgent, fetch as undiciFetch, type Response as UndiciResponse } from 'undici'
 import { stringify } from 'yaml'
-import { startLocalEdge, type LocalEdge } from '../../infra/edge/local-edge.ts'
+import { startLocalEdge, type LocalEdge, type LocalEdgeOptions } from '../../infra/edge/local-edge.ts'
 import type { Identity } from '../../protocol/tunnel/index.ts'
 import { execCommand, kubectlBin, type DevCluster, type KubectlResult } from './dev-cluster.ts'
 
@@ -29,12 +29,17 @@ export interface TestEdge extends LocalEdge {
 const TEST_ENTRY = join(ROOT, 'test', 'workerd', 'worker.ts')
 
 /** The edge in workerd with fixed test tokens for users and for each cluster's agents. */
-export async function startEdge(users: UserToken[], agents: Record<string, string>, bindings: Record<string, string> = {}): Promise<TestEdge> {
+export async function startEdge(
+  users: UserToken[],
+  agents: Record<string, string>,
+  bindings: Record<string, string> = {},
+  edgeOptions: Pick<LocalEdgeOptions, 'inspectorPort' | 'directSocket'> = {},
+): Promise<TestEdge> {
   const tokens = {
     users: Object.fromEntries(users.map((u) => [u.token, { identity: u.identity, clusters: u.clusters }])),
     agents,
   }
-  const edge = await startLocalEdge({ entry: TEST_ENTRY, bindings: { ...bindings, DROVER_STATIC_TOKENS: JSON.stringify(tokens) } })
+  const edge = await startLocalEdge({ ...edgeOptions, entry: TEST_ENTRY, bindings: { ...bindings, DROVER_STATIC_TOKENS: JSON.stringify(tokens) } })
   const caFile = join(mkdtempSync(join(tmpdir(), 'drover-edge-ca-')), 'ca.crt')
   await writeFile(caFile, edge.caPem)
   const dispatcher = new UndiciAgent({ connect: { ca: edge.caPem } })
