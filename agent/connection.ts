@@ -3,6 +3,8 @@ import type { Logger } from 'pino'
 import WebSocket from 'ws'
 import {
   errorCodeFromClose,
+  FEATURE_BATCH,
+  TUNNEL_FEATURES_HEADER,
   TUNNEL_SUBPROTOCOL,
   TunnelSession,
   type Clock,
@@ -136,10 +138,18 @@ export class Connector {
       followRedirects: false,
       perMessageDeflate: false,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      // Masking keeps a browser's script from steering what a proxy that reads the plain stream sees
+      // (RFC 6455 §10.3). Inside TLS no proxy reads it, and an all-zero mask lets ws skip the XOR pass and
+      // the copy over every byte sent (the bulk of the agent's CPU on large responses). Plain ws: keeps it.
+      ...(o.url.protocol === 'wss:' ? { generateMask: (mask: Buffer) => void mask.fill(0) } : {}),
       ...(agent ? { agent, secureEndpoint: o.url.protocol === 'wss:' } : {}),
     })
     this.ws = ws
     const attempt: Attempt = { sessionId }
+    ws.on('upgrade', (res) => {
+      const features = String(res.headers[TUNNEL_FEATURES_HEADER] ?? '').split(',').map((f) => f.trim())
+      attempt.edgeBatches = features.includes(FEATURE_BATCH)
+    })
     ws.on('unexpected-response', (_req, res) => {
       attempt.status = res.statusCode
       res.resume()
@@ -168,10 +178,12 @@ export class Connector {
       clock: o.clock,
       handler: o.handler,
       ...(o.limits ? { limits: o.limits } : {}),
+      // Frames written while handling one batch of socket events leave as one message.
+      ...(attempt.edgeBatches ? { batch: (flush: () => void) => void setImmediate(flush) } : {}),
       onClose: (error) => this.sessionClosed(ws, error),
     })
     this.session = session
-    session.sendHello({ agentVersion: o.agentVersion, sessionId: attempt.sessionId, replicaId: o.replicaId })
+    session.sendHello({ agentVersion: o.agentVersion, sessionId: attempt.sessionId, replicaId: o.replicaId, features: [FEATURE_BATCH] })
     if (o.collectFacts) {
       this.facts = new FactsReporter({
         collect: o.collectFacts,
@@ -266,6 +278,8 @@ interface Attempt {
   openedAt?: number
   status?: number
   error?: Error
+  /** The edge's 101 said it accepts BATCH frames. */
+  edgeBatches?: boolean
 }
 
 function closeSocket(ws: WebSocket, code: number, reason: string): void {

@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers'
 import type { ObjectBindings } from '../env.ts'
-import { TUNNEL_SUBPROTOCOL, type Identity } from '../../protocol/tunnel/index.ts'
+import { FEATURE_BATCH, TUNNEL_FEATURES_HEADER, TUNNEL_SUBPROTOCOL, type Identity } from '../../protocol/tunnel/index.ts'
 import { LOCAL_CLUSTER } from '../../protocol/api/identities.ts'
 import { pushStatus, retryDelayMs, statusPatch } from './cluster-status.ts'
 import { isEnvelopeHeader, openEnvelope, type OpenedEnvelope } from './envelope.ts'
@@ -17,6 +17,8 @@ export const MAX_AGENT_SOCKETS = 16
  */
 export class ClusterTunnel extends DurableObject<ObjectBindings> {
   private hub?: TunnelHub
+  /** The cluster this object serves, once known (kept in storage too, for alarms after eviction). */
+  private clusterId?: string
 
   constructor(ctx: DurableObjectState, env: ObjectBindings) {
     super(ctx, env)
@@ -25,9 +27,14 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
   }
 
   private hubFor(clusterId?: string): TunnelHub {
-    if (clusterId && !this.ctx.storage.kv.get('clusterId')) this.ctx.storage.kv.put('clusterId', clusterId)
+    // Read from storage once per object instance, not once per request.
+    this.clusterId ??= this.ctx.storage.kv.get<string>('clusterId')
+    if (clusterId && !this.clusterId) {
+      this.ctx.storage.kv.put('clusterId', clusterId)
+      this.clusterId = clusterId
+    }
     if (!this.hub) {
-      this.hub = new TunnelHub(clusterId ?? String(this.ctx.storage.kv.get('clusterId') ?? 'unknown'), { onChange: () => this.statusChanged() })
+      this.hub = new TunnelHub(this.clusterId ?? 'unknown', { onChange: () => this.statusChanged() })
       // Woken from hibernation: the agents' sockets are still open; a request may come before any message.
       for (const ws of this.ctx.getWebSockets()) this.hub.restore(ws)
     }
@@ -55,7 +62,11 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
     const pair = new WebSocketPair()
     this.ctx.acceptWebSocket(pair[1])
     hub.attach(pair[1], Date.now())
-    return new Response(null, { status: 101, webSocket: pair[0], headers: { 'sec-websocket-protocol': TUNNEL_SUBPROTOCOL } })
+    return new Response(null, {
+      status: 101,
+      webSocket: pair[0],
+      headers: { 'sec-websocket-protocol': TUNNEL_SUBPROTOCOL, [TUNNEL_FEATURES_HEADER]: FEATURE_BATCH },
+    })
   }
 
   private async proxy(hub: TunnelHub, req: Request, envelope: OpenedEnvelope): Promise<Response> {

@@ -163,6 +163,8 @@ export class TunnelHub {
       // Resuming after hibernation: the hello is known and ids already used on this socket are skipped.
       ...(attachment.hello ? { hello: attachment.hello } : {}),
       ...(attachment.streamIdCeiling ? { firstStreamId: attachment.streamIdCeiling } : {}),
+      // Used once the agent's hello says it accepts BATCH: frames written in one turn leave as one message.
+      batch: (flush) => queueMicrotask(flush),
     })
     this.entries.set(socket, entry)
     return entry

@@ -1,10 +1,19 @@
 // A session's shared state: its streams, id bookkeeping and buffer budgets. The public TunnelSession
 // wraps it; edge.ts, agent.ts, dispatch.ts and sync.ts work on it directly.
+import { batchFrame } from './frame.ts'
 import type { Limits } from './limits.ts'
 import type { Stream, StreamHost } from './stream.ts'
 import type { Transport } from './types.ts'
 
 export const MAX_STREAM_ID = 0xffffffff
+
+/** Frames up to this size wait for the batch; larger ones (bulk DATA) go out alone, after what waits. */
+const BATCH_FRAME_MAX = 64 * 1024
+/** A batch is sent once it holds this much, without waiting for the flush. */
+const BATCH_BYTES_MAX = 256 * 1024
+
+/** Runs `flush` soon, after the work in hand (Node: setImmediate; workerd: a microtask). */
+export type FlushScheduler = (flush: () => void) => void
 
 export interface CoreEvents {
   streamsChanged(count: number): void
@@ -21,6 +30,11 @@ export class SessionCore implements StreamHost {
   private receiveBuffered = 0
   private sendQueued = 0
   private starved = new Set<Stream>()
+  /** Set once the peer accepts BATCH: small frames then wait for `flush` and leave as one message. */
+  private batching?: FlushScheduler
+  private pending: Uint8Array[] = []
+  private pendingBytes = 0
+  private flushScheduled = false
 
   constructor(
     readonly role: 'edge' | 'agent',
@@ -39,10 +53,40 @@ export class SessionCore implements StreamHost {
     return this.receiveBuffered
   }
 
+  /** Frames written from now on may be batched (the peer accepts BATCH). */
+  batchWith(schedule: FlushScheduler): void {
+    this.batching = schedule
+  }
+
   write(frame: Uint8Array | string): void {
     if (this.closed) return
+    if (!this.batching || typeof frame === 'string' || frame.byteLength > BATCH_FRAME_MAX) {
+      this.flush()
+      return this.send(frame)
+    }
+    this.pending.push(frame)
+    this.pendingBytes += frame.byteLength
+    if (this.pendingBytes >= BATCH_BYTES_MAX) return this.flush()
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    this.batching(() => {
+      this.flushScheduled = false
+      this.flush()
+    })
+  }
+
+  /** Sends what waits for a batch: one frame as itself, more as one BATCH. */
+  flush(): void {
+    if (this.pending.length === 0) return
+    const frames = this.pending
+    this.pending = []
+    this.pendingBytes = 0
+    if (!this.closed) this.send(frames.length === 1 ? frames[0]! : batchFrame(frames))
+  }
+
+  private send(message: Uint8Array | string): void {
     try {
-      this.transport.send(frame)
+      this.transport.send(message)
     } catch (e) {
       this.events.writeFailed(e)
     }

@@ -22,7 +22,7 @@ describe('decodeFrame on arbitrary bytes', () => {
   })
 
   it('finds frames among plausible headers', () => {
-    const header = fc.tuple(fc.integer({ min: 1, max: 14 }), fc.constantFrom(0, 1, 2, 3), fc.uint8Array({ maxLength: 64 }))
+    const header = fc.tuple(fc.integer({ min: 1, max: 15 }), fc.constantFrom(0, 1, 2, 3), fc.uint8Array({ maxLength: 64 }))
     let decoded = 0
     fc.assert(
       fc.property(header, ([type, id, rest]) => {

@@ -3,6 +3,8 @@ import { defaultLimits } from './limits.ts'
 import {
   dataFrame,
   decodeFrame,
+  endFrame,
+  windowFrame,
   describeFrame,
   encodeFrame,
   FrameType,
@@ -46,6 +48,8 @@ const samples: Frame[] = [
   { type: FrameType.SYNC, streamId: 0, upTo: 99, ids: [1, 3, 0xfffffffd] },
   { type: FrameType.SYNC, streamId: 0, upTo: 0, ids: [] },
   { type: FrameType.GOAWAY, streamId: 0, code: 'SUPERSEDED', reason: '' },
+  { type: FrameType.BATCH, streamId: 0, frames: [endFrame(7), windowFrame(9, 1024)] },
+  { type: FrameType.HELLO, streamId: 0, hello: { agentVersion: '1.2.3', sessionId: 's-1', replicaId: 'r-1', features: ['batch', 'later-feature'] } },
 ]
 
 describe('frames', () => {

@@ -34,6 +34,11 @@ export const FrameType = {
   SYNC: 13,
   /** stream 0, [code u16][utf8 reason]: the sender is ending the session. */
   GOAWAY: 14,
+  /**
+   * stream 0, ([length u32][frame])+: several frames in one message, handled in order as if each had come
+   * alone. Never nested. Sent only to a peer that accepts the `batch` feature.
+   */
+  BATCH: 15,
 } as const
 export type FrameType = (typeof FrameType)[keyof typeof FrameType]
 
@@ -61,9 +66,11 @@ export type PingFrame = F<typeof FrameType.PING, { data: Uint8Array }>
 export type PongFrame = F<typeof FrameType.PONG, { data: Uint8Array }>
 export type SyncFrame = F<typeof FrameType.SYNC, { upTo: number; ids: number[] }>
 export type GoawayFrame = F<typeof FrameType.GOAWAY, { code: ErrorCode; reason: string }>
+/** The inner frames, undecoded (views into the message): each is decoded and handled on its own. */
+export type BatchFrame = F<typeof FrameType.BATCH, { frames: Uint8Array[] }>
 export type Frame =
   | HelloFrame | FactsFrame | RequestHeadFrame | ResponseHeadFrame | DataFrame | EndFrame | ResetFrame
-  | WindowFrame | WsMessageFrame | WsCloseFrame | PingFrame | PongFrame | SyncFrame | GoawayFrame
+  | WindowFrame | WsMessageFrame | WsCloseFrame | PingFrame | PongFrame | SyncFrame | GoawayFrame | BatchFrame
 
 /** Why bytes did not decode. streamId 0: close the session with `code`; otherwise reset that stream. */
 export interface DecodeError {
@@ -133,6 +140,20 @@ export function windowFrame(id: number, increment: number): Uint8Array {
   return bytes
 }
 
+/** Frames (none of them a BATCH) as one message: one copy of each into the batch. */
+export function batchFrame(frames: readonly Uint8Array[]): Uint8Array {
+  let size = 0
+  for (const f of frames) size += 4 + f.byteLength
+  const [bytes, view] = frame(FrameType.BATCH, 0, size)
+  let at = HEADER_BYTES
+  for (const f of frames) {
+    view.setUint32(at, f.byteLength)
+    bytes.set(f, at + 4)
+    at += 4 + f.byteLength
+  }
+  return bytes
+}
+
 export function syncFrame(upTo: number, ids: readonly number[]): Uint8Array {
   const [bytes, view] = frame(FrameType.SYNC, 0, 4 + 4 * ids.length)
   view.setUint32(HEADER_BYTES, upTo)
@@ -157,6 +178,7 @@ export function encodeFrame(f: Frame): Uint8Array {
     case FrameType.PONG: return pongFrame(f.data)
     case FrameType.SYNC: return syncFrame(f.upTo, f.ids)
     case FrameType.GOAWAY: return goawayFrame(f.code, f.reason)
+    case FrameType.BATCH: return batchFrame(f.frames)
   }
 }
 
@@ -177,15 +199,16 @@ export function describeFrame(f: Frame): string {
     case FrameType.WS_CLOSE: return `${name} ${f.code} ${JSON.stringify(f.reason)}`
     case FrameType.WINDOW: return `${name} +${f.increment}`
     case FrameType.SYNC: return `${name} upTo=${f.upTo} open=${f.ids.length}`
+    case FrameType.BATCH: return `${name} frames=${f.frames.length}`
     default: return name
   }
 }
 
-const SESSION_TYPES = new Set<number>([FrameType.HELLO, FrameType.FACTS, FrameType.PING, FrameType.PONG, FrameType.SYNC, FrameType.GOAWAY])
+const SESSION_TYPES = new Set<number>([FrameType.HELLO, FrameType.FACTS, FrameType.PING, FrameType.PONG, FrameType.SYNC, FrameType.GOAWAY, FrameType.BATCH])
 const FIXED_SIZE = new Map<number, number>([[FrameType.END, 0], [FrameType.WINDOW, 4], [FrameType.PING, 8], [FrameType.PONG, 8]])
 const MIN_SIZE = new Map<number, number>([
   [FrameType.REQUEST_HEAD, 1], [FrameType.RESPONSE_HEAD, 1], [FrameType.RESET, 2], [FrameType.WS_MESSAGE, 1],
-  [FrameType.WS_CLOSE, 2], [FrameType.SYNC, 4], [FrameType.GOAWAY, 2],
+  [FrameType.WS_CLOSE, 2], [FrameType.SYNC, 4], [FrameType.GOAWAY, 2], [FrameType.BATCH, 4 + HEADER_BYTES],
 ])
 
 /**
@@ -264,6 +287,20 @@ export function decodeFrame(bytes: Uint8Array, limits: Pick<Limits, 'maxFrameByt
       return ok({ type: FrameType.SYNC, streamId, upTo: view.getUint32(HEADER_BYTES), ids })
     }
     case FrameType.GOAWAY: return ok({ type: FrameType.GOAWAY, streamId, code: errorCodeFromNumber(u16()), reason: reason() })
+    case FrameType.BATCH: {
+      // Lengths are checked before anything is handled, so a bad batch is refused whole.
+      const frames: Uint8Array[] = []
+      for (let at = HEADER_BYTES; at < bytes.byteLength; ) {
+        if (bytes.byteLength - at < 4) return bad('PROTOCOL_ERROR', 'BATCH ends inside a length')
+        const length = view.getUint32(at)
+        if (length < HEADER_BYTES || length > bytes.byteLength - at - 4) return bad('PROTOCOL_ERROR', `BATCH entry of ${length} bytes does not fit`)
+        const inner = bytes.subarray(at + 4, at + 4 + length)
+        if (inner[0] === FrameType.BATCH) return bad('PROTOCOL_ERROR', 'BATCH inside a BATCH')
+        frames.push(inner)
+        at += 4 + length
+      }
+      return ok({ type: FrameType.BATCH, streamId, frames })
+    }
     default: return bad('PROTOCOL_ERROR', `unknown frame type ${type}`)
   }
 }

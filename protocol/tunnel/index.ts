@@ -1,4 +1,4 @@
-export { TUNNEL_SUBPROTOCOL } from './types.ts'
+export { FEATURE_BATCH, TUNNEL_FEATURES_HEADER, TUNNEL_SUBPROTOCOL } from './types.ts'
 export type { ClusterFacts, Hello, Identity, RequestHead, ResponseHead, StreamHandler, Transport, TunnelSocket } from './types.ts'
 export { systemClock, type Clock } from './clock.ts'
 export { defaultLimits, INITIAL_WINDOW, maxMessageBytes, sendBufferLimit, type Limits } from './limits.ts'

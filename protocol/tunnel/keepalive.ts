@@ -2,6 +2,9 @@
 // with the text 'drover-ping', which a hibernating Durable Object answers without waking. The edge
 // pings (PING frames), watches for silence and syncs only while it has open streams, so an idle edge
 // has no timers and can sleep; when it wakes for a stream, silence is measured from that moment.
+// Timers are started when streams appear but not stopped when they go: each one, when it fires, stops
+// itself if there is nothing left to watch. A busy edge whose streams come and go one at a time would
+// otherwise set and clear three timers per request; an idle one still has none within one interval.
 import type { Clock } from './clock.ts'
 import type { Limits } from './limits.ts'
 
@@ -21,6 +24,8 @@ export interface KeepaliveHost {
 export class Keepalive {
   private live = false
   private busy = false
+  /** The ping and silence timers run (they stop themselves once not live). */
+  private running = false
   private stopped = false
   private since = 0
   private pingTimer: unknown
@@ -29,32 +34,26 @@ export class Keepalive {
 
   constructor(private readonly host: KeepaliveHost) {}
 
-  /** Starts or stops timers for the current stream count; cheap when nothing changes. */
+  /** Starts timers for the current stream count; no timer calls at all when they already run. */
   update(streams: number): void {
     if (this.stopped) return
     const { clock, limits } = this.host
-    const busy = streams > 0
-    const live = busy || this.host.role === 'agent'
-    if (live !== this.live) {
-      this.live = live
-      this.clear('pingTimer')
-      this.clear('watchTimer')
-      if (live) {
-        this.since = clock.now()
-        if (limits.pingIntervalMs > 0) this.pingTimer = clock.setTimeout(() => this.ping(), limits.pingIntervalMs)
-        if (limits.pingTimeoutMs > 0) this.watch()
-      }
+    this.busy = streams > 0
+    this.live = this.busy || this.host.role === 'agent'
+    if (this.live && !this.running) {
+      this.running = true
+      this.since = clock.now()
+      if (limits.pingIntervalMs > 0) this.pingTimer = clock.setTimeout(() => this.ping(), limits.pingIntervalMs)
+      if (limits.pingTimeoutMs > 0) this.watch()
     }
-    if (busy !== this.busy) {
-      this.busy = busy
-      this.clear('syncTimer')
-      if (busy && limits.syncIntervalMs > 0) this.syncTimer = clock.setTimeout(() => this.sync(), limits.syncIntervalMs)
+    if (this.busy && this.syncTimer === undefined && limits.syncIntervalMs > 0) {
+      this.syncTimer = clock.setTimeout(() => this.sync(), limits.syncIntervalMs)
     }
   }
 
   stop(): void {
     this.stopped = true
-    this.live = this.busy = false
+    this.live = this.busy = this.running = false
     this.clear('pingTimer')
     this.clear('watchTimer')
     this.clear('syncTimer')
@@ -65,17 +64,30 @@ export class Keepalive {
     this[timer] = undefined
   }
 
+  /** Nothing to watch any more: the ping and silence timers end. */
+  private rest(): void {
+    this.running = false
+    this.clear('pingTimer')
+    this.clear('watchTimer')
+  }
+
   private ping(): void {
+    this.pingTimer = undefined
+    if (!this.live) return this.rest()
     this.pingTimer = this.host.clock.setTimeout(() => this.ping(), this.host.limits.pingIntervalMs)
     this.host.ping()
   }
 
   private sync(): void {
+    this.syncTimer = undefined
+    if (!this.busy) return
     this.syncTimer = this.host.clock.setTimeout(() => this.sync(), this.host.limits.syncIntervalMs)
     this.host.sync()
   }
 
   private watch(): void {
+    this.watchTimer = undefined
+    if (!this.live) return this.rest()
     const { clock, limits } = this.host
     const wait = Math.max(this.host.lastReceivedAt(), this.since) + limits.pingTimeoutMs - clock.now()
     if (wait > 0) {

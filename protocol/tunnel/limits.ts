@@ -5,8 +5,14 @@ export interface Limits {
   maxHeadBytes: number
   /** Concurrent streams per session. */
   maxStreams: number
-  /** Per-stream receive window (credit) in bytes. */
+  /** Per-stream receive window (credit) in bytes, as a stream starts. */
   streamWindow: number
+  /**
+   * What a stream's window may grow to while its consumer keeps up: each time the consumer has taken
+   * every byte received when credit is due, the window doubles (the sender, not the reader, is then the
+   * bottleneck). A slow reader never grows its window, so it still holds at most `streamWindow`.
+   */
+  maxStreamWindow: number
   /** Max bytes buffered across all streams of a session on the receiving side. */
   sessionBufferBytes: number
   /** 0 = never ping. */
@@ -22,6 +28,7 @@ export const defaultLimits: Limits = Object.freeze({
   maxHeadBytes: 64 * 1024,
   maxStreams: 1024,
   streamWindow: 256 * 1024,
+  maxStreamWindow: 4 * 1024 * 1024,
   sessionBufferBytes: 16 * 1024 * 1024,
   pingIntervalMs: 10_000,
   pingTimeoutMs: 30_000,
@@ -55,7 +62,9 @@ export function resolveLimits(partial: Partial<Limits> | undefined): Limits {
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`limits.${name} must be a non-negative integer`)
   }
   if (limits.maxFrameBytes < FRAME_OVERHEAD + 64) throw new RangeError(`limits.maxFrameBytes must be at least ${FRAME_OVERHEAD + 64}`)
-  if (limits.maxFrameBytes > 0xffffffff || limits.streamWindow > 0x7fffffff) throw new RangeError('limits out of range')
+  if (limits.maxFrameBytes > 0xffffffff || limits.streamWindow > 0x7fffffff || limits.maxStreamWindow > 0x7fffffff) throw new RangeError('limits out of range')
+  // A window below the start window (an older caller setting only streamWindow) simply does not grow.
+  limits.maxStreamWindow = Math.max(limits.maxStreamWindow, limits.streamWindow)
   if (limits.maxStreams < 1 || limits.streamWindow < 1 || limits.maxHeadBytes < 1) {
     throw new RangeError('limits.maxStreams, streamWindow and maxHeadBytes must be positive')
   }

@@ -112,7 +112,15 @@ export function parseHello(v: unknown): Hello {
     agentVersion: string(o.agentVersion, 'hello.agentVersion', true, MAX_NAME),
     sessionId: string(o.sessionId, 'hello.sessionId', true, MAX_NAME),
     replicaId: string(o.replicaId, 'hello.replicaId', true, MAX_NAME),
+    ...(o.features === undefined ? {} : { features: features(o.features) }),
   }
+}
+
+/** Up to 16 feature names; unknown ones are kept (and ignored), so newer agents can list more. */
+function features(v: unknown): string[] {
+  const list = array(v, 'hello.features')
+  if (list.length > 16) fail('hello.features', 'at most 16 entries')
+  return list.map((f, i) => token(string(f, `hello.features[${i}]`, true, 64), `hello.features[${i}]`))
 }
 
 export function parseFacts(v: unknown): ClusterFacts {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { TunnelError } from './errors.ts'
+import { batchFrame, decodeFrame, endFrame, FrameType } from './frame.ts'
 import { defaultLimits } from './limits.ts'
 import { expectPattern, pattern, readAll, sessionPair, settle, source, text, until, utf8 } from '../../test/support/tunnel-testing.ts'
 import type { Identity, RequestHead, StreamHandler } from './types.ts'
@@ -9,6 +10,71 @@ const get = (path: string, headers: [string, string][] = []): RequestHead => ({ 
 const noWs: StreamHandler['websocket'] = async () => ({ head: { status: 404, headers: [] }, body: null })
 const handler = (http: StreamHandler['http']): StreamHandler => ({ http, websocket: noWs })
 const never = <T>(): Promise<T> => new Promise<T>(() => {})
+
+const immediate = (flush: () => void): void => void setImmediate(flush)
+const messageTypes = (log: (Uint8Array | string)[]): (number | number[])[] =>
+  log.filter((m): m is Uint8Array => typeof m !== 'string').map((m) => {
+    const d = decodeFrame(m, defaultLimits)
+    if (!d.ok) throw new Error(d.error.message)
+    return d.frame.type === FrameType.BATCH ? d.frame.frames.map((f) => f[0]!) : d.frame.type
+  })
+
+describe('BATCH frames', () => {
+  const small = handler(async (head) => ({ head: { status: 200, headers: [['content-type', 'text/plain']] }, body: source([text(`hello ${head.path}`)]).body }))
+
+  it('carry a small answer (head, body, end) as one message once both sides accept them', async () => {
+    const { edge, agent, toAgent, toEdge } = sessionPair({ handler: small, edge: { batch: immediate }, agent: { batch: immediate } })
+    agent.sendHello({ agentVersion: '1', sessionId: 's', replicaId: 'r', features: ['batch'] })
+    await until(() => edge.hello !== undefined)
+    toAgent.keepLog = toEdge.keepLog = true
+    const [a, b] = await Promise.all([edge.fetch(get('/a'), null), edge.fetch(get('/b'), null)])
+    expect(utf8(await readAll(a.body))).toBe('hello /a')
+    expect(utf8(await readAll(b.body))).toBe('hello /b')
+    // Both requests' heads went out in one message, and each answer came back in one.
+    expect(messageTypes(toAgent.log)).toEqual([[FrameType.REQUEST_HEAD, FrameType.REQUEST_HEAD]])
+    const answers = messageTypes(toEdge.log).flat()
+    expect(answers.filter((t) => t === FrameType.RESPONSE_HEAD)).toHaveLength(2)
+    expect(toEdge.log.length).toBeLessThan(answers.length)
+  })
+
+  it('are never sent to an agent whose hello does not accept them', async () => {
+    const { edge, agent, toAgent } = sessionPair({ handler: small, edge: { batch: immediate } })
+    agent.sendHello({ agentVersion: '1', sessionId: 's', replicaId: 'r' })
+    await until(() => edge.hello !== undefined)
+    toAgent.keepLog = true
+    await Promise.all([edge.fetch(get('/a'), null), edge.fetch(get('/b'), null)])
+    expect(messageTypes(toAgent.log)).toEqual([FrameType.REQUEST_HEAD, FrameType.REQUEST_HEAD])
+  })
+
+  it('keep bulk bodies intact and in order, large frames going out on their own', async () => {
+    const total = 8 * 1024 * 1024
+    const { edge, agent, toEdge } = sessionPair({
+      handler: handler(async (_head, body) => ({ head: { status: 200, headers: [] }, body })),
+      edge: { batch: immediate },
+      agent: { batch: immediate },
+    })
+    agent.sendHello({ agentVersion: '1', sessionId: 's', replicaId: 'r', features: ['batch'] })
+    await until(() => edge.hello !== undefined)
+    toEdge.keepLog = true
+    // Small chunks of an odd size: DATA frames are batched with WINDOW frames and each other.
+    const res = await edge.fetch({ ...get('/echo'), method: 'POST' }, source(pattern(total, 3 * 1024 + 7)).body)
+    await expectPattern(res.body, total)
+    expect(messageTypes(toEdge.log).some((t) => Array.isArray(t))).toBe(true)
+  })
+
+  it('refuse a batch that does not add up, or one nested in another, closing the session', () => {
+    const inner = endFrame(1)
+    const good = batchFrame([inner, inner])
+    expect(decodeFrame(good, defaultLimits).ok).toBe(true)
+    expect(decodeFrame(good.subarray(0, good.byteLength - 1), defaultLimits).ok).toBe(false)
+    const nested = batchFrame([good])
+    const r = decodeFrame(nested, defaultLimits)
+    expect(r.ok ? r : r.error).toMatchObject({ code: 'PROTOCOL_ERROR', message: 'BATCH inside a BATCH' })
+    const lying = good.slice()
+    new DataView(lying.buffer).setUint32(5, 1000)
+    expect(decodeFrame(lying, defaultLimits).ok).toBe(false)
+  })
+})
 
 describe('TunnelSession over an in-memory socket', () => {
   it('round-trips a GET with repeated headers and the identity', async () => {
@@ -49,6 +115,23 @@ describe('TunnelSession over an in-memory socket', () => {
     expect(maxEdgeBuffered).toBeLessThanOrEqual(defaultLimits.streamWindow)
     expect(agentBuffered).toBeLessThanOrEqual(defaultLimits.streamWindow)
     await until(() => edge.streamCount === 0 && agent.streamCount === 0)
+  })
+
+  it('grows the window of a stream whose reader keeps up, to maxStreamWindow at most', async () => {
+    const total = 16 * 1024 * 1024
+    const { edge, toAgent } = sessionPair({ handler: handler(async () => ({ head: { status: 200, headers: [] }, body: source(pattern(total, 64 * 1024)).body })) })
+    toAgent.keepLog = true
+    const res = await edge.fetch(get('/fast'), null)
+    let maxBuffered = 0
+    await expectPattern(res.body, total, () => (maxBuffered = Math.max(maxBuffered, edge.bufferedBytes)))
+    const increments = toAgent.log.flatMap((m) => {
+      const d = typeof m === 'string' ? undefined : decodeFrame(m, defaultLimits)
+      return d?.ok && d.frame.type === FrameType.WINDOW ? [d.frame.increment] : []
+    })
+    // Credit beyond the start window was granted, and what the edge held never exceeded the largest window.
+    expect(Math.max(...increments)).toBeGreaterThan(defaultLimits.streamWindow)
+    expect(maxBuffered).toBeLessThanOrEqual(defaultLimits.maxStreamWindow)
+    await until(() => edge.streamCount === 0)
   })
 
   it('does not let a reader that never reads block another stream, and holds at most its window', async () => {

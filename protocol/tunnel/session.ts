@@ -2,7 +2,7 @@
 // edge opens streams with `fetch`/`upgrade`; the agent serves them through its StreamHandler.
 import { acceptRequest } from './agent.ts'
 import { systemClock, type Clock } from './clock.ts'
-import { SessionCore } from './core.ts'
+import { SessionCore, type FlushScheduler } from './core.ts'
 import { onData, onEnd, onReset, onResponseHead, onWindow, onWsClose, onWsMessage } from './dispatch.ts'
 import { edgeFetch, edgeUpgrade, type FetchResult, type UpgradeResult } from './edge.ts'
 import { closeCodeFor, TunnelError, type ErrorCode } from './errors.ts'
@@ -22,7 +22,7 @@ import { Keepalive, PING_TEXT, PONG_TEXT } from './keepalive.ts'
 import { resolveLimits, type Limits } from './limits.ts'
 import { parseFacts, parseHello } from './parse.ts'
 import { applySync, sendSync } from './sync.ts'
-import type { ClusterFacts, Hello, RequestHead, StreamHandler, Transport } from './types.ts'
+import { FEATURE_BATCH, type ClusterFacts, type Hello, type RequestHead, type StreamHandler, type Transport } from './types.ts'
 
 export interface TunnelSessionOptions {
   role: 'edge' | 'agent'
@@ -44,7 +44,15 @@ export interface TunnelSessionOptions {
    */
   firstStreamId?: number
   hello?: Hello
+  /**
+   * How to schedule the sending of batched frames (several frames in one WebSocket message). Agent: given
+   * only when the edge accepts BATCH (its 101 listed the feature). Edge: used once the agent's hello
+   * lists the feature.
+   */
+  batch?: FlushScheduler
 }
+
+const acceptsBatch = (hello: Hello | undefined): boolean => hello?.features?.includes(FEATURE_BATCH) === true
 
 const reasonText = (reason: string): string => new TextDecoder().decode(reasonBytes(reason))
 
@@ -84,6 +92,7 @@ export class TunnelSession {
       timedOut: () => this.close('PING_TIMEOUT', `nothing received for ${limits.pingTimeoutMs} ms`),
     })
     this.#keepalive.update(0)
+    if (opts.batch && (opts.role === 'agent' || acceptsBatch(opts.hello))) this.#core.batchWith(opts.batch)
   }
 
   get closed(): boolean {
@@ -117,19 +126,31 @@ export class TunnelSession {
     this.#lastReceivedAt = this.#clock.now()
     try {
       if (typeof message === 'string') return this.#text(message)
-      const bytes = message instanceof Uint8Array ? message : new Uint8Array(message)
-      const result = decodeFrame(bytes, this.#core.limits)
-      if (result.ok) return this.#dispatch(result.frame)
-      const { code, message: why, streamId, type } = result.error
-      if (streamId === 0) return this.close(code, why)
-      // A head that failed validation still used up its id.
-      if (type === FrameType.REQUEST_HEAD && this.#opts.role === 'agent' && streamId > this.#core.lastPeerId) this.#core.lastPeerId = streamId
-      const open = this.#core.streams.get(streamId)
-      if (open) open.reset(code, why)
-      else this.#core.write(resetFrame(streamId, code, why))
+      this.#binary(message instanceof Uint8Array ? message : new Uint8Array(message), true)
     } catch (e) {
       this.close('INTERNAL', `failed on a received message: ${e instanceof Error ? e.message : String(e)}`)
     }
+  }
+
+  /** One frame, or (`outer`) a message that may be a BATCH of them. */
+  #binary(bytes: Uint8Array, outer: boolean): void {
+    const result = decodeFrame(bytes, this.#core.limits)
+    if (result.ok) {
+      if (result.frame.type !== FrameType.BATCH) return this.#dispatch(result.frame)
+      if (!outer) return this.close('PROTOCOL_ERROR', 'BATCH inside a BATCH')
+      for (const inner of result.frame.frames) {
+        if (this.#core.closed) return
+        this.#binary(inner, false)
+      }
+      return
+    }
+    const { code, message: why, streamId, type } = result.error
+    if (streamId === 0) return this.close(code, why)
+    // A head that failed validation still used up its id.
+    if (type === FrameType.REQUEST_HEAD && this.#opts.role === 'agent' && streamId > this.#core.lastPeerId) this.#core.lastPeerId = streamId
+    const open = this.#core.streams.get(streamId)
+    if (open) open.reset(code, why)
+    else this.#core.write(resetFrame(streamId, code, why))
   }
 
   sendHello(hello: Hello): void {
@@ -171,6 +192,7 @@ export class TunnelSession {
       case FrameType.PONG: return
       case FrameType.SYNC: return applySync(core, f)
       case FrameType.GOAWAY: return this.#shutdown(new TunnelError(f.code, f.reason || `the peer ended the session (${f.code})`), false)
+      case FrameType.BATCH: return // unpacked by #binary
     }
   }
 
@@ -182,6 +204,7 @@ export class TunnelSession {
   #onHello(hello: Hello): void {
     if (!this.#edgeOnly('HELLO')) return
     this.#hello = hello
+    if (this.#opts.batch && acceptsBatch(hello)) this.#core.batchWith(this.#opts.batch)
     this.#opts.onHello?.(hello)
   }
 
@@ -215,6 +238,8 @@ export class TunnelSession {
   #shutdown(error: TunnelError, goaway: boolean): void {
     const core = this.#core
     if (core.closed) return
+    // Frames waiting for a batch go first: they were written before the goodbye.
+    core.flush()
     core.closed = true
     try {
       if (goaway) this.#opts.transport.send(goawayFrame(error.code, error.message))

@@ -61,6 +61,8 @@ export class Stream {
   onHead: ((head: ResponseHead, end: boolean) => void) | null = null
   onCredit: (() => void) | null = null
   private recvCredit = INITIAL_WINDOW
+  /** This stream's receive window: starts at `streamWindow`, grows while the consumer keeps up. */
+  private window: number
   private over = false
   private waiters: { resolve: () => void; reject: (e: TunnelError) => void }[] = []
   private failHandlers: ((e: TunnelError) => void)[] = []
@@ -70,7 +72,9 @@ export class Stream {
     readonly host: StreamHost,
     readonly id: number,
     public mode: StreamMode,
-  ) {}
+  ) {
+    this.window = host.limits.streamWindow
+  }
 
   /** Runs once if the stream fails (reset either way, session closed, dropped by SYNC). */
   onFail(fn: (e: TunnelError) => void): void {
@@ -106,15 +110,20 @@ export class Stream {
     this.grant()
   }
 
-  /** Tops the peer's credit back up to the window once a quarter of it is free. */
+  /**
+   * Tops the peer's credit back up to the window once a quarter of it is free. When the consumer has
+   * taken everything received by then, the window doubles (up to `maxStreamWindow`) before the grant.
+   */
   grant(): void {
     if (this.gotEnd || this.error || this.over) return
-    const window = this.host.limits.streamWindow
-    const gap = window - this.recvCredit - this.buffered + this.reassembling
-    if (gap < Math.max(1, window >> 2)) return
+    const gap = this.window - this.recvCredit - this.buffered + this.reassembling
+    if (gap < Math.max(1, this.window >> 2)) return
     if (!this.host.canGrant()) return this.host.starve(this)
-    this.recvCredit += gap
-    this.host.write(windowFrame(this.id, gap))
+    const grown = this.buffered === 0 && this.window < this.host.limits.maxStreamWindow
+    if (grown) this.window = Math.min(this.window * 2, this.host.limits.maxStreamWindow)
+    const increment = grown ? this.window - this.recvCredit - this.buffered + this.reassembling : gap
+    this.recvCredit += increment
+    this.host.write(windowFrame(this.id, increment))
   }
 
   remoteEnd(): void {

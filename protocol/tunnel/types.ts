@@ -4,6 +4,14 @@
 /** The WebSocket subprotocol the agent offers and the edge accepts; it is the protocol version. */
 export const TUNNEL_SUBPROTOCOL = 'drover.tunnel.v1'
 
+/**
+ * Optional protocol features. The agent lists those it accepts in its hello; the edge lists those it
+ * accepts in this header of its 101 answer. Each side uses a feature only towards a peer that accepts it.
+ * `batch`: BATCH frames (several frames in one WebSocket message).
+ */
+export const TUNNEL_FEATURES_HEADER = 'x-drover-tunnel-features'
+export const FEATURE_BATCH = 'batch'
+
 /** Who the request runs as, set by the edge from a verified credential; the agent impersonates it. */
 export interface Identity {
   user: string
@@ -34,6 +42,8 @@ export interface Hello {
   agentVersion: string
   sessionId: string
   replicaId: string
+  /** Protocol features the agent accepts (see FEATURE_BATCH); absent from older agents. */
+  features?: string[]
 }
 
 export interface ClusterFacts {
