@@ -1,7 +1,12 @@
 import { createServer, request, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { pumpRequestBody, responseBody } from './body.ts'
+import { KubeConfig } from '@kubernetes/client-node'
+import { UpstreamCredentials } from '../node/kube/credentials.ts'
+import { silentLogger } from '../test/support/logger.ts'
+import { getHead } from '../test/support/tunnel-requests.ts'
+import { responseBody } from './body.ts'
+import { createUpstreamHandler } from './upstream.ts'
 
 const CHUNK = Buffer.alloc(64 * 1024, 1)
 const TOTAL = 256 * 1024 * 1024
@@ -60,29 +65,35 @@ describe('bodies with backpressure', () => {
     await expect(new Response(responseBody(cut)).text()).rejects.toThrow()
   })
 
-  it('writes a request body in order and destroys the request when the body fails', async () => {
+  it('sends a request body upstream in order, and aborts the upstream request when the body fails', async () => {
     const received: string[] = []
     const port = await listen(
       createServer((req, res) => {
         let text = ''
         req.on('data', (d: Buffer) => (text += d.toString()))
         req.on('end', () => {
-          received.push(text)
+          received.push(`${req.method} ${req.headers['transfer-encoding'] ?? ''} ${text}`)
           res.end()
         })
         req.on('error', () => received.push('aborted'))
       }),
     )
-    const send = (body: ReadableStream<Uint8Array>) => {
-      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/' })
-      const errored = new Promise<unknown>((resolve) => req.on('error', resolve))
-      void pumpRequestBody(body, req)
-      return errored
-    }
+    const kc = new KubeConfig()
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    })
+    const handler = createUpstreamHandler({ credentials: new UpstreamCredentials(kc), logger: silentLogger })
+    const send = (method: string, body: ReadableStream<Uint8Array>) => handler.http({ ...getHead('/api/v1/x'), method }, body, new AbortController().signal)
     const enc = new TextEncoder()
-    void send(new ReadableStream({ start: (c) => (c.enqueue(enc.encode('a')), c.enqueue(enc.encode('b')), c.close()) }))
-    await expect.poll(() => received).toEqual(['ab'])
-    const err = await send(new ReadableStream({ start: (c) => (c.enqueue(enc.encode('x')), c.error(new Error('client went away'))) }))
-    expect(String(err)).toContain('client went away')
+    // A DELETE body of unknown length is framed (chunked) too, so it cannot run into the next request.
+    await send('DELETE', new ReadableStream({ start: (c) => (c.enqueue(enc.encode('a')), c.enqueue(enc.encode('b')), c.close()) }))
+    await expect.poll(() => received).toEqual(['DELETE chunked ab'])
+    // The body fails once the upstream request is under way: the apiserver must see it cut, not complete.
+    const failed = send('POST', new ReadableStream({ start: (c) => (c.enqueue(enc.encode('x')), void setTimeout(() => c.error(new Error('client went away')), 100)) }))
+    await expect(failed).rejects.toThrow()
+    await expect.poll(() => received).toEqual(['DELETE chunked ab', 'aborted'])
   })
 })

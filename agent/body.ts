@@ -1,77 +1,66 @@
-import type { ClientRequest, IncomingMessage } from 'node:http'
+import type { Readable } from 'node:stream'
 import { finished } from 'node:stream'
 
-/** Bytes the response stream queues before it pauses the socket; the tunnel's window does the rest. */
-const RESPONSE_HIGH_WATER = 64 * 1024
+/** Bytes held from a response before its socket is paused; the tunnel's window does the rest. */
+const RESPONSE_HIGH_WATER = 256 * 1024
 
 /**
- * A web stream over an apiserver response that reads only as fast as it is consumed: the socket is
- * paused once the queue is full and resumed on pull. Cancelling the stream destroys the response.
+ * A web stream over an apiserver response that reads only as fast as it is consumed: at most
+ * RESPONSE_HIGH_WATER bytes wait (then the socket is paused until the next pull). What has arrived by a
+ * pull is handed on as one chunk, so a large response leaves in large DATA frames instead of one per TLS
+ * record (16 KiB); a pull with nothing waiting is answered one event-loop turn after data arrives, by when
+ * the rest of that read has come in too. Cancelling the stream destroys the response.
  */
-export function responseBody(res: IncomingMessage): ReadableStream<Uint8Array> {
-  let settled = false
+export function responseBody(res: Readable): ReadableStream<Uint8Array> {
+  let chunks: Buffer[] = []
+  let bytes = 0
+  let done = false
+  let failure: Error | undefined
+  let waiting: (() => void) | undefined
+  let scheduled = false
+  const wake = () => {
+    scheduled = false
+    const w = waiting
+    waiting = undefined
+    w?.()
+  }
+  res.on('data', (chunk: Buffer) => {
+    if (done) return
+    chunks.push(chunk)
+    bytes += chunk.byteLength
+    if (bytes >= RESPONSE_HIGH_WATER) res.pause()
+    if (waiting && !scheduled) {
+      scheduled = true
+      setImmediate(wake)
+    }
+  })
+  finished(res, (err) => {
+    if (done) return
+    done = true
+    failure = err ?? undefined
+    wake()
+  })
   return new ReadableStream<Uint8Array>(
     {
-      start(controller) {
-        res.on('data', (chunk: Buffer) => {
-          if (settled) return
-          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
-          if ((controller.desiredSize ?? 0) <= 0) res.pause()
-        })
-        finished(res, (err) => {
-          if (settled) return
-          settled = true
-          if (err) controller.error(err)
-          else controller.close()
-        })
-        res.pause()
-      },
-      pull() {
-        res.resume()
+      async pull(controller) {
+        while (chunks.length === 0 && !done) {
+          res.resume()
+          await new Promise<void>((resolve) => (waiting = resolve))
+        }
+        if (failure) return controller.error(failure)
+        if (chunks.length === 0) return controller.close()
+        const out = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes)
+        chunks = []
+        bytes = 0
+        controller.enqueue(new Uint8Array(out.buffer, out.byteOffset, out.byteLength))
+        if (!done) res.resume()
       },
       cancel() {
-        settled = true
+        done = true
+        chunks = []
         res.destroy()
       },
     },
-    { highWaterMark: RESPONSE_HIGH_WATER, size: (chunk) => chunk.byteLength },
+    { highWaterMark: 0 },
   )
-}
-
-/**
- * Writes a web stream into an outgoing request, waiting for 'drain' whenever the socket buffer is full,
- * then ends it. A failed read destroys the request so the apiserver never sees a truncated body as
- * complete; a destroyed request cancels the reader.
- */
-export async function pumpRequestBody(body: ReadableStream<Uint8Array>, req: ClientRequest): Promise<void> {
-  const reader = body.getReader()
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      if (req.destroyed) throw new Error('upstream request closed')
-      if (!req.write(value)) await drained(req)
-    }
-    req.end()
-  } catch (e) {
-    req.destroy(e instanceof Error ? e : new Error(String(e)))
-    await reader.cancel(e).catch(() => {})
-  } finally {
-    reader.releaseLock()
-  }
-}
-
-function drained(req: ClientRequest): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error) => {
-      req.off('drain', onDrain)
-      req.off('close', onClose)
-      if (err) reject(err)
-      else resolve()
-    }
-    const onDrain = () => done()
-    const onClose = () => done(new Error('upstream request closed'))
-    req.on('drain', onDrain)
-    req.on('close', onClose)
-  })
 }

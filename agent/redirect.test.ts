@@ -47,7 +47,8 @@ describe('redirects from the apiserver', () => {
     seen.length = 0
     const res = await handler().http(getHead('/api/v1/pods?limit=1'), null, new AbortController().signal)
     expect(res.head.status).toBe(302)
-    expect(res.head.headers).toContainEqual(['Location', `${base}/prefix/elsewhere`])
+    // Header names are case-insensitive; the agent passes them on lower-cased.
+    expect(res.head.headers.map(([n, v]) => [n.toLowerCase(), v])).toContainEqual(['location', `${base}/prefix/elsewhere`])
     expect(await readText(res.body)).toBe('moved')
     expect(seen.map((r) => r.url)).toEqual(['/prefix/api/v1/pods?limit=1'])
     expect(seen[0]!.headers.authorization).toBe('Bearer agent-own-token')

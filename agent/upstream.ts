@@ -1,15 +1,17 @@
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
-import { request as httpsRequest } from 'node:https'
-import type { Socket } from 'node:net'
+import type { OutgoingHttpHeaders } from 'node:http'
+import { Readable } from 'node:stream'
+import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import type { Logger } from 'pino'
+import type { Dispatcher, Pool } from 'undici'
 import { TunnelError, type RequestHead, type StreamHandler, type TunnelSocket } from '../protocol/tunnel/index.ts'
-import { pumpRequestBody, responseBody } from './body.ts'
+import { responseBody } from './body.ts'
 import { errorText } from '../node/log.ts'
 import { joinPath, type UpstreamCredentials, type UpstreamTarget } from '../node/kube/credentials.ts'
 import { responseHeaders, upstreamHeaders } from './headers.ts'
 import { RefusedError, statusResponse, type UpstreamResponse } from './status.ts'
 import { dialSpdyTunnel, SPDY_OVER_WEBSOCKET } from './upstream-spdy.ts'
 import { dialWebSocket } from './upstream-ws.ts'
+import { headerPairs, UpstreamPools } from './upstream-pool.ts'
 
 export interface UpstreamOptions {
   credentials: UpstreamCredentials
@@ -25,20 +27,23 @@ export interface UpstreamOptions {
  */
 export function createUpstreamHandler(opts: UpstreamOptions): StreamHandler {
   const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000
+  const pools = new UpstreamPools(connectTimeoutMs)
   return {
     async http(head, body, signal) {
       try {
         const path = checkPath(head)
         const headers = upstreamHeaders(head, { upgrade: false })
         const target = await opts.credentials.current()
-        const attempt = () => send(target, head.method, path, headers, body, signal, connectTimeoutMs)
+        const pool = pools.for(target)
+        const attempt = () => send(pool, target, head.method, path, headers, body, signal)
         const res = await attempt().catch((e: unknown) => {
           // The apiserver closed an idle keep-alive connection just as it was reused; nothing was processed.
-          if (e instanceof UpstreamFailure && e.staleSocket && body === null && !signal.aborted) return attempt()
+          const again = e instanceof UpstreamFailure && e.closedUnder && body === null && RETRYABLE_METHODS.has(head.method.toUpperCase())
+          if (again && !signal.aborted) return attempt()
           throw e
         })
         if (res.statusCode === 401) opts.credentials.invalidate()
-        return { head: { status: res.statusCode ?? 502, headers: responseHeaders(res.rawHeaders) }, body: responseBody(res) }
+        return { head: { status: res.statusCode, headers: responseHeaders(headerPairs(res.headers)) }, body: responseBody(res.body) }
       } catch (e) {
         return failure(e, head, signal, opts.logger)
       }
@@ -69,78 +74,48 @@ function checkPath(head: RequestHead): string {
   return head.path
 }
 
-function send(
+/** Methods a request without a body may be sent again with, when a pooled connection was found closed. */
+const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE'])
+
+async function send(
+  pool: Pool,
   target: UpstreamTarget,
   method: string,
   path: string,
   headers: OutgoingHttpHeaders,
   body: ReadableStream<Uint8Array> | null,
   signal: AbortSignal,
-  connectTimeoutMs: number,
-): Promise<IncomingMessage> {
-  const { url } = target
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest
-  const all: OutgoingHttpHeaders = target.authorization ? { ...headers, authorization: target.authorization } : { ...headers }
-  // Node frames a body of unknown length as chunked only for some methods: a DELETE (or OPTIONS) body
-  // would go out unframed and the apiserver would read its bytes as the next request on the connection.
-  if (body && all['content-length'] === undefined) all['transfer-encoding'] = 'chunked'
-  return new Promise((resolve, reject) => {
-    let reached = false
-    const req: ClientRequest = request({
-      protocol: url.protocol,
-      hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: url.port || undefined,
-      method,
-      path: joinPath(url, path),
-      headers: all,
-      // The agent carries the TLS options; repeating them here would make Node stringify the CA and
-      // certificate into the pool key on every request.
-      agent: target.agent,
-      signal,
-    })
-    req.on('error', (e) => reject(new UpstreamFailure(e, reached, req.reusedSocket)))
-    req.on('socket', (socket: Socket) =>
-      guardConnect(req, socket, url.protocol === 'https:', connectTimeoutMs, () => {
-        reached = true
-      }),
-    )
-    req.on('response', resolve)
-    if (body) void pumpRequestBody(body, req)
-    else req.end()
-  })
-}
-
-function guardConnect(req: ClientRequest, socket: Socket, tls: boolean, ms: number, connected: () => void): void {
-  // A reused keep-alive socket is already connected; a new one gets `ms` for TCP and, for TLS, the handshake.
-  if (!socket.connecting) return connected()
-  const timer = setTimeout(() => req.destroy(new ConnectTimeoutError(ms)), ms)
-  const clear = () => clearTimeout(timer)
-  socket.once(tls ? 'secureConnect' : 'connect', () => {
-    clear()
-    connected()
-  })
-  socket.once('close', clear)
-}
-
-class ConnectTimeoutError extends Error {
-  readonly code = 'ETIMEDOUT'
-  constructor(ms: number) {
-    super(`connecting to the kube-apiserver took longer than ${ms} ms`)
+): Promise<Dispatcher.ResponseData> {
+  // As name/value pairs: a repeated header (Impersonate-Group) must go out as one line per value, never joined.
+  const all: string[] = []
+  for (const [name, value] of Object.entries(headers)) {
+    if (Array.isArray(value)) for (const v of value) all.push(name, v)
+    else if (value !== undefined) all.push(name, String(value))
+  }
+  if (target.authorization) all.push('authorization', target.authorization)
+  try {
+    // A body of unknown length goes out chunked whatever the method (undici frames it; node:http would not for DELETE).
+    const upload = body ? Readable.fromWeb(body as WebReadableStream<Uint8Array>) : null
+    return await pool.request({ method: method as Dispatcher.HttpMethod, path: joinPath(target.url, path), headers: all, body: upload, signal })
+  } catch (e) {
+    throw new UpstreamFailure(e as Error)
   }
 }
+
+/** Codes of failures before any connection to the apiserver stood (TCP or TLS). */
+const NOT_REACHED = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|ERR_TLS_.*|ERR_SSL_.*|UNABLE_TO_.*|CERT_.*|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)$/
 
 /** A request that failed before its response; `reached` once a connection to the apiserver stood. */
 class UpstreamFailure extends Error {
   readonly code: unknown
-  readonly staleSocket: boolean
-  constructor(
-    cause: Error,
-    readonly reached: boolean,
-    reusedSocket: boolean,
-  ) {
+  readonly reached: boolean
+  /** The connection closed under the request: a pooled keep-alive socket the apiserver had just dropped. */
+  readonly closedUnder: boolean
+  constructor(cause: Error) {
     super(cause.message, { cause })
     this.code = (cause as { code?: unknown }).code
-    this.staleSocket = reusedSocket && this.code === 'ECONNRESET'
+    this.reached = !(typeof this.code === 'string' && NOT_REACHED.test(this.code))
+    this.closedUnder = this.code === 'UND_ERR_SOCKET' || this.code === 'ECONNRESET'
   }
 }
 
