@@ -78,8 +78,7 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
     } catch {
       return errorResponse(400, 'InvalidIdentity', 'the proxied request carries no valid identity')
     }
-    const head = requestHead(req, envelope.path, identity)
-    head.headers = head.headers.filter(([n]) => !isEnvelopeHeader(n))
+    const head = requestHead(req, envelope.path, identity, isEnvelopeHeader)
     if (head.upgrade) return proxyUpgrade(session, head, hub.clusterId)
     return proxyHttp(() => hub.pick(), req, head, hub.clusterId)
   }

@@ -10,6 +10,8 @@ const HEADER = {
   identity: 'x-drover-identity',
 } as const
 
+const TUNNEL_ORIGIN = 'https://tunnel'
+
 /** `connect`: an agent's WebSocket joins the tunnel. `proxy`: a request for the cluster's API. */
 export type TunnelAction = 'connect' | 'proxy'
 
@@ -44,12 +46,12 @@ export function proxyEnvelope(req: Request, to: ProxyTarget): Request {
   headers.set(HEADER.identity, to.identityJson ?? JSON.stringify(to.identity))
   const init: RequestInit = { method: req.method, headers, signal: req.signal }
   if (req.body !== null) init.body = req.body
-  return new Request(`https://tunnel${to.path ?? apiPathOf(req)}`, init)
+  return new Request(`${TUNNEL_ORIGIN}${to.path ?? apiPathOf(req)}`, init)
 }
 
 /** An agent's WebSocket upgrade for cluster `cluster` (the cluster comes from its credential). */
 export function connectEnvelope(cluster: string): Request {
-  return new Request('https://tunnel/connect', { headers: { upgrade: 'websocket', [HEADER.action]: 'connect', [HEADER.cluster]: cluster } })
+  return new Request(`${TUNNEL_ORIGIN}/connect`, { headers: { upgrade: 'websocket', [HEADER.action]: 'connect', [HEADER.cluster]: cluster } })
 }
 
 /** The one client's transport to a cluster through its tunnel, as one identity. */
@@ -66,14 +68,31 @@ export interface OpenedEnvelope {
   identity(): Identity
 }
 
+/** Identities by their JSON, per isolate: an object sees the same few callers request after request. */
+const identities = new Map<string, Identity>()
+const MAX_IDENTITIES = 1024
+
+function identityOf(json: string | null): Identity {
+  if (json === null) return parseIdentity(null)
+  const known = identities.get(json)
+  if (known) return known
+  const identity = parseIdentity(JSON.parse(json))
+  if (identities.size >= MAX_IDENTITIES) identities.delete(identities.keys().next().value!)
+  identities.set(json, identity)
+  return identity
+}
+
 /** What a tunnel object (or a test's stand-in for one) reads off an envelope. */
 export function openEnvelope(req: Request): OpenedEnvelope {
   const action = req.headers.get(HEADER.action)
-  const url = new URL(req.url)
+  // The Request has already serialized its URL: `https://tunnel/<path and query>` as proxyEnvelope made it
+  // is cut as it stands; anything else (a test's request) is parsed.
+  const url = req.url
+  const path = url.startsWith(`${TUNNEL_ORIGIN}/`) && !url.includes('#') ? url.slice(TUNNEL_ORIGIN.length) : ((u) => `${u.pathname}${u.search}`)(new URL(url))
   return {
     action: action === 'connect' || action === 'proxy' ? action : undefined,
     cluster: req.headers.get(HEADER.cluster) ?? undefined,
-    path: `${url.pathname}${url.search}`,
-    identity: () => parseIdentity(JSON.parse(req.headers.get(HEADER.identity) ?? 'null')),
+    path,
+    identity: () => identityOf(req.headers.get(HEADER.identity)),
   }
 }

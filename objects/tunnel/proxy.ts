@@ -36,8 +36,9 @@ export function headerPairs(headers: Headers, drop: (name: string) => boolean = 
   return out
 }
 
-export function requestHead(req: Request, path: string, identity: Identity): RequestHead {
-  const head: RequestHead = { method: req.method, path, headers: headerPairs(req.headers), identity }
+/** The tunnel head for `req`: its headers but hop-by-hop ones and any `drop` names, in one pass. */
+export function requestHead(req: Request, path: string, identity: Identity, drop?: (name: string) => boolean): RequestHead {
+  const head: RequestHead = { method: req.method, path, headers: headerPairs(req.headers, drop), identity }
   if (req.headers.get('upgrade')?.toLowerCase() === 'websocket') {
     const protocols = (req.headers.get('sec-websocket-protocol') ?? '')
       .split(',')

@@ -117,8 +117,22 @@ const json = (v: unknown): Uint8Array => encoder.encode(JSON.stringify(v))
 
 export const helloFrame = (hello: Hello): Uint8Array => withBytes(FrameType.HELLO, 0, [], json(hello))
 export const factsFrame = (facts: ClusterFacts): Uint8Array => withBytes(FrameType.FACTS, 0, [], json(facts))
+/** JSON of identities already encoded: an edge sends the same few identities over and over. */
+const identityJson = new WeakMap<object, string>()
+
+/** The head's JSON, the identity's part encoded once per (frozen) identity object. */
+function headJson(head: RequestHead): Uint8Array {
+  const { method, path, headers, identity, upgrade } = head
+  if (!Object.isFrozen(identity)) return json(head)
+  let id = identityJson.get(identity)
+  if (id === undefined) identityJson.set(identity, (id = JSON.stringify(identity)))
+  // Fields in parseRequestHead's order, so a decoded head encodes to the same bytes.
+  const first = JSON.stringify({ method, path, headers })
+  return encoder.encode(`${first.slice(0, -1)},"identity":${id}${upgrade ? `,"upgrade":${JSON.stringify(upgrade)}` : ''}}`)
+}
+
 export const requestHeadFrame = (id: number, head: RequestHead, end: boolean): Uint8Array =>
-  withBytes(FrameType.REQUEST_HEAD, id, [end ? HEAD_FLAG_END : 0], json(head))
+  withBytes(FrameType.REQUEST_HEAD, id, [end ? HEAD_FLAG_END : 0], headJson(head))
 export const responseHeadFrame = (id: number, head: ResponseHead, end: boolean): Uint8Array =>
   withBytes(FrameType.RESPONSE_HEAD, id, [end ? HEAD_FLAG_END : 0], json(head))
 export const dataFrame = (id: number, data: Uint8Array): Uint8Array => withBytes(FrameType.DATA, id, [], data)

@@ -68,14 +68,21 @@ function headers(v: unknown, path: string): [string, string][] {
   })
 }
 
+/** Identities this module built and froze: passing one through parseRequestHead again needs no new check. */
+const checked = new WeakSet<Identity>()
+
+/** A fresh, deeply frozen Identity (so it can be cached and shared by every request that carries it). */
 export function parseIdentity(v: unknown, path = 'identity'): Identity {
+  if (checked.has(v as Identity)) return v as Identity
   const o = record(v, path)
   const extra = record(o.extra ?? {}, `${path}.extra`)
-  return {
+  const identity: Identity = Object.freeze({
     user: string(o.user, `${path}.user`, true),
-    groups: strings(o.groups ?? [], `${path}.groups`),
-    extra: Object.fromEntries(Object.keys(extra).map((k) => [k, strings(extra[k], `${path}.extra.${k}`)])),
-  }
+    groups: Object.freeze(strings(o.groups ?? [], `${path}.groups`)) as string[],
+    extra: Object.freeze(Object.fromEntries(Object.keys(extra).map((k) => [k, Object.freeze(strings(extra[k], `${path}.extra.${k}`)) as string[]]))),
+  })
+  checked.add(identity)
+  return identity
 }
 
 export function parseRequestHead(v: unknown): RequestHead {
