@@ -29,6 +29,8 @@ export class SessionCore implements StreamHost {
   nextStreamId: number
   private receiveBuffered = 0
   private sendQueued = 0
+  /** Window growth of open streams beyond `streamWindow`, summed. */
+  private grown = 0
   private starved = new Set<Stream>()
   /** Set once the peer accepts BATCH: small frames then wait for `flush` and leave as one message. */
   private batching?: FlushScheduler
@@ -108,6 +110,12 @@ export class SessionCore implements StreamHost {
 
   starve(stream: Stream): void {
     this.starved.add(stream)
+  }
+
+  reserveGrowth(delta: number): boolean {
+    if (delta > 0 && this.grown + delta > this.limits.sessionBufferBytes >> 1) return false
+    this.grown += delta
+    return true
   }
 
   reserveSend(delta: number): boolean {

@@ -134,6 +134,27 @@ describe('TunnelSession over an in-memory socket', () => {
     await until(() => edge.streamCount === 0)
   })
 
+  it('lets windows grown by readers that then stall hold at most half the session budget, so other bodies still flow', async () => {
+    const MiB = 1024 * 1024
+    const edgeLimits = { sessionBufferBytes: 4 * MiB, maxStreamWindow: 2 * MiB }
+    const { edge } = sessionPair({
+      edgeLimits,
+      handler: handler(async (head) => ({ head: { status: 200, headers: [] }, body: source(pattern(head.path === '/medium' ? 2 * MiB : 256 * MiB, 64 * 1024)).body })),
+    })
+    const stalled: ReadableStreamDefaultReader<Uint8Array>[] = []
+    for (let i = 0; i < 4; i++) {
+      const reader = (await edge.fetch(get('/big'), null)).body.getReader()
+      // Read fast for a while (the window grows), then stop reading altogether.
+      for (let got = 0; got < 6 * MiB; ) got += (await reader.read()).value!.byteLength
+      stalled.push(reader)
+    }
+    await settle(200)
+    expect(edge.bufferedBytes).toBeLessThanOrEqual(edgeLimits.sessionBufferBytes / 2 + 4 * defaultLimits.streamWindow)
+    const medium = await edge.fetch(get('/medium'), null)
+    expect((await readAll(medium.body)).byteLength).toBe(2 * MiB)
+    for (const r of stalled) await r.cancel()
+  }, 20_000)
+
   it('does not let a reader that never reads block another stream, and holds at most its window', async () => {
     const slow = source(pattern(8 * 1024 * 1024, 16 * 1024))
     const { edge, agent } = sessionPair({

@@ -22,6 +22,11 @@ export interface StreamHost {
   buffered(delta: number): void
   /** Ask to have `grant()` called again once the session's buffers have room. */
   starve(stream: Stream): void
+  /**
+   * Takes `delta` bytes of window growth from the session's allowance (half its buffer budget, so windows
+   * grown by readers that later stall can never hold the whole budget); false if it is used up.
+   */
+  reserveGrowth(delta: number): boolean
   /** Adds to the bytes queued by local senders across the session; false (nothing added) if over budget. */
   reserveSend(delta: number): boolean
   /** The stream is over on the wire: both directions ended, or it was reset. */
@@ -119,8 +124,9 @@ export class Stream {
     const gap = this.window - this.recvCredit - this.buffered + this.reassembling
     if (gap < Math.max(1, this.window >> 2)) return
     if (!this.host.canGrant()) return this.host.starve(this)
-    const grown = this.buffered === 0 && this.window < this.host.limits.maxStreamWindow
-    if (grown) this.window = Math.min(this.window * 2, this.host.limits.maxStreamWindow)
+    const next = Math.min(this.window * 2, this.host.limits.maxStreamWindow)
+    const grown = this.buffered === 0 && next > this.window && this.host.reserveGrowth(next - this.window)
+    if (grown) this.window = next
     const increment = grown ? this.window - this.recvCredit - this.buffered + this.reassembling : gap
     this.recvCredit += increment
     this.host.write(windowFrame(this.id, increment))
@@ -202,6 +208,7 @@ export class Stream {
   private finish(): void {
     if (this.over) return
     this.over = true
+    this.host.reserveGrowth(this.host.limits.streamWindow - this.window)
     this.failHandlers = []
     this.host.finished(this)
     for (const fn of this.doneHandlers.splice(0)) fn()
