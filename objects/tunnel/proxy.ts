@@ -72,7 +72,10 @@ export async function proxyHttp(pick: () => TunnelSession | undefined, req: Requ
     const headers = responseHeaders(res.head.headers)
     // No re-compression on the way out: it would hold back watch events until a compressor flushes.
     if (!headers.has('content-encoding')) headers.set('content-encoding', 'identity')
-    return new Response(nullBodyStatus(res.head.status) ? null : res.body, {
+    // A small answer has usually arrived whole with its head (one BATCH): bytes, not a stream, travel
+    // on to the worker and the client (with a Content-Length, and nothing for the runtime to pump).
+    const body = nullBodyStatus(res.head.status) ? null : (res.whole() ?? res.body)
+    return new Response(body, {
       status: res.head.status,
       headers,
       // The body is already encoded as its Content-Encoding says (the apiserver gzips large lists):

@@ -14,7 +14,7 @@ const noop = (): void => {}
  * once its response is complete.
  */
 export class InboundBody implements BodySink {
-  readonly stream: ReadableStream<Uint8Array>
+  #stream: ReadableStream<Uint8Array> | undefined
   private queue = new ByteQueue()
   private ended = false
   private failed = false
@@ -23,7 +23,13 @@ export class InboundBody implements BodySink {
   private wake: (() => void) | null = null
 
   constructor(private owner: Stream) {
-    this.stream = new ReadableStream<Uint8Array>(
+    owner.inbound = this
+    owner.onFail((e) => this.fail(e))
+  }
+
+  /** The body as a stream; made on first use, so a body taken whole (`takeWhole`) never needs one. */
+  get stream(): ReadableStream<Uint8Array> {
+    this.#stream ??= new ReadableStream<Uint8Array>(
       {
         start: (c) => {
           this.controller = c
@@ -33,8 +39,19 @@ export class InboundBody implements BodySink {
       },
       { highWaterMark: 0 },
     )
-    owner.inbound = this
-    owner.onFail((e) => this.fail(e))
+    return this.#stream
+  }
+
+  /**
+   * The whole body, if all of it has arrived and it has not been read as a stream: the bytes leave the
+   * stream's buffers (their credit is returned) and the stream is not made. Otherwise null.
+   */
+  takeWhole(): Uint8Array | null {
+    if (!this.ended || this.failed || this.discarding || this.#stream) return null
+    const n = this.queue.bytes
+    const bytes = this.queue.take()
+    this.owner.consumed(n)
+    return bytes
   }
 
   push(chunk: Uint8Array): void {

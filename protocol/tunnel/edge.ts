@@ -10,7 +10,13 @@ import type { RequestHead, ResponseHead, TunnelSocket } from './types.ts'
 
 export interface FetchResult {
   head: ResponseHead
-  body: ReadableStream<Uint8Array>
+  /** The response body as a stream (made when first read). */
+  readonly body: ReadableStream<Uint8Array>
+  /**
+   * The whole body when all of it has already arrived (a small answer comes in the same message as its
+   * head) and `body` has not been touched; null otherwise. Lets the edge answer with bytes, not a stream.
+   */
+  whole(): Uint8Array | null
 }
 
 export interface UpgradeResult {
@@ -48,13 +54,13 @@ function open(core: SessionCore, head: RequestHead, end: boolean, signal: AbortS
 }
 
 /** A received body bound to `stream`; ends at once when the head carried END. */
-function inbound(stream: Stream, end: boolean): ReadableStream<Uint8Array> {
+function inbound(stream: Stream, end: boolean): InboundBody {
   const body = new InboundBody(stream)
   if (end) {
     body.end()
     stream.remoteEnd()
   }
-  return body.stream
+  return body
 }
 
 export async function edgeFetch(
@@ -69,7 +75,14 @@ export async function edgeFetch(
     stream.onFail(reject)
     stream.onHead = (h, end) => {
       if (h.status === 101) return stream.reset('PROTOCOL_ERROR', '101 answer to a request that did not ask to upgrade')
-      resolve({ head: h, body: inbound(stream, end) })
+      const body = inbound(stream, end)
+      resolve({
+        head: h,
+        get body() {
+          return body.stream
+        },
+        whole: () => body.takeWhole(),
+      })
     }
   })
   if (body) void pumpBody(stream, body, 'CANCELLED')
@@ -84,7 +97,7 @@ export async function edgeUpgrade(core: SessionCore, head: RequestHead, signal?:
     stream.onHead = (h, end) => {
       if (h.status !== 101) {
         stream.mode = 'refused'
-        const refusal = inbound(stream, end)
+        const refusal = inbound(stream, end).stream
         stream.end()
         return resolve({ head: h, socket: null, body: refusal })
       }
