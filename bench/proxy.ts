@@ -260,9 +260,9 @@ async function main() {
   }
   if (phases.has('P4')) {
     // P4: every watcher sees the same events; the added latency is a proxied arrival minus the direct arrival.
-    const seen = new Map(targets.map((t) => [t.name, new Map<string, number>()]))
+    const seen = new Map([...targets, proxiedPlain].map((t) => [t.name, new Map<string, number>()]))
     const watchPath = '/api/v1/namespaces/default/configmaps?watch=1'
-    const stops = targets.map((t) => t.stream(watchPath, (s) => record(seen.get(t.name)!, s)))
+    const stops = [...targets, proxiedPlain].map((t) => t.stream(watchPath, (s) => record(seen.get(t.name)!, s)))
     // The watches are established once all have seen a first event.
     await createConfigMap(cluster.kubectl, 'watch-sentinel')
     await until(() => [...seen.values()].every((m) => m.has('watch-sentinel')))
@@ -273,7 +273,7 @@ async function main() {
     await until(() => [...seen.values()].every((m) => m.has('watch-199')))
     for (const stop of stops) stop()
     const seenDirect = seen.get('direct')!
-    for (const t of targets.slice(1)) {
+    for (const t of [...targets.slice(1), proxiedPlain]) {
       const added: number[] = []
       for (const [name, at] of seen.get(t.name)!) {
         const td = seenDirect.get(name)
