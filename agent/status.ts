@@ -13,7 +13,7 @@ export class RefusedError extends Error {
 
 export interface UpstreamResponse {
   head: ResponseHead
-  body: ReadableStream<Uint8Array> | null
+  body: ReadableStream<Uint8Array> | Uint8Array | null
 }
 
 /** A `kind: Status` failure body, the shape kubectl and client-go print for non-2xx answers. */

@@ -4,7 +4,6 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import type { Logger } from 'pino'
 import type { Dispatcher, Pool } from 'undici'
 import { TunnelError, type RequestHead, type StreamHandler, type TunnelSocket } from '../protocol/tunnel/index.ts'
-import { responseBody } from './body.ts'
 import { errorText } from '../node/log.ts'
 import { joinPath, type UpstreamCredentials, type UpstreamTarget } from '../node/kube/credentials.ts'
 import { responseHeaders, upstreamHeaders } from './headers.ts'
@@ -12,6 +11,7 @@ import { RefusedError, statusResponse, type UpstreamResponse } from './status.ts
 import { dialSpdyTunnel, SPDY_OVER_WEBSOCKET } from './upstream-spdy.ts'
 import { dialWebSocket } from './upstream-ws.ts'
 import { headerPairs, UpstreamPools } from './upstream-pool.ts'
+import { dispatchRequest, type UpstreamReply } from './upstream-request.ts'
 
 export interface UpstreamOptions {
   credentials: UpstreamCredentials
@@ -42,8 +42,8 @@ export function createUpstreamHandler(opts: UpstreamOptions): StreamHandler {
           if (again && !signal.aborted) return attempt()
           throw e
         })
-        if (res.statusCode === 401) opts.credentials.invalidate()
-        return { head: { status: res.statusCode, headers: responseHeaders(headerPairs(res.headers)) }, body: responseBody(res.body) }
+        if (res.status === 401) opts.credentials.invalidate()
+        return { head: { status: res.status, headers: responseHeaders(headerPairs(res.headers)) }, body: res.body }
       } catch (e) {
         return failure(e, head, signal, opts.logger)
       }
@@ -85,7 +85,7 @@ async function send(
   headers: OutgoingHttpHeaders,
   body: ReadableStream<Uint8Array> | null,
   signal: AbortSignal,
-): Promise<Dispatcher.ResponseData> {
+): Promise<UpstreamReply> {
   // As name/value pairs: a repeated header (Impersonate-Group) must go out as one line per value, never joined.
   const all: string[] = []
   for (const [name, value] of Object.entries(headers)) {
@@ -96,7 +96,7 @@ async function send(
   try {
     // A body of unknown length goes out chunked whatever the method (undici frames it; node:http would not for DELETE).
     const upload = body ? Readable.fromWeb(body as WebReadableStream<Uint8Array>) : null
-    return await pool.request({ method: method as Dispatcher.HttpMethod, path: joinPath(target.url, path), headers: all, body: upload, signal })
+    return await dispatchRequest(pool, { method: method as Dispatcher.HttpMethod, path: joinPath(target.url, path), headers: all, body: upload }, signal)
   } catch (e) {
     throw new UpstreamFailure(e as Error)
   }

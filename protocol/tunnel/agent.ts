@@ -56,15 +56,31 @@ function responseFrame(stream: Stream, head: ResponseHead, end: boolean, accept:
 }
 
 /** Sends a non-101 answer and its body, then ends the stream. */
-async function respond(stream: Stream, head: ResponseHead, body: ReadableStream<Uint8Array> | null): Promise<void> {
-  if (stream.error) return void body?.cancel(stream.error).catch(noop)
-  const frame = responseFrame(stream, head, body === null, false)
-  if (!frame) return void body?.cancel().catch(noop)
+async function respond(stream: Stream, head: ResponseHead, body: ReadableStream<Uint8Array> | Uint8Array | null): Promise<void> {
+  const cancel = (reason?: unknown) => void (body instanceof ReadableStream ? body.cancel(reason).catch(noop) : undefined)
+  if (stream.error) return cancel(stream.error)
+  const empty = body === null || (body instanceof Uint8Array && body.byteLength === 0)
+  const frame = responseFrame(stream, head, empty, false)
+  if (!frame) return cancel()
   stream.host.write(frame)
-  if (body) await pumpBody(stream, body, 'UPSTREAM_ERROR')
-  else stream.endedByHead()
+  if (empty) stream.endedByHead()
+  else if (body instanceof Uint8Array) await sendBytes(stream, body)
+  else await pumpBody(stream, body!, 'UPSTREAM_ERROR')
   // The answer is complete but the edge is still sending: tell it to stop (its response stays intact).
   if (!stream.gotEnd && !stream.error && stream.sentEnd) stream.reset('CANCELLED', 'the response is complete')
+}
+
+/** A whole body as DATA frames within the stream's credit (at once, for bodies under the initial window), then END. */
+async function sendBytes(stream: Stream, bytes: Uint8Array): Promise<void> {
+  const max = stream.host.limits.maxFrameBytes - HEADER_BYTES
+  for (let rest = bytes; rest.byteLength > 0; ) {
+    if (stream.sendCredit <= 0) await stream.whenCredit().catch(noop)
+    if (stream.error) return
+    const n = Math.min(rest.byteLength, stream.sendCredit, max)
+    stream.sendData(rest.subarray(0, n))
+    rest = rest.subarray(n)
+  }
+  stream.end()
 }
 
 /** The handler threw: reset the stream with its TunnelError, or INTERNAL for anything else. */
@@ -97,7 +113,7 @@ async function serveWebSocket(stream: Stream, head: RequestHead, handler: Stream
     stream.mode = 'refused'
     return respond(stream, answer.head, answer.body ?? null)
   }
-  void answer.body?.cancel().catch(noop)
+  if (answer.body instanceof ReadableStream) void answer.body.cancel().catch(noop)
   const frame = responseFrame(stream, answer.head, false, true)
   if (!frame) return
   stream.host.write(frame)

@@ -75,13 +75,16 @@ export interface TunnelSocket {
   onclose?: (code: number, reason: string) => void
 }
 
-/** The agent's side: serves the streams the edge opens. `signal` aborts when the edge resets the stream or the session ends. */
+/**
+ * The agent's side: serves the streams the edge opens. `signal` aborts when the edge resets the stream or
+ * the session ends. A body given as bytes (a whole, small answer) is sent without a stream.
+ */
 export interface StreamHandler {
   http(
     head: RequestHead,
     body: ReadableStream<Uint8Array> | null,
     signal: AbortSignal,
-  ): Promise<{ head: ResponseHead; body: ReadableStream<Uint8Array> | null }>
+  ): Promise<{ head: ResponseHead; body: ReadableStream<Uint8Array> | Uint8Array | null }>
   /**
    * Return a 101 head (with the chosen protocol) to accept and then use `socket`; any other status
    * refuses (the body, if any, is sent and the stream ends).
@@ -90,5 +93,5 @@ export interface StreamHandler {
     head: RequestHead,
     socket: TunnelSocket,
     signal: AbortSignal,
-  ): Promise<{ head: ResponseHead; body?: ReadableStream<Uint8Array> | null }>
+  ): Promise<{ head: ResponseHead; body?: ReadableStream<Uint8Array> | Uint8Array | null }>
 }

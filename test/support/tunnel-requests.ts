@@ -8,12 +8,14 @@ export function getHead(path: string, identity: Identity = ADMIN, headers: [stri
   return { method: 'GET', path, headers, identity }
 }
 
-export async function readText(body: ReadableStream<Uint8Array> | null | undefined): Promise<string> {
+/** A handler's body as text: a stream, or the bytes of an answer that arrived whole. */
+export async function readText(body: ReadableStream<Uint8Array> | Uint8Array | null | undefined): Promise<string> {
   if (!body) return ''
+  if (body instanceof Uint8Array) return new TextDecoder().decode(body)
   return new Response(body).text()
 }
 
-export async function readJson<T = unknown>(body: ReadableStream<Uint8Array> | null | undefined): Promise<T> {
+export async function readJson<T = unknown>(body: ReadableStream<Uint8Array> | Uint8Array | null | undefined): Promise<T> {
   return JSON.parse(await readText(body)) as T
 }
 
