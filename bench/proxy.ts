@@ -127,7 +127,9 @@ async function main() {
   const tls: RequestOptions = {}
   await kube.applyToHTTPSOptions(tls)
   await using rd = 'bin' in rdBuild ? await startRemoteDialer(rdBuild.bin, cluster.server, tls, IDENTITY) : undefined
-  const direct = target('direct', ['apiserver', 'etcd'], cluster.server, tls)
+  // `client` is this process (Node's https client): its CPU per GET to the apiserver directly is what a Node
+  // program pays for the upstream half of the agent's work alone — a floor for the agent's figure.
+  const direct = target('direct', ['client', 'apiserver', 'etcd'], cluster.server, tls)
   // Direct with the proxies' impersonation, for P1/P2 only: separates what impersonation costs the apiserver
   // from what the path itself asks of it.
   const impersonating = { 'impersonate-user': IDENTITY.user, 'impersonate-group': IDENTITY.groups }
@@ -299,6 +301,7 @@ function freePort(): Promise<number> {
 function processHops(components: { name: string; pid: number }[], workerd: number[], agentPid: number, rd: RemoteDialer | undefined): Hop[] {
   const component = (name: string) => components.filter((c) => c.name === name).map((c) => c.pid)
   return [
+    { name: 'client', pids: [process.pid] },
     { name: 'edge', pids: workerd },
     { name: 'agent', pids: [agentPid] },
     { name: 'rd-server', pids: rd ? [rd.server.pid!] : [] },
