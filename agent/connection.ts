@@ -10,6 +10,7 @@ import {
   type Clock,
   type Limits,
   type StreamHandler,
+  type TunnelCounters,
   type TunnelError,
 } from '../protocol/tunnel/index.ts'
 import type { Backoff } from '../node/backoff.ts'
@@ -63,6 +64,7 @@ const CERT_ERRORS = new Set([
 export class Connector {
   private ws?: WebSocket
   private session?: TunnelSession
+  private readonly past: TunnelCounters = { messagesSent: 0, framesSent: 0, bytesSent: 0, messagesReceived: 0, framesReceived: 0, bytesReceived: 0 }
   private facts?: FactsReporter
   private retryTimer: unknown
   private graceTimer: unknown
@@ -74,6 +76,23 @@ export class Connector {
 
   get connected(): boolean {
     return this.session !== undefined && !this.session.closed
+  }
+
+  /** Messages, frames and bytes through every tunnel session of this agent so far. */
+  counters(): TunnelCounters {
+    const total = { ...this.past }
+    const live = this.session?.counters
+    if (live) for (const k of Object.keys(total) as (keyof TunnelCounters)[]) total[k] += live[k]
+    return total
+  }
+
+  /** Streams open on the current session. */
+  get streams(): number {
+    return this.session?.streamCount ?? 0
+  }
+
+  private addPast(c: Readonly<TunnelCounters>): void {
+    for (const k of Object.keys(this.past) as (keyof TunnelCounters)[]) this.past[k] += c[k]
   }
 
   start(): void {
@@ -231,6 +250,7 @@ export class Connector {
     this.facts = undefined
     const session = this.session
     this.session = undefined
+    if (session) this.addPast(session.counters)
     // Fails the streams still in flight at once, so their clients see an error instead of a hang.
     if (session && !session.closed) session.close('SESSION_CLOSED', 'connection to the edge closed')
     // A refused upgrade (the only way to a bad-token status) never opened: its uptime of 0 keeps toCap.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { Logger } from 'pino'
-import { systemClock, type Clock, type Limits, type StreamHandler } from '../protocol/tunnel/index.ts'
+import { systemClock, type Clock, type Limits, type StreamHandler, type TunnelCounters } from '../protocol/tunnel/index.ts'
 import pkg from '../package.json' with { type: 'json' }
 import { Backoff, type BackoffOptions } from '../node/backoff.ts'
 import { Connector } from './connection.ts'
@@ -31,6 +31,10 @@ export interface RunningAgent {
   /** Closes the tunnel with AGENT_SHUTDOWN and stops reconnecting; resolves once the socket is closed. */
   stop(): Promise<void>
   readonly connected: boolean
+  /** Streams open on the current tunnel session. */
+  readonly streams: number
+  /** Messages, frames and bytes through the tunnel so far, across reconnects. */
+  counters(): TunnelCounters
 }
 
 export interface DialerOptions {
@@ -84,6 +88,10 @@ export function runAgent(opts: AgentOptions): RunningAgent {
     get connected() {
       return dialer.connected
     },
+    get streams() {
+      return dialer.streams
+    },
+    counters: () => dialer.counters(),
     async stop() {
       await dialer.stop()
       credentials.close()
@@ -122,6 +130,10 @@ export function startDialer(opts: DialerOptions): RunningAgent {
     get connected() {
       return connector.connected
     },
+    get streams() {
+      return connector.streams
+    },
+    counters: () => connector.counters(),
     stop: () => connector.stop(),
   }
 }

@@ -5,12 +5,14 @@ import { connectUrl, runAgent } from '../agent/dialer.ts'
 import { KubeConfigError, loadKubeConfig } from '../node/kube/kubeconfig.ts'
 import { EdgeTrustError, edgeTrustSettings } from '../agent/edge-trust.ts'
 import { createLogger } from '../node/log.ts'
+import { parseListenAddress, startProbeServer } from '../node/http-server.ts'
+import { agentRegistry } from '../agent/metrics.ts'
 import { parseServiceAccount, ServiceAccountToken, type ServiceAccountRef } from '../agent/service-account.ts'
 import { StartError, UsageError } from './usage.ts'
 
 /**
  * `drover agent --server <url> --token <token> [--kubeconfig <path>] [--service-account <ns>/<name>]
- * [--ca-checksum <sha256>] [--tls-mode strict|system-store]`: an agent as a local process, for a cluster
+ * [--ca-checksum <sha256>] [--tls-mode strict|system-store] [--metrics-addr HOST:PORT]`: an agent as a local process, for a cluster
  * with no nodes to run it, and the agent of the import manifest's Deployment. The token may come from
  * DROVER_AGENT_TOKEN instead, which keeps it out of `ps`; the checksum and mode from DROVER_CA_CHECKSUM
  * and DROVER_AGENT_TLS_MODE (the manifest sets both). With a checksum the agent trusts only the edge CA
@@ -31,6 +33,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
       'service-account': { type: 'string' },
       'ca-checksum': { type: 'string' },
       'tls-mode': { type: 'string' },
+      'metrics-addr': { type: 'string' },
     },
   })
   if (positionals.length) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`)
@@ -62,6 +65,15 @@ export async function agentCommand(argv: string[]): Promise<number> {
     }
   }
 
+  let metricsAddr: { host: string; port: number } | undefined
+  if (values['metrics-addr'] !== undefined) {
+    try {
+      metricsAddr = parseListenAddress(values['metrics-addr'])
+    } catch (e) {
+      throw new UsageError(`--metrics-addr: ${(e as Error).message}`)
+    }
+  }
+
   let kubeConfig: KubeConfig
   try {
     kubeConfig = loadKubeConfig(values.kubeconfig)
@@ -77,8 +89,11 @@ export async function agentCommand(argv: string[]): Promise<number> {
     kubeConfig = saToken.kubeConfig
   }
   const agent = runAgent({ server, token, logger, ...trust, kubeConfig })
+  const probes = metricsAddr ? await startProbeServer(metricsAddr, agentRegistry(agent), () => agent.connected, 'not connected to the edge') : undefined
+  if (probes) logger.info({ url: probes.url }, 'serving /healthz, /readyz and /metrics')
   const signal = await stopSignal()
   logger.info({ signal }, 'stopping the agent')
+  await probes?.close()
   await agent.stop()
   saToken?.stop()
   return 0

@@ -16,9 +16,10 @@ export const COMMAND_USAGE: Record<string, string> = {
   dev-cluster kubeconfig NAME         print the path of a dev cluster's admin kubeconfig
 `,
   agent: `  agent --server URL [--token T] [--kubeconfig PATH] [--service-account NS/NAME]
-        [--ca-checksum SHA256] [--tls-mode strict|system-store]
+        [--ca-checksum SHA256] [--tls-mode strict|system-store] [--metrics-addr HOST:PORT]
                                       run a cluster agent as a local process (token also from DROVER_AGENT_TOKEN,
-                                      the edge CA's checksum from DROVER_CA_CHECKSUM, the mode from DROVER_AGENT_TLS_MODE)
+                                      the edge CA's checksum from DROVER_CA_CHECKSUM, the mode from DROVER_AGENT_TLS_MODE;
+                                      --metrics-addr serves /healthz, /readyz and /metrics, off by default)
 `,
   runner: `  runner [--kubeconfig PATH] [--namespace NS] [--lease-name NAME]
          [--lease-duration S] [--renew-deadline S] [--retry-period S] [--metrics-addr HOST:PORT]

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TunnelSession } from '../protocol/tunnel/index.ts'
 import { devCluster, type DevCluster } from './support/dev-cluster.ts'
 import { runAgent, type RunningAgent } from '../agent/dialer.ts'
+import { agentRegistry } from '../agent/metrics.ts'
 import { FakeEdge, TOKEN } from './support/agent-edge.ts'
 import { silentLogger } from './support/logger.ts'
 import { until } from './support/streams.ts'
@@ -35,6 +36,33 @@ describe('agent end to end through the tunnel', () => {
     await until(() => edge.facts.length > 0)
     // A lite cluster has no nodes: the sums are zero, not missing.
     expect(edge.facts[0]).toEqual({ kubernetesVersion: gitVersion, nodeCount: 0, capacity: { cpu: '0', memory: '0', pods: '0' }, allocatable: { cpu: '0', memory: '0', pods: '0' } })
+  })
+
+  it('counts tunnel messages, frames and bytes the way the edge sees them, and serves them as metrics', async () => {
+    const res = await session.fetch(getHead('/version'), null)
+    await readText(res.body)
+    await until(() => session.streamCount === 0 && agent.streams === 0)
+    // Once nothing is in flight (pings and facts come and go), both ends count the same.
+    const agrees = () => {
+      const [mine, theirs] = [agent.counters(), session.counters]
+      return (
+        mine.messagesSent === theirs.messagesReceived &&
+        mine.framesSent === theirs.framesReceived &&
+        mine.bytesSent === theirs.bytesReceived &&
+        mine.messagesReceived === theirs.messagesSent &&
+        mine.framesReceived === theirs.framesSent
+      )
+    }
+    await until(agrees)
+    const mine = agent.counters()
+    expect(mine.framesSent).toBeGreaterThanOrEqual(3)
+    const text = await agentRegistry(agent).metrics()
+    expect(text).toContain('drover_agent_tunnel_connected 1')
+    const value = (line: string) => Number(new RegExp(`^${line.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1])
+    // At least what was counted just before (a ping may have gone out since).
+    expect(value('drover_agent_tunnel_frames_total{direction="sent"}')).toBeGreaterThanOrEqual(mine.framesSent)
+    expect(value('drover_agent_tunnel_messages_total{direction="received"}')).toBeGreaterThanOrEqual(mine.messagesReceived)
+    expect(text).toMatch(/^drover_agent_process_cpu_seconds_total /m)
   })
 
   it('runs requests as the identity in the head, whatever headers the head carries', async () => {

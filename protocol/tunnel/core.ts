@@ -20,8 +20,19 @@ export interface CoreEvents {
   writeFailed(error: unknown): void
 }
 
+/** What a session has sent and received: WebSocket messages, the frames in them, and their bytes. */
+export interface TunnelCounters {
+  messagesSent: number
+  framesSent: number
+  bytesSent: number
+  messagesReceived: number
+  framesReceived: number
+  bytesReceived: number
+}
+
 export class SessionCore implements StreamHost {
   readonly streams = new Map<number, Stream>()
+  readonly counters: TunnelCounters = { messagesSent: 0, framesSent: 0, bytesSent: 0, messagesReceived: 0, framesReceived: 0, bytesReceived: 0 }
   closed = false
   /** Agent: the highest stream id the edge has opened so far. */
   lastPeerId = 0
@@ -62,6 +73,7 @@ export class SessionCore implements StreamHost {
 
   write(frame: Uint8Array | string): void {
     if (this.closed) return
+    this.counters.framesSent++
     if (!this.batching || typeof frame === 'string' || frame.byteLength > BATCH_FRAME_MAX) {
       this.flush()
       return this.send(frame)
@@ -87,6 +99,8 @@ export class SessionCore implements StreamHost {
   }
 
   private send(message: Uint8Array | string): void {
+    this.counters.messagesSent++
+    this.counters.bytesSent += typeof message === 'string' ? message.length : message.byteLength
     try {
       this.transport.send(message)
     } catch (e) {

@@ -2,7 +2,7 @@
 // edge opens streams with `fetch`/`upgrade`; the agent serves them through its StreamHandler.
 import { acceptRequest } from './agent.ts'
 import { systemClock, type Clock } from './clock.ts'
-import { SessionCore, type FlushScheduler } from './core.ts'
+import { SessionCore, type FlushScheduler, type TunnelCounters } from './core.ts'
 import { onData, onEnd, onReset, onResponseHead, onWindow, onWsClose, onWsMessage } from './dispatch.ts'
 import { edgeFetch, edgeUpgrade, type FetchResult, type UpgradeResult } from './edge.ts'
 import { closeCodeFor, TunnelError, type ErrorCode } from './errors.ts'
@@ -116,6 +116,11 @@ export class TunnelSession {
     return this.#core.nextStreamId
   }
 
+  /** Messages, frames and bytes this session has sent and received so far (live; do not modify). */
+  get counters(): Readonly<TunnelCounters> {
+    return this.#core.counters
+  }
+
   /** Received bytes not yet taken by their consumers, across all streams. */
   get bufferedBytes(): number {
     return this.#core.bufferedBytes
@@ -124,8 +129,14 @@ export class TunnelSession {
   receive(message: ArrayBuffer | Uint8Array | string): void {
     if (this.#core.closed) return
     this.#lastReceivedAt = this.#clock.now()
+    const counters = this.#core.counters
+    counters.messagesReceived++
+    counters.bytesReceived += typeof message === 'string' ? message.length : message.byteLength
     try {
-      if (typeof message === 'string') return this.#text(message)
+      if (typeof message === 'string') {
+        counters.framesReceived++
+        return this.#text(message)
+      }
       this.#binary(message instanceof Uint8Array ? message : new Uint8Array(message), true)
     } catch (e) {
       this.close('INTERNAL', `failed on a received message: ${e instanceof Error ? e.message : String(e)}`)
@@ -136,7 +147,10 @@ export class TunnelSession {
   #binary(bytes: Uint8Array, outer: boolean): void {
     const result = decodeFrame(bytes, this.#core.limits)
     if (result.ok) {
-      if (result.frame.type !== FrameType.BATCH) return this.#dispatch(result.frame)
+      if (result.frame.type !== FrameType.BATCH) {
+        this.#core.counters.framesReceived++
+        return this.#dispatch(result.frame)
+      }
       if (!outer) return this.close('PROTOCOL_ERROR', 'BATCH inside a BATCH')
       for (const inner of result.frame.frames) {
         if (this.#core.closed) return
