@@ -117,7 +117,8 @@ async function main() {
   // DROVER_BENCH_AGENT_PROFILE=<dir>: the agent writes a V8 CPU profile there when it exits (--cpu-prof).
   const agentProfile = process.env.DROVER_BENCH_AGENT_PROFILE
   if (agentProfile) process.env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${agentProfile}`
-  await using agent = startAgent(edge, 'agent-bench', cluster.kubeconfigPath, [], program)
+  const agentMetricsPort = await freePort()
+  await using agent = startAgent(edge, 'agent-bench', cluster.kubeconfigPath, ['--metrics-addr', `127.0.0.1:${agentMetricsPort}`], program)
   if (agentProfile) delete process.env.NODE_OPTIONS
   const kc = await edgeKubeconfig(mkdtempSync(join(tmpdir(), 'drover-bench-kc-')), edge, 'c-bench', TOKEN)
   await waitConnected(kc)
@@ -175,8 +176,14 @@ async function main() {
     const rate = new Map<string, number>()
     const cpu2 = new Map<string, Map<string, number>>()
     const io2 = new Map<string, Map<string, IoCounters>>()
+    const tunnel2 = new Map<string, Map<string, number>>()
     for (const t of getTargets) {
+      const before = t.hops.includes('agent') ? await tunnelCounters(agentMetricsPort) : undefined
       const r = await cpuPerRequest(hops, () => throughput(t, 64, seconds), idle)
+      if (before) {
+        const after = await tunnelCounters(agentMetricsPort)
+        tunnel2.set(t.name, new Map([...after].map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / r.requests])))
+      }
       rate.set(t.name, r.requests / seconds)
       cpu2.set(t.name, r.perRequest)
       io2.set(t.name, r.ioPerRequest)
@@ -191,6 +198,15 @@ async function main() {
     )
     printCpu('P2', getTargets, cpu2)
     printIo('P2', getTargets, io2)
+    console.log('P2 tunnel per GET (the agent\'s counters; a BATCH message carries several frames):')
+    for (const [name, per] of tunnel2) {
+      const f = (k: string) => (per.get(k) ?? 0).toFixed(2)
+      const b = (k: string) => (per.get(k) ?? 0).toFixed(0)
+      console.log(
+        `  ${name}: agent→edge ${f('messages sent')} messages, ${f('frames sent')} frames, ${b('bytes sent')} B; ` +
+          `edge→agent ${f('messages received')} messages, ${f('frames received')} frames, ${b('bytes received')} B`,
+      )
+    }
     const agentUs = cpu2.get('drover')!.get('agent')!
     const pT = rate.get('drover')!
     console.log(
@@ -284,6 +300,16 @@ async function main() {
       console.log(`P4 watch event delivery, ${t.name} (n=${added.length}): added p50 ${ms(pct(added, 50))} p99 ${ms(pct(added, 99))} vs direct watcher (goal ≤ 0.5 / 0.8 ms)`)
     }
   }
+}
+
+/** The agent's tunnel counters from its /metrics: "frames sent" and so on. */
+async function tunnelCounters(port: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const out = new Map<string, number>()
+  for (const m of text.matchAll(/^drover_agent_tunnel_(messages|frames|bytes)_total\{direction="(sent|received)"\} (\d+)$/gm)) {
+    out.set(`${m[1]} ${m[2]}`, Number(m[3]))
+  }
+  return out
 }
 
 function freePort(): Promise<number> {
