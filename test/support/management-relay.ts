@@ -79,7 +79,9 @@ async function serve(management: Promise<Management>, req: IncomingMessage, res:
   const { handler } = await management
   const out = await handler.http({ method: req.method ?? 'GET', path: envelope.path, headers: pairs, identity }, body, aborted.signal)
   res.writeHead(out.head.status, out.head.headers.flat())
-  if (out.body) Readable.fromWeb(out.body as NodeReadableStream<Uint8Array>).pipe(res)
+  // An answer that arrived whole is bytes; anything else a stream.
+  if (out.body instanceof Uint8Array) res.end(out.body)
+  else if (out.body) Readable.fromWeb(out.body as NodeReadableStream<Uint8Array>).pipe(res)
   else res.end()
 }
 
