@@ -17,7 +17,10 @@ import { commandLine, cpuPerRequest, descendants, type Hop, idleRates, type IoCo
 import { printEdgeProfile, profileEdge } from './edge-profile.ts'
 import { buildRemoteDialer, type RemoteDialer, startRemoteDialer } from './remotedialer.ts'
 
-/** DROVER_BENCH_ONLY=P3,P4 runs just those phases (P1 includes P2 and P5; `profile` is the edge's JS profile). */
+/**
+ * DROVER_BENCH_ONLY=P3,P4 runs just those phases (P1 includes P2 and P5). `profile` is the edge's JS profile;
+ * only with it does workerd run with its inspector open (measured: within run-to-run noise, a few % of edge CPU).
+ */
 const phases = new Set((process.env.DROVER_BENCH_ONLY ?? 'P1,profile,P3,P4').split(',').map((p) => p.trim()))
 process.env.DROVER_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'drover-bench-'))
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`)
@@ -109,7 +112,7 @@ async function main() {
   await using cluster = await devCluster('bench', { mode: 'lite' })
   await grantClusterAdmin(cluster, 'ops')
   const inspectorPort = await freePort()
-  await using edge = await startEdge([{ token: TOKEN, identity: { ...IDENTITY, extra: {} }, clusters: '*' }], { 'agent-bench': 'c-bench' }, {}, { inspectorPort, directSocket: true })
+  await using edge = await startEdge([{ token: TOKEN, identity: { ...IDENTITY, extra: {} }, clusters: '*' }], { 'agent-bench': 'c-bench' }, {}, { ...(phases.has('profile') ? { inspectorPort } : {}), directSocket: true })
   // The agent as the image runs it (the esbuild bundle); DROVER_BENCH_PROGRAM=source runs it through tsx.
   const program = process.env.DROVER_BENCH_PROGRAM === 'source' ? 'source' : 'bundle'
   if (program === 'bundle') await ensurePrograms({ log: (l) => log(`[programs] ${l}`) })
