@@ -14,14 +14,16 @@ import { devCluster } from '../test/support/dev-cluster.ts'
 import { edgeKubeconfig, grantClusterAdmin, startAgent, startEdge, waitConnected } from '../test/support/proxy-fixture.ts'
 import { until } from '../test/support/streams.ts'
 import { commandLine, cpuPerRequest, descendants, type Hop, idleRates, type IoCounters, rssMiB } from './proc-cpu.ts'
+import { recordPerf } from './edge-perf.ts'
 import { printEdgeProfile, profileEdge } from './edge-profile.ts'
 import { buildRemoteDialer, type RemoteDialer, startRemoteDialer } from './remotedialer.ts'
 
 /**
  * DROVER_BENCH_ONLY=P3,P4 runs just those phases (P1 includes P2 and P5). `profile` is the edge's JS profile;
  * only with it does workerd run with its inspector open (measured: within run-to-run noise, a few % of edge CPU).
+ * `perf` samples workerd natively with Linux perf under P2's load.
  */
-const phases = new Set((process.env.DROVER_BENCH_ONLY ?? 'P1,profile,P3,P4').split(',').map((p) => p.trim()))
+const phases = new Set((process.env.DROVER_BENCH_ONLY ?? 'P1,profile,perf,P3,P4').split(',').map((p) => p.trim()))
 process.env.DROVER_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'drover-bench-'))
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`)
 const TOKEN = 'token-bench:secret'
@@ -233,6 +235,15 @@ async function main() {
     const again = await profileEdge(inspectorPort, ['core:user:', 'core:entry'])
     await throughput(proxied, 64, 3)
     printEdgeProfile('P2', await again.stop(), (l) => console.log(l))
+  }
+
+  if (phases.has('perf')) {
+    // Native and JavaScript together: where workerd's CPU goes under P2's load on the plain socket.
+    const perf = recordPerf(workerd[0]!)
+    await throughput(proxiedPlain, 64, 5)
+    const r = await perf.stop()
+    if ('skipped' in r) console.log(`P2 edge CPU by runtime part (perf): skipped, ${r.skipped}`)
+    else console.log(`P2 edge CPU by runtime part (perf, drover-plain): ${r.shares.map(([c, pct]) => `${c} ${pct.toFixed(0)}%`).join('; ')}`)
   }
 
   if (agent.child.exitCode !== null || agent.child.signalCode !== null) {
