@@ -4,6 +4,7 @@ import WebSocket from 'ws'
 import {
   errorCodeFromClose,
   FEATURE_BATCH,
+  noCounters,
   TUNNEL_FEATURES_HEADER,
   TUNNEL_SUBPROTOCOL,
   TunnelSession,
@@ -64,7 +65,7 @@ const CERT_ERRORS = new Set([
 export class Connector {
   private ws?: WebSocket
   private session?: TunnelSession
-  private readonly past: TunnelCounters = { messagesSent: 0, framesSent: 0, bytesSent: 0, messagesReceived: 0, framesReceived: 0, bytesReceived: 0 }
+  private readonly past: TunnelCounters = noCounters()
   private facts?: FactsReporter
   private retryTimer: unknown
   private graceTimer: unknown

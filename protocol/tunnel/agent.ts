@@ -1,5 +1,5 @@
 // The agent serves the streams the edge opens, through its StreamHandler.
-import { InboundBody, pumpBody } from './body.ts'
+import { InboundBody, pumpBody, sendBytes } from './body.ts'
 import type { SessionCore } from './core.ts'
 import { TunnelError } from './errors.ts'
 import { HEADER_BYTES, resetFrame, responseHeadFrame, type RequestHeadFrame } from './frame.ts'
@@ -68,19 +68,6 @@ async function respond(stream: Stream, head: ResponseHead, body: ReadableStream<
   else await pumpBody(stream, body!, 'UPSTREAM_ERROR')
   // The answer is complete but the edge is still sending: tell it to stop (its response stays intact).
   if (!stream.gotEnd && !stream.error && stream.sentEnd) stream.reset('CANCELLED', 'the response is complete')
-}
-
-/** A whole body as DATA frames within the stream's credit (at once, for bodies under the initial window), then END. */
-async function sendBytes(stream: Stream, bytes: Uint8Array): Promise<void> {
-  const max = stream.host.limits.maxFrameBytes - HEADER_BYTES
-  for (let rest = bytes; rest.byteLength > 0; ) {
-    if (stream.sendCredit <= 0) await stream.whenCredit().catch(noop)
-    if (stream.error) return
-    const n = Math.min(rest.byteLength, stream.sendCredit, max)
-    stream.sendData(rest.subarray(0, n))
-    rest = rest.subarray(n)
-  }
-  stream.end()
 }
 
 /** The handler threw: reset the stream with its TunnelError, or INTERNAL for anything else. */

@@ -108,7 +108,6 @@ export async function pumpBody(stream: Stream, source: ReadableStream<Uint8Array
     return stream.reset(failCode, 'the body stream is locked')
   }
   stream.onFail((e) => void reader.cancel(e).catch(noop))
-  const max = stream.host.limits.maxFrameBytes - HEADER_BYTES
   try {
     for (;;) {
       if (stream.sendCredit <= 0) await stream.whenCredit()
@@ -116,14 +115,7 @@ export async function pumpBody(stream: Stream, source: ReadableStream<Uint8Array
       const { done, value } = await reader.read()
       if (done) break
       if (!(value instanceof Uint8Array)) throw new TypeError('body chunks must be Uint8Array')
-      let chunk = value
-      while (chunk.byteLength > 0) {
-        if (stream.sendCredit <= 0) await stream.whenCredit()
-        if (stream.error) return
-        const n = Math.min(chunk.byteLength, stream.sendCredit, max)
-        stream.sendData(chunk.subarray(0, n))
-        chunk = chunk.subarray(n)
-      }
+      if (!(await sendWithinCredit(stream, value))) return
     }
     stream.end()
   } catch (e) {
@@ -131,4 +123,26 @@ export async function pumpBody(stream: Stream, source: ReadableStream<Uint8Array
     stream.reset(failCode, `the body failed: ${e instanceof Error ? e.message : String(e)}`)
     reader.cancel(e).catch(noop)
   }
+}
+
+/** A whole body (bytes already in hand) as DATA frames within the stream's credit, then END. */
+export async function sendBytes(stream: Stream, bytes: Uint8Array): Promise<void> {
+  try {
+    if (await sendWithinCredit(stream, bytes)) stream.end()
+  } catch {
+    // Waiting for credit failed: the stream failed, and says so itself.
+  }
+}
+
+/** `chunk` as DATA frames, each within the credit and the frame size; false once the stream has failed. */
+async function sendWithinCredit(stream: Stream, chunk: Uint8Array): Promise<boolean> {
+  const max = stream.host.limits.maxFrameBytes - HEADER_BYTES
+  for (let rest = chunk; rest.byteLength > 0; ) {
+    if (stream.sendCredit <= 0) await stream.whenCredit()
+    if (stream.error) return false
+    const n = Math.min(rest.byteLength, stream.sendCredit, max)
+    stream.sendData(rest.subarray(0, n))
+    rest = rest.subarray(n)
+  }
+  return true
 }

@@ -30,9 +30,12 @@ export interface TunnelCounters {
   bytesReceived: number
 }
 
+/** All counters at zero. */
+export const noCounters = (): TunnelCounters => ({ messagesSent: 0, framesSent: 0, bytesSent: 0, messagesReceived: 0, framesReceived: 0, bytesReceived: 0 })
+
 export class SessionCore implements StreamHost {
   readonly streams = new Map<number, Stream>()
-  readonly counters: TunnelCounters = { messagesSent: 0, framesSent: 0, bytesSent: 0, messagesReceived: 0, framesReceived: 0, bytesReceived: 0 }
+  readonly counters: TunnelCounters = noCounters()
   closed = false
   /** Agent: the highest stream id the edge has opened so far. */
   lastPeerId = 0

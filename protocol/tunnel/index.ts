@@ -16,5 +16,5 @@ export { parseFacts, parseHello, parseIdentity, parseRequestHead, parseResponseH
 export { decodeFrame, describeFrame, encodeFrame, FrameType, type DecodeResult, type Frame } from './frame.ts'
 export { PING_TEXT, PONG_TEXT } from './keepalive.ts'
 export { TunnelSession, type TunnelSessionOptions } from './session.ts'
-export type { TunnelCounters } from './core.ts'
+export { noCounters, type TunnelCounters } from './core.ts'
 export type { FetchResult, UpgradeResult } from './edge.ts'

@@ -137,24 +137,23 @@ export class TunnelSession {
         counters.framesReceived++
         return this.#text(message)
       }
-      this.#binary(message instanceof Uint8Array ? message : new Uint8Array(message), true)
+      this.#binary(message instanceof Uint8Array ? message : new Uint8Array(message))
     } catch (e) {
       this.close('INTERNAL', `failed on a received message: ${e instanceof Error ? e.message : String(e)}`)
     }
   }
 
-  /** One frame, or (`outer`) a message that may be a BATCH of them. */
-  #binary(bytes: Uint8Array, outer: boolean): void {
+  /** One frame, or a BATCH of them (whose frames the decoder has checked are not BATCHes themselves). */
+  #binary(bytes: Uint8Array): void {
     const result = decodeFrame(bytes, this.#core.limits)
     if (result.ok) {
       if (result.frame.type !== FrameType.BATCH) {
         this.#core.counters.framesReceived++
         return this.#dispatch(result.frame)
       }
-      if (!outer) return this.close('PROTOCOL_ERROR', 'BATCH inside a BATCH')
       for (const inner of result.frame.frames) {
         if (this.#core.closed) return
-        this.#binary(inner, false)
+        this.#binary(inner)
       }
       return
     }

@@ -124,12 +124,11 @@ export class Stream {
     const gap = this.window - this.recvCredit - this.buffered + this.reassembling
     if (gap < Math.max(1, this.window >> 2)) return
     if (!this.host.canGrant()) return this.host.starve(this)
-    const next = Math.min(this.window * 2, this.host.limits.maxStreamWindow)
-    const grown = this.buffered === 0 && next > this.window && this.host.reserveGrowth(next - this.window)
-    if (grown) this.window = next
-    const increment = grown ? this.window - this.recvCredit - this.buffered + this.reassembling : gap
-    this.recvCredit += increment
-    this.host.write(windowFrame(this.id, increment))
+    const room = Math.min(this.window, this.host.limits.maxStreamWindow - this.window)
+    const growth = this.buffered === 0 && room > 0 && this.host.reserveGrowth(room) ? room : 0
+    this.window += growth
+    this.recvCredit += gap + growth
+    this.host.write(windowFrame(this.id, gap + growth))
   }
 
   remoteEnd(): void {
