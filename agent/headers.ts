@@ -141,3 +141,13 @@ export function responseHeaders(rawHeaders: string[], opts: { drop?: (name: stri
 export function websocketSubprotocols(requested: string[]): string[] {
   return requested.map((p) => p.trim()).filter((p) => WEBSOCKET_SUBPROTOCOLS.has(p))
 }
+
+/** A header object (node:http's or undici's) as flat name/value pairs, one pair per value of a repeated header. */
+export function flatHeaders(headers: Readonly<Record<string, string | number | readonly string[] | undefined>>): string[] {
+  const out: string[] = []
+  for (const [name, value] of Object.entries(headers)) {
+    if (Array.isArray(value)) for (const v of value as readonly string[]) out.push(name, v)
+    else if (value !== undefined) out.push(name, String(value))
+  }
+  return out
+}

@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http'
 import { Pool } from 'undici'
 import type { UpstreamTarget } from '../node/kube/credentials.ts'
 
@@ -17,18 +16,9 @@ export class UpstreamPools {
   for(target: UpstreamTarget): Pool {
     const known = this.pools.get(target.agent)
     if (known) return known
-    const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = target.tls
     const pool = new Pool(target.url.origin, {
-      connect: {
-        ...(ca !== undefined ? { ca } : {}),
-        ...(cert !== undefined ? { cert } : {}),
-        ...(key !== undefined ? { key } : {}),
-        ...(pfx !== undefined ? { pfx } : {}),
-        ...(passphrase !== undefined ? { passphrase } : {}),
-        ...(rejectUnauthorized !== undefined ? { rejectUnauthorized } : {}),
-        ...(servername !== undefined ? { servername } : {}),
-        timeout: this.connectTimeoutMs,
-      },
+      // The credentials' TLS options hold only what the kubeconfig sets.
+      connect: { ...target.tls, timeout: this.connectTimeoutMs },
       // Watches and logs may be silent for as long as they like; the edge's cancel ends them.
       headersTimeout: 0,
       bodyTimeout: 0,
@@ -43,19 +33,4 @@ export class UpstreamPools {
     this.pools.set(target.agent, pool)
     return pool
   }
-
-  async close(): Promise<void> {
-    await this.latest?.close().catch(() => {})
-    this.latest = undefined
-  }
-}
-
-/** undici's header object back to name/value pairs, repeated headers kept one pair per value. */
-export function headerPairs(headers: IncomingHttpHeaders): string[] {
-  const raw: string[] = []
-  for (const [name, value] of Object.entries(headers)) {
-    if (Array.isArray(value)) for (const v of value) raw.push(name, v)
-    else if (value !== undefined) raw.push(name, value)
-  }
-  return raw
 }

@@ -6,11 +6,11 @@ import type { Dispatcher, Pool } from 'undici'
 import { TunnelError, type RequestHead, type StreamHandler, type TunnelSocket } from '../protocol/tunnel/index.ts'
 import { errorText } from '../node/log.ts'
 import { joinPath, type UpstreamCredentials, type UpstreamTarget } from '../node/kube/credentials.ts'
-import { responseHeaders, upstreamHeaders } from './headers.ts'
+import { flatHeaders, responseHeaders, upstreamHeaders } from './headers.ts'
 import { RefusedError, statusResponse, type UpstreamResponse } from './status.ts'
 import { dialSpdyTunnel, SPDY_OVER_WEBSOCKET } from './upstream-spdy.ts'
 import { dialWebSocket } from './upstream-ws.ts'
-import { headerPairs, UpstreamPools } from './upstream-pool.ts'
+import { UpstreamPools } from './upstream-pool.ts'
 import { dispatchRequest, type UpstreamReply } from './upstream-request.ts'
 
 export interface UpstreamOptions {
@@ -43,7 +43,7 @@ export function createUpstreamHandler(opts: UpstreamOptions): StreamHandler {
           throw e
         })
         if (res.status === 401) opts.credentials.invalidate()
-        return { head: { status: res.status, headers: responseHeaders(headerPairs(res.headers)) }, body: res.body }
+        return { head: { status: res.status, headers: responseHeaders(flatHeaders(res.headers)) }, body: res.body }
       } catch (e) {
         return failure(e, head, signal, opts.logger)
       }
@@ -87,11 +87,7 @@ async function send(
   signal: AbortSignal,
 ): Promise<UpstreamReply> {
   // As name/value pairs: a repeated header (Impersonate-Group) must go out as one line per value, never joined.
-  const all: string[] = []
-  for (const [name, value] of Object.entries(headers)) {
-    if (Array.isArray(value)) for (const v of value) all.push(name, v)
-    else if (value !== undefined) all.push(name, String(value))
-  }
+  const all = flatHeaders(headers)
   if (target.authorization) all.push('authorization', target.authorization)
   try {
     // A body of unknown length goes out chunked whatever the method (undici frames it; node:http would not for DELETE).
