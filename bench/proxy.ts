@@ -5,11 +5,11 @@
 import { mkdtempSync } from 'node:fs'
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { KubeConfig } from '@kubernetes/client-node'
 import { ensurePrograms } from '../infra/build/programs.ts'
+import { freePort } from '../infra/dev-cluster/ports.ts'
 import { devCluster } from '../test/support/dev-cluster.ts'
 import { edgeKubeconfig, grantClusterAdmin, startAgent, startEdge, waitConnected } from '../test/support/proxy-fixture.ts'
 import { until } from '../test/support/streams.ts'
@@ -343,17 +343,6 @@ async function tunnelCounters(port: number): Promise<Map<string, number>> {
     out.set(`${m[1]} ${m[2]}`, Number(m[3]))
   }
   return out
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 /** Every process a request can pass through; hops of a target that is not running have no pids. */

@@ -15,6 +15,7 @@ import { generateEdgeSecrets } from '../infra/edge/secrets.ts'
 import { downstreamRbac, managementRbac } from '../infra/management/index.ts'
 import { devCluster } from '../test/support/dev-cluster.ts'
 import { startEdge } from '../test/support/proxy-fixture.ts'
+import { descendants } from './proc-cpu.ts'
 
 process.env.DROVER_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'drover-bench-'))
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`)
@@ -37,16 +38,6 @@ function status(pid: number): Record<string, number> {
     if (m) out[m[1]!] = Number(m[2])
   }
   return out
-}
-
-function descendants(pid: number): number[] {
-  let children: number[] = []
-  try {
-    for (const tid of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) children.push(Number(tid))
-  } catch {
-    children = []
-  }
-  return children.flatMap((c) => [c, ...descendants(c)])
 }
 
 function memory(pid: number): Memory {
