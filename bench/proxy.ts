@@ -264,6 +264,11 @@ async function main() {
       peakEdge = Math.max(peakEdge, workerd.reduce((s, pid) => s + rssMiB(pid), 0))
       peakAgent = Math.max(peakAgent, rssMiB(agentPid))
     }, 20)
+    // What the agent's RSS growth is made of: V8 keeps dead ArrayBuffers (received chunks, encoded frames)
+    // until its next GC, which off-heap growth only forces after tens of MiB. Off-heap bytes far above the
+    // stream window that fall back at each GC are garbage waiting, not data held.
+    const offHeap: number[] = []
+    const agentMemory = setInterval(() => void agentOffHeapMiB(agentMetricsPort).then((m) => offHeap.push(m), () => {}), 50)
     const timeList = async (t: Target) => {
       const start = performance.now()
       const r = await t.get(listPath)
@@ -282,6 +287,7 @@ async function main() {
       cpu3.set(t.name, r.perRequest)
     }
     clearInterval(sampler)
+    clearInterval(agentMemory)
     const dl = lists.get('direct')!
     console.log(
       `P3 ${dl.mib.toFixed(1)} MiB LIST (goal ratio ≥ 0.9): direct ${(dl.mib / dl.s).toFixed(0)} MiB/s` +
@@ -293,6 +299,11 @@ async function main() {
           })
           .join('') +
         `; drover peak RSS edge ${peakEdge.toFixed(0)} MiB (+${(peakEdge - baseEdge).toFixed(0)}), agent ${peakAgent.toFixed(0)} MiB (+${(peakAgent - baseAgent).toFixed(0)})`,
+    )
+    const falls = offHeap.filter((m, i) => i > 0 && offHeap[i - 1]! - m > 8).length
+    console.log(
+      `P3 agent off-heap memory (nodejs_external_memory_bytes, every 50 ms over all LISTs): from ${offHeap[0]?.toFixed(0)} MiB, peak ${Math.max(...offHeap).toFixed(0)} MiB, ` +
+        `${falls} falls of > 8 MiB between samples (GCs freeing dead buffers); the stream window is 4 MiB`,
     )
     console.log(`P3 CPU per LIST (ms): ${listTargets.map((t) => `${t.name}: ${t.hops.map((h) => `${h} ${(cpu3.get(t.name)!.get(h)! / 1000).toFixed(0)}`).join(', ')}`).join('; ')}`)
 
@@ -343,6 +354,14 @@ async function tunnelCounters(port: number): Promise<Map<string, number>> {
     out.set(`${m[1]} ${m[2]}`, Number(m[3]))
   }
   return out
+}
+
+/** The agent's off-heap memory (ArrayBuffers included) in MiB, from its /metrics. */
+async function agentOffHeapMiB(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const m = /^drover_agent_nodejs_external_memory_bytes (\S+)$/m.exec(text)
+  if (!m) throw new Error('the agent reports no drover_agent_nodejs_external_memory_bytes')
+  return Number(m[1]) / 1048576
 }
 
 /** Every process a request can pass through; hops of a target that is not running have no pids. */
