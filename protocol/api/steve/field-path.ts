@@ -12,7 +12,7 @@ import { badQuery } from './error.ts'
 
 export type FieldPath = readonly string[]
 
-const KEY = /^[A-Za-z0-9_-]+$/
+const KEY = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/
 /** Maps that hold arbitrary keys: their key segment is always spelled in brackets. */
 const KEYED_MAPS = new Set(['metadata.labels', 'metadata.annotations', 'metadata.fields'])
 
