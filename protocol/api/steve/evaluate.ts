@@ -45,6 +45,9 @@ export interface SummaryEntry {
 
 type Item = Record<string, unknown>
 
+/** The namespace label that names its Rancher project. */
+export const PROJECT_LABEL = 'field.cattle.io/projectId'
+
 export function evaluateList<T extends Item>(items: readonly T[], query: ListQuery, context: EvaluateContext = {}): EvaluatedPage<T> {
   const matching = items.filter((item) => matchesQuery(item, query, context))
   const sorted = sortItems(matching, query)
@@ -123,17 +126,22 @@ function scalarText(value: unknown): string | undefined {
 }
 
 function inProjectsOrNamespaces(item: Item, selection: ProjectsOrNamespaces, context: EvaluateContext): boolean {
-  const field = context.namespaces ? ['metadata', 'name'] : ['metadata', 'namespace']
-  const namespace = fieldText(item, field)
-  const project = namespace === undefined ? undefined : context.namespaces ? fieldText(item, ['metadata', 'labels', 'field.cattle.io/projectId']) : context.projectOf?.(namespace)
-  const hit = (namespace !== undefined && selection.names.includes(namespace)) || (project !== undefined && selection.names.includes(project))
+  const namespace = fieldText(item, context.namespaces ? ['metadata', 'name'] : ['metadata', 'namespace'])
+  if (namespace === undefined) return selection.exclude
+  const project = context.namespaces ? fieldText(item, ['metadata', 'labels', PROJECT_LABEL]) : context.projectOf?.(namespace)
+  const hit = selection.names.includes(namespace) || (project !== undefined && selection.names.includes(project))
   return hit !== selection.exclude
 }
 
 type SortValue = number | string | undefined
 
 export function sortItems<T extends Item>(items: readonly T[], query: ListQuery): T[] {
-  const keyed = items.map((item, index) => ({ item, index, keys: query.sort.map((key) => sortValue(item, key.field, key.asIp)), id: fieldText(item, ['id']) }))
+  const keyed = items.map((item, index) => ({
+    item,
+    index,
+    keys: query.sort.map((key) => sortValue(item, key.field, key.asIp)),
+    id: fieldText(item, ['id']),
+  }))
   keyed.sort((a, b) => {
     for (const [i, key] of query.sort.entries()) {
       const order = compareSortValues(a.keys[i], b.keys[i])
