@@ -4,6 +4,7 @@
 //   /fetch   + the worker → Durable Object hop as fetch(Request), as the edge makes it
 //   /rpc     the same hop as a JS RPC call that returns a Response (the alternative to fetch)
 //   /tunnel  + one WebSocket message to a peer (the agent's place) and its answer back, as a tunnel does
+//   /watch   a streamed answer the peer feeds one WebSocket message at a time (a watch's events)
 import { DurableObject } from 'cloudflare:workers'
 
 interface Env {
@@ -29,6 +30,7 @@ export class Floor extends DurableObject<Env> {
   private peer?: WebSocket
   private pending = new Map<number, (body: Uint8Array) => void>()
   private next = 1
+  private watchers: WritableStreamDefaultWriter<Uint8Array>[] = []
 
   override async fetch(req: Request): Promise<Response> {
     if (req.headers.get('upgrade') === 'websocket') {
@@ -40,6 +42,11 @@ export class Floor extends DurableObject<Env> {
     // What any receiver of an envelope does first: read its headers.
     let n = 0
     req.headers.forEach(() => n++)
+    if (req.headers.get('x-floor-watch')) {
+      const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>()
+      this.watchers.push(writable.getWriter())
+      return new Response(readable, { status: 200, headers: HEADERS, encodeBody: 'manual' })
+    }
     if (!req.headers.get('x-floor-tunnel')) return answer()
     if (!this.peer) return new Response('no peer', { status: 503 })
     const id = this.next++
@@ -54,20 +61,25 @@ export class Floor extends DurableObject<Env> {
   }
 
   override webSocketMessage(_ws: WebSocket, message: string | ArrayBuffer): void {
-    if (typeof message === 'string') return
+    if (typeof message === 'string') {
+      // A watch event: on to every open watch, as the tunnel object passes a DATA frame to its stream.
+      const event = new TextEncoder().encode(message)
+      for (const w of this.watchers) void w.write(event).catch(() => {})
+      return
+    }
     const id = new DataView(message).getUint32(0)
     this.pending.get(id)?.(new Uint8Array(message, 4))
     this.pending.delete(id)
   }
 }
 
-function envelope(req: Request, tunnel: boolean): Request {
+function envelope(req: Request, mark: 'x-floor-tunnel' | 'x-floor-watch' | undefined): Request {
   const headers = new Headers()
   req.headers.forEach((v, n) => {
     if (n !== 'authorization') headers.append(n, v)
   })
   headers.set('x-floor-identity', IDENTITY)
-  if (tunnel) headers.set('x-floor-tunnel', '1')
+  if (mark) headers.set(mark, '1')
   return new Request('https://object/api/v1/namespaces/default', { method: req.method, headers, signal: req.signal })
 }
 
@@ -79,14 +91,16 @@ export default {
       case '/none':
         return answer()
       case '/fetch':
-        return stub.fetch(envelope(req, false))
+        return stub.fetch(envelope(req, undefined))
       case '/rpc': {
         const pairs: [string, string][] = []
         req.headers.forEach((v, n) => pairs.push([n, v]))
         return stub.call(req.method, '/api/v1/namespaces/default', pairs, IDENTITY)
       }
       case '/tunnel':
-        return stub.fetch(envelope(req, true))
+        return stub.fetch(envelope(req, 'x-floor-tunnel'))
+      case '/watch':
+        return stub.fetch(envelope(req, 'x-floor-watch'))
       case '/peer':
         return stub.fetch(req)
       default:
