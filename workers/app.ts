@@ -14,6 +14,7 @@ import { importManifest } from './routes/import.ts'
 import { v3Public } from './identity/public-routes.ts'
 import { system } from './routes/system.ts'
 import { v3 } from './v3/index.ts'
+import { clusterV1, v1 } from './v1/routes.ts'
 
 export interface AppOptions {
   /** Kubernetes access; by default every cluster through its tunnel object, the management cluster being `local`. */
@@ -42,7 +43,11 @@ export function createApp(opts: AppOptions = {}) {
   app.route('/v3/import', importManifest)
   app.route('/v3/system', system)
   app.route('/v3', v3)
+  app.use('/v1/*', requireUser)
+  app.route('/v1', v1)
   app.use('/k8s/clusters/*', requireUser)
+  // Before the proxy: Steve's /v1 of a cluster is ours, not its apiserver's.
+  app.route('/k8s/clusters/:id/v1', clusterV1)
   app.route('/k8s/clusters', k8sProxy)
   app.notFound(notFound)
   app.onError(onError)

@@ -24,6 +24,8 @@ const labels = { 'app.kubernetes.io/managed-by': 'drover', 'app.kubernetes.io/pa
 
 export const RUNNER_DOWNSTREAM_USER = 'system:drover:runner'
 export const EDGE_USER = 'system:drover:edge'
+/** The list cache's identity (protocol/api/identities.ts CACHE_IDENTITY). */
+export const CACHE_USER = 'system:drover:cache'
 export const LOCAL_USER_PASSWORDS_NAMESPACE = 'cattle-local-user-passwords'
 /** Secrets of auth providers (the edge reads and writes them); Rancher's name for the namespace. */
 export const GLOBAL_DATA_NAMESPACE = 'cattle-global-data'
@@ -85,6 +87,13 @@ export function managementRbac(opts: ManagementRbacOptions = {}): RbacObject[] {
       { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
     ]),
     clusterRoleBinding('drover-edge', 'drover-edge', user(EDGE_USER)),
+    // `/v1` reads RoleBindings to learn in which namespaces to ask the apiserver about a user's access, and
+    // namespaces to show a user those they hold a grant in (Steve's rule); the cache's own reads join here.
+    clusterRole('drover-cache', [
+      { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: READ },
+      { apiGroups: [''], resources: ['namespaces'], verbs: READ },
+    ]),
+    clusterRoleBinding('drover-cache', 'drover-cache', user(CACHE_USER)),
     // Registration secrets live in every cluster's namespace: readable by name only, never all secrets.
     clusterRole('drover-edge-registration-secrets', [{ apiGroups: [''], resources: ['secrets'], resourceNames: [REGISTRATION_SECRET], verbs: ['get'] }]),
     clusterRoleBinding('drover-edge-registration-secrets', 'drover-edge-registration-secrets', user(EDGE_USER)),

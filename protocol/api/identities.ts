@@ -8,3 +8,10 @@ export const RUNNER_IDENTITY: Identity = { user: 'system:drover:runner', groups:
 
 /** The management cluster's id: its agent carries every management request. */
 export const LOCAL_CLUSTER = 'local'
+
+/**
+ * The list cache in every cluster (objects/cache, workers/v1): reads objects to index them and the
+ * RoleBindings that say where a user may be granted something (ClusterRole `drover-cache`). It never
+ * answers a user's request with more than that user's own access allows.
+ */
+export const CACHE_IDENTITY: Identity = { user: 'system:drover:cache', groups: ['system:authenticated'], extra: {} }

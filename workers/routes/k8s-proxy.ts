@@ -12,7 +12,7 @@ function isIdentityHeader(name: string): boolean {
   return n === 'authorization' || n === 'cookie' || n.startsWith('impersonate-') || n.startsWith('x-remote-')
 }
 
-const CLUSTER_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
+export const CLUSTER_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 
 /** `/k8s/clusters/:id/*`: any method, streamed both ways, WebSocket upgrades included. */
 export const k8sProxy = new Hono<AppEnv>().all('/:id/*', async (c) => {

@@ -1,0 +1,75 @@
+// Where a caller may use a verb on a type: every namespace, or a set of them. The apiserver decides each
+// grant: a SelfSubjectAccessReview as the caller for the verb cluster-wide, and when that is refused, one
+// in each namespace where a RoleBinding names the caller (bindings.ts) — the edge only narrows where to
+// ask. Answers are kept per (cluster, identity, type, verb) for the revocation bound, so a revoked grant
+// stops showing within REVOCATION_CACHE_MS, as a revoked token does.
+import { SteveError } from '../../protocol/api/steve/index.ts'
+import { SELF_SUBJECT_ACCESS_REVIEW } from '../../protocol/kube/index.ts'
+import { REVOCATION_CACHE_MS } from '../identity/revocation.ts'
+import { candidateNamespaces, MAX_CANDIDATE_NAMESPACES } from './bindings.ts'
+import type { SteveType } from './discovery.ts'
+import { once, type ClusterScope } from './scope.ts'
+import { mapLimited, TtlCache } from './ttl-cache.ts'
+
+export const ACCESS_CACHE_MS = REVOCATION_CACHE_MS
+/** Access reviews in flight at once for one request. */
+export const REVIEW_CONCURRENCY = 4
+
+/** `'all'`: cluster-wide. Otherwise the namespaces (sorted), empty when none. */
+export type NamespaceAccess = 'all' | readonly string[]
+
+const cache = new TtlCache<NamespaceAccess>(ACCESS_CACHE_MS, 10_000)
+
+export function namespaceAccess(scope: ClusterScope, type: SteveType, verb: string): Promise<NamespaceAccess> {
+  const key = `${scope.cluster}\u0000${scope.identityKey}\u0000${type.group}/${type.plural}\u0000${verb}`
+  return once(scope, `access\u0000${key}`, () => cache.through(key, () => decide(scope, type, verb)))
+}
+
+export function allows(access: NamespaceAccess, namespace: string | undefined): boolean {
+  return access === 'all' || (namespace !== undefined && access.includes(namespace))
+}
+
+export function isEmpty(access: NamespaceAccess): boolean {
+  return access !== 'all' && access.length === 0
+}
+
+/** The verbs among `verbs` the caller may use on an object in `namespace` (link decisions). */
+export async function verbsOn(scope: ClusterScope, type: SteveType, verbs: readonly string[]): Promise<(namespace: string | undefined) => string[]> {
+  const served = verbs.filter((verb) => type.verbs.includes(verb))
+  const access = await Promise.all(served.map((verb) => namespaceAccess(scope, type, verb)))
+  return (namespace) => served.filter((_, i) => allows(access[i] as NamespaceAccess, namespace))
+}
+
+async function decide(scope: ClusterScope, type: SteveType, verb: string): Promise<NamespaceAccess> {
+  if (await review(scope, type, verb, undefined)) return 'all'
+  if (!type.namespaced) return []
+  const candidates = await candidateNamespaces(scope)
+  if (candidates.length > MAX_CANDIDATE_NAMESPACES) {
+    throw new SteveError(
+      503,
+      'ServiceUnavailable',
+      `you hold RoleBindings in ${candidates.length} namespaces of cluster ${scope.cluster}: more than /v1 asks the apiserver about one by one (${MAX_CANDIDATE_NAMESPACES})`,
+    )
+  }
+  const allowed = await mapLimited(candidates, REVIEW_CONCURRENCY, (namespace) => review(scope, type, verb, namespace))
+  return candidates.filter((_, i) => allowed[i])
+}
+
+interface AccessReview {
+  apiVersion: string
+  kind: string
+  metadata: object
+  spec: unknown
+  status?: { allowed?: boolean }
+}
+
+/** One SelfSubjectAccessReview as the caller. */
+export async function review(scope: ClusterScope, type: SteveType, verb: string, namespace: string | undefined): Promise<boolean> {
+  const answer = await scope.user.create<AccessReview>(SELF_SUBJECT_ACCESS_REVIEW, {
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SelfSubjectAccessReview',
+    metadata: {},
+    spec: { resourceAttributes: { group: type.group, version: type.version, resource: type.plural, verb, ...(namespace ? { namespace } : {}) } },
+  })
+  return answer.status?.allowed === true
+}

@@ -1,0 +1,171 @@
+// `GET /v1/<type>` and `/v1/<type>/<namespace>` answered straight through the tunnel (the list cache,
+// objects/cache, will answer the types it holds): LISTs *as the caller* — one cluster-wide when an access
+// review allows it, else one per namespace where it does (access.ts) — so the apiserver decides every
+// object that passes; no wider read is made and filtered. The rows arrive as a Table (cells become
+// `metadata.fields`), are evaluated in memory by the contract's reference evaluator (filter, sort, page,
+// summary) and formatted with links for the methods the caller may use on each.
+import {
+  evaluateList,
+  formatCollection,
+  formatResource,
+  onlyPaths,
+  parseListQuery,
+  PROJECT_LABEL,
+  SteveError,
+  withoutPath,
+  type ListQuery,
+  type SteveCollection,
+  type SteveResource,
+} from '../../protocol/api/steve/index.ts'
+import { KubeError, NAMESPACE, type KubeClient } from '../../protocol/kube/index.ts'
+import { isEmpty, namespaceAccess, verbsOn, type NamespaceAccess } from './access.ts'
+import { rememberColumns } from './columns.ts'
+import { typeRef, type SteveType } from './discovery.ts'
+import { isRecord } from './kube-json.ts'
+import { namespacesWithGrants, rulesFor } from './rules.ts'
+import { isNamespaceType, isVisible, methodsFor } from './schemas.ts'
+import type { ClusterScope } from './scope.ts'
+import { listPages, type Obj, type Row, type TablePage } from './table.ts'
+
+/** Objects one pass-through list holds in memory at most (an isolate has 128 MB). */
+export const MAX_PASS_THROUGH_OBJECTS = 20_000
+/** Verbs whose links items carry (Steve: update, patch, remove). */
+export const LINK_VERBS = ['update', 'patch', 'delete'] as const
+
+export interface ListRequest {
+  type: SteveType
+  /** `/v1/<type>/<namespace>`: only that namespace. */
+  namespace: string | undefined
+  params: URLSearchParams
+  /** The request's own absolute URL. */
+  selfUrl: string
+}
+
+export async function listAnswer(scope: ClusterScope, req: ListRequest): Promise<SteveCollection> {
+  const { type } = req
+  const query = parseListQuery(req.params)
+  if (!type.verbs.includes('list')) throw SteveError.of('MethodNotAllowed', `${type.id} cannot be listed`)
+  const [access, linkVerbs, create] = await Promise.all([
+    namespaceAccess(scope, type, 'list'),
+    verbsOn(scope, type, LINK_VERBS),
+    type.verbs.includes('create') ? namespaceAccess(scope, type, 'create') : Promise.resolve<NamespaceAccess>([]),
+  ])
+  const rows = await readRows(scope, type, access, req.namespace, query)
+
+  const ref = typeRef(type)
+  const base = { type: ref, v1Url: scope.v1Url, kubeUrl: scope.kubeUrl }
+  const byItem = new Map<SteveResource, Row>()
+  const items = rows.map((row) => {
+    const item = formatResource(row.object, { ...base, verbs: [], ...(row.cells ? { cells: row.cells } : {}) })
+    byItem.set(item, row)
+    return item
+  })
+  const projectOf = query.projectsOrNamespaces && !isNamespaceType(type) ? await projectsOf(scope) : undefined
+  const page = evaluateList(items, query, { namespaces: isNamespaceType(type), ...(projectOf ? { projectOf: (ns: string) => projectOf.get(ns) } : {}) })
+
+  const data = page.items.map((item) => {
+    const row = byItem.get(item) as Row
+    const namespace = (row.object.metadata as Obj | undefined)?.namespace
+    const formatted = formatResource(row.object, { ...base, verbs: linkVerbs(typeof namespace === 'string' ? namespace : undefined), ...(row.cells ? { cells: row.cells } : {}) })
+    return project(formatted, query)
+  })
+  const collectionUrl = `${scope.v1Url}/${type.pluralId}${req.namespace ? `/${req.namespace}` : ''}`
+  return formatCollection(data, {
+    resourceType: type.id,
+    selfUrl: req.selfUrl,
+    ...(!isEmpty(create) ? { createUrl: collectionUrl } : {}),
+    ...(rows.revision ? { revision: rows.revision } : {}),
+    ...(page.continue ? { continue: page.continue } : {}),
+    ...(query.limit ? { limit: query.limit } : {}),
+    count: page.count,
+    ...(page.pages ? { pages: page.pages } : {}),
+    ...(page.summary ? { summary: page.summary } : {}),
+  })
+}
+
+/** `exclude=`/`include=` on one item, keeping its id, type and links. */
+export function project(item: SteveResource, query: ListQuery): SteveResource {
+  if (query.exclude.length === 0 && query.include.length === 0) return item
+  const { id, type, links, ...rest } = item
+  let data: Obj = rest
+  for (const path of query.exclude) data = withoutPath(data, path)
+  if (query.include.length > 0) data = onlyPaths(data, query.include)
+  return { id, type, links, ...data }
+}
+
+type Rows = Row[] & { revision?: string }
+
+/** The rows the caller may see (visiblePages), held for evaluation, with the list's revision. */
+async function readRows(scope: ClusterScope, type: SteveType, access: NamespaceAccess, namespace: string | undefined, query: ListQuery): Promise<Rows> {
+  const dropManaged = query.exclude.some((p) => p.length === 2 && p[0] === 'metadata' && p[1] === 'managedFields')
+  const rows: Rows = []
+  const revisions: bigint[] = []
+  try {
+    for await (const page of visiblePages(scope, type, access, namespace, query.revision)) {
+      if (page.resourceVersion && /^[0-9]+$/.test(page.resourceVersion)) revisions.push(BigInt(page.resourceVersion))
+      for (const row of page.rows) {
+        if (dropManaged && isRecord(row.object.metadata)) delete row.object.metadata.managedFields
+        rows.push(row)
+        if (rows.length > MAX_PASS_THROUGH_OBJECTS) {
+          throw new SteveError(503, 'ServiceUnavailable', `more than ${MAX_PASS_THROUGH_OBJECTS} ${type.pluralId}: too many to answer before the list cache holds this type`)
+        }
+      }
+    }
+  } catch (e) {
+    throw unknownRevision(e, query) ?? e
+  }
+
+  if (rows.length === 0 && isEmpty(access) && !isVisible(methodsFor(await rulesFor(scope), type))) {
+    // No grant on the type at all: Steve does not show it to this caller (404), as for a type that does not exist.
+    throw SteveError.of('NotFound', `schema ${type.id} not found`)
+  }
+  // The oldest list's version: a watch from there misses nothing of any of them.
+  if (revisions.length > 0) rows.revision = revisions.reduce((a, b) => (a < b ? a : b)).toString()
+  return rows
+}
+
+/**
+ * The pages of objects the caller may see, one page in memory at a time: LISTs as the caller where
+ * `access` allows (within `namespace` when one is asked). Namespaces are the exception Steve makes: a
+ * caller who may not list them sees those they hold a grant in, read as the list cache (their grant may
+ * be on other types only), by name.
+ */
+export async function* visiblePages(scope: ClusterScope, type: SteveType, access: NamespaceAccess, namespace: string | undefined, revision?: string): AsyncGenerator<TablePage> {
+  const pages = (client: KubeClient, ns: string | undefined) => listPages(client, type, ns, undefined, revision)
+  if (access === 'all') {
+    for await (const page of pages(scope.user, namespace)) yield remembered(scope, type, page)
+  } else if (type.namespaced) {
+    for (const ns of namespace === undefined ? access : access.filter((n) => n === namespace)) {
+      for await (const page of pages(scope.user, ns)) yield remembered(scope, type, page)
+    }
+  } else if (isNamespaceType(type)) {
+    const names = new Set(namespacesWithGrants(await rulesFor(scope)))
+    if (names.size === 0) return
+    for await (const page of pages(scope.system, undefined)) {
+      yield { ...page, rows: page.rows.filter((row) => names.has(String((row.object.metadata as Obj | undefined)?.name))) }
+    }
+  }
+}
+
+function remembered(scope: ClusterScope, type: SteveType, page: TablePage): TablePage {
+  rememberColumns(scope, type, page.columns)
+  return page
+}
+
+/** A revision newer than the cluster's: Steve answers 400 for a revision it does not know. */
+function unknownRevision(e: unknown, query: ListQuery): SteveError | undefined {
+  if (!query.revision || !(e instanceof KubeError) || (e.status !== 504 && e.status !== 410 && e.status !== 400)) return undefined
+  return SteveError.of('BadRequest', `unknown revision ${query.revision}`, 'revision')
+}
+
+/** Namespace → project id (`field.cattle.io/projectId`), read as the list cache: labels only narrow. */
+async function projectsOf(scope: ClusterScope): Promise<Map<string, string>> {
+  const projects = new Map<string, string>()
+  for await (const page of scope.system.pages(NAMESPACE)) {
+    for (const ns of page.items) {
+      const project = ns.metadata.labels?.[PROJECT_LABEL]
+      if (ns.metadata.name && project) projects.set(ns.metadata.name, project)
+    }
+  }
+  return projects
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest'
+import type { SteveType } from './discovery.ts'
+import { parseTable } from './table.ts'
+
+const deployments: SteveType = { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true, id: 'apps.deployment', pluralId: 'apps.deployments', verbs: [] }
+
+describe('Table answers as rows', () => {
+  it('reads cells, columns, objects and paging from a Table', () => {
+    const page = parseTable(
+      {
+        kind: 'Table',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata: { resourceVersion: '42', continue: 'abc' },
+        columnDefinitions: [{ name: 'Name', type: 'string', format: 'name', description: 'the name', priority: 0 }, { name: 'Ready' }],
+        rows: [{ cells: ['web', '1/1'], object: { metadata: { name: 'web', namespace: 'a' } } }, { cells: ['x'] }],
+      },
+      deployments,
+    )
+    expect(page.columns).toEqual([
+      { name: 'Name', type: 'string', format: 'name', description: 'the name', priority: 0 },
+      { name: 'Ready', type: 'string', format: '', description: '', priority: 0 },
+    ])
+    expect(page.rows).toEqual([{ object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'a' } }, cells: ['web', '1/1'] }])
+    expect(page).toMatchObject({ resourceVersion: '42', continue: 'abc' })
+  })
+
+  it('reads a plain list or object, without cells, when the server cannot print the type', () => {
+    expect(parseTable({ kind: 'DeploymentList', metadata: { continue: '' }, items: [{ metadata: { name: 'a' } }] }, deployments)).toMatchObject({ continue: undefined, rows: [{ cells: undefined }] })
+    expect(parseTable({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'a' } }, deployments).rows).toHaveLength(1)
+  })
+})
