@@ -1,3 +1,4 @@
+import type { ClusterIndex } from './cache/cluster-index.ts'
 import type { LoginThrottle } from './auth/login-throttle.ts'
 import type { TokenState } from './auth/token-state.ts'
 import type { ClusterTunnel } from './tunnel/cluster-tunnel.ts'
@@ -7,4 +8,5 @@ export interface ObjectBindings {
   TUNNEL: DurableObjectNamespace<ClusterTunnel>
   TOKENS: DurableObjectNamespace<TokenState>
   THROTTLE: DurableObjectNamespace<LoginThrottle>
+  CACHE: DurableObjectNamespace<ClusterIndex>
 }

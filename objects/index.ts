@@ -2,7 +2,8 @@
 // migrations: rename none.
 //   tunnel/  one ClusterTunnel per cluster: agent sockets, proxied streams, status pushes, the envelope
 //   auth/    TokenState (revocation, idle time) and LoginThrottle (failed logins, imports)
-//   cache/   (next) the per-cluster list index and subscriptions behind /v1
+//   cache/   one ClusterIndex per cluster: the SQLite list index behind /v1, fed by list+watch through the tunnel
+export { ClusterIndex } from './cache/cluster-index.ts'
 export { LoginThrottle } from './auth/login-throttle.ts'
 export { TokenState } from './auth/token-state.ts'
 export { ClusterTunnel } from './tunnel/cluster-tunnel.ts'

@@ -3,6 +3,7 @@ import { parseAllDocuments } from 'yaml'
 import { downstreamRbac } from '../infra/management/index.ts'
 import {
   agentClusterRules,
+  cacheClusterRules,
   ImportManifestError,
   renderImportManifest,
   runnerClusterRules,
@@ -74,8 +75,15 @@ describe('the import manifest', () => {
     expect(new Set(verbs)).toEqual(new Set(['impersonate', 'get', 'list', 'watch']))
     expect(JSON.stringify(agentClusterRules())).not.toMatch(/secrets|\*/)
     // The same objects the management cluster gets (infra/management/rbac.ts).
-    const runner = downstreamRbac()
-    expect(runnerClusterRules()).toEqual((runner.find((o) => o.kind === 'ClusterRole') as { rules: unknown }).rules)
+    const downstream = downstreamRbac()
+    const roleRules = (name: string) => (downstream.find((o) => o.kind === 'ClusterRole' && o.metadata.name === name) as { rules: unknown }).rules
+    expect(runnerClusterRules()).toEqual(roleRules('drover-runner'))
+    expect(cacheClusterRules()).toEqual(roleRules('drover-cache'))
+    expect(find<{ rules: unknown }>(docs, 'ClusterRole', 'drover-cache').rules).toEqual(cacheClusterRules())
+    expect(find(docs, 'ClusterRoleBinding', 'drover-cache')).toMatchObject({
+      roleRef: { name: 'drover-cache' },
+      subjects: [{ kind: 'User', name: 'system:drover:cache' }],
+    })
     expect(find(docs, 'ClusterRoleBinding', 'drover-runner')).toMatchObject({
       roleRef: { name: 'drover-runner' },
       subjects: [{ kind: 'User', name: 'system:drover:runner' }],
@@ -85,7 +93,7 @@ describe('the import manifest', () => {
   it('passes proxies through and keeps hostile values scalar', () => {
     const evil = 'http://p:3128\n---\nkind: Secret\n"quoted" #comment: {a: [1]}'
     const docs = parse(renderImportManifest({ ...base, httpProxy: evil, httpsProxy: 'http://proxy:3128', noProxy: '10.0.0.0/8,.svc', replicas: 3 }))
-    expect(docs).toHaveLength(8)
+    expect(docs).toHaveLength(10)
     const container = find<{ spec: { replicas: number; template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } }>(docs, 'Deployment', 'drover-agent').spec
     expect(container.replicas).toBe(3)
     const env = Object.fromEntries(container.template.spec.containers[0]!.env.filter((e) => e.value).map((e) => [e.name, e.value]))

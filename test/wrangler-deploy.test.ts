@@ -25,7 +25,7 @@ describe('wrangler deploy --dry-run --env production', () => {
     })
     expect(code, output).toBe(0)
     expect(output).toContain('--dry-run: exiting now')
-    for (const binding of ['env.TUNNEL (ClusterTunnel)', 'env.TOKENS (TokenState)', 'env.THROTTLE (LoginThrottle)']) expect(output).toContain(binding)
+    for (const binding of ['env.TUNNEL (ClusterTunnel)', 'env.TOKENS (TokenState)', 'env.THROTTLE (LoginThrottle)', 'env.CACHE (ClusterIndex)']) expect(output).toContain(binding)
     expect(output).not.toMatch(/DROVER_STATIC_TOKENS/)
 
     const bundles = readdirSync(out).filter((f) => f.endsWith('.js'))
@@ -36,6 +36,7 @@ describe('wrangler deploy --dry-run --env production', () => {
     expect(js).not.toMatch(/\beval\s*\(/)
     expect(js).not.toMatch(/\bnew\s+Function\s*\(/)
     expect(js).toMatch(/export\s*\{[^}]*ClusterTunnel/)
+    expect(js).toMatch(/export\s*\{[^}]*ClusterIndex/)
     // The fixed test tokens live in the test entry only (test/workerd/worker.ts): no code path to them here.
     expect(js).not.toMatch(/DROVER_STATIC_TOKENS/)
   })

@@ -99,6 +99,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions = {}): Promise<Local
         TUNNEL: { className: 'ClusterTunnel', useSQLite: true },
         TOKENS: { className: 'TokenState', useSQLite: true },
         THROTTLE: { className: 'LoginThrottle', useSQLite: true },
+        CACHE: { className: 'ClusterIndex', useSQLite: true },
       },
       bindings: opts.bindings ?? {},
       // The placeholder `Request.cf`: Miniflare would otherwise fetch one from the internet at start.

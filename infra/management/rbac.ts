@@ -48,13 +48,23 @@ const user = (name: string): Subject => ({ kind: 'User', name, apiGroup: 'rbac.a
 const rbacManager = { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles', 'clusterrolebindings', 'roles', 'rolebindings'], verbs: [...ALL, 'escalate', 'bind'] }
 
 /**
+ * The list cache's reads in a cluster: everything, since it indexes any type a user lists (objects/cache;
+ * Secrets are stored without their values) and `/v1` reads RoleBindings and namespaces to learn where to
+ * ask the apiserver about a user's access. It answers a user with no more than the user's own access.
+ */
+export const CACHE_RULES: PolicyRule[] = [{ apiGroups: ['*'], resources: ['*'], verbs: READ }]
+
+/**
  * What every cluster (downstream ones through the import manifest, the management cluster through Helm or
- * `drover start`) grants the runner's downstream identity: manage RBAC, read namespaces.
+ * `drover start`) grants drover's identities there: the runner manages RBAC and reads namespaces; the
+ * list cache reads (CACHE_RULES).
  */
 export function downstreamRbac(): RbacObject[] {
   return [
     clusterRole('drover-runner', [rbacManager, { apiGroups: [''], resources: ['namespaces'], verbs: READ }]),
     clusterRoleBinding('drover-runner', 'drover-runner', user(RUNNER_DOWNSTREAM_USER)),
+    clusterRole('drover-cache', CACHE_RULES),
+    clusterRoleBinding('drover-cache', 'drover-cache', user(CACHE_USER)),
   ]
 }
 
@@ -87,13 +97,6 @@ export function managementRbac(opts: ManagementRbacOptions = {}): RbacObject[] {
       { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
     ]),
     clusterRoleBinding('drover-edge', 'drover-edge', user(EDGE_USER)),
-    // `/v1` reads RoleBindings to learn in which namespaces to ask the apiserver about a user's access, and
-    // namespaces to show a user those they hold a grant in (Steve's rule); the cache's own reads join here.
-    clusterRole('drover-cache', [
-      { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: READ },
-      { apiGroups: [''], resources: ['namespaces'], verbs: READ },
-    ]),
-    clusterRoleBinding('drover-cache', 'drover-cache', user(CACHE_USER)),
     // Registration secrets live in every cluster's namespace: readable by name only, never all secrets.
     clusterRole('drover-edge-registration-secrets', [{ apiGroups: [''], resources: ['secrets'], resourceNames: [REGISTRATION_SECRET], verbs: ['get'] }]),
     clusterRoleBinding('drover-edge-registration-secrets', 'drover-edge-registration-secrets', user(EDGE_USER)),

@@ -28,6 +28,8 @@ export interface ManagementRelay extends AsyncDisposable {
 
 interface Management {
   handler: StreamHandler
+  /** Compacts etcd's history up to now, as kube-apiserver does every few minutes (old revisions then get 410 Gone). */
+  compact(): Promise<number>
   stop(): Promise<void>
 }
 
@@ -54,8 +56,16 @@ function answer(res: ServerResponse, status: number, code: string, message: stri
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(errorBody(status, code, message)))
 }
 
+/** The relay's one request besides envelopes: `POST /etcd/compact` (tests of re-listing on 410 Gone). */
+const COMPACT_PATH = '/etcd/compact'
+
 /** What the tunnel object and the agent do with an envelope, minus the framing between them. */
 async function serve(management: Promise<Management>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.url === COMPACT_PATH && req.method === 'POST') {
+    const revision = await (await management).compact()
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ revision }))
+    return
+  }
   const headers = new Headers()
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
   const envelope = openEnvelope(new Request(`http://relay${req.url ?? '/'}`, { method: req.method ?? 'GET', headers }))
@@ -81,8 +91,12 @@ async function serve(management: Promise<Management>, req: IncomingMessage, res:
   res.writeHead(out.head.status, out.head.headers.flat())
   // An answer that arrived whole is bytes; anything else a stream.
   if (out.body instanceof Uint8Array) res.end(out.body)
-  else if (out.body) Readable.fromWeb(out.body as NodeReadableStream<Uint8Array>).pipe(res)
-  else res.end()
+  else if (out.body) {
+    // A client that goes away (a watch it stopped) aborts the stream: that ends the answer, not the relay.
+    const stream = Readable.fromWeb(out.body as NodeReadableStream<Uint8Array>)
+    stream.on('error', () => res.destroy())
+    stream.pipe(res)
+  } else res.end()
 }
 
 /**
@@ -117,7 +131,7 @@ async function startManagement(adminPassword: string): Promise<Management> {
       const r = await execCommand(kubectl, ['--kubeconfig', record.kubeconfig, ...args], input === undefined ? {} : { input })
       if (r.code !== 0) throw new Error(`kubectl ${args[0]}: ${r.stderr}`)
     }
-    const objects = [...mgmt.managementRbac(), ...mgmt.builtinGlobalRoles, ...mgmt.builtinRoleTemplates]
+    const objects = [...mgmt.managementRbac(), ...mgmt.downstreamRbac(), ...mgmt.builtinGlobalRoles, ...mgmt.builtinRoleTemplates]
     await run(['apply', '--server-side', '--force-conflicts', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }))
     const kc = new KubeConfig()
     kc.loadFromFile(record.kubeconfig)
@@ -131,6 +145,7 @@ async function startManagement(adminPassword: string): Promise<Management> {
     const credentials = new UpstreamCredentials(kc)
     return {
       handler: createUpstreamHandler({ credentials, logger: silentLogger }),
+      compact: () => compactEtcd(record.ports.etcdClient as number),
       stop: async () => {
         credentials.close()
         await stop()
@@ -140,4 +155,17 @@ async function startManagement(adminPassword: string): Promise<Management> {
     await stop()
     throw err
   }
+}
+
+/** Compaction through etcd's JSON gateway: the current revision, then a compaction to it. */
+async function compactEtcd(port: number): Promise<number> {
+  const call = async (path: string, body: unknown) => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', body: JSON.stringify(body) })
+    if (!res.ok) throw new Error(`etcd ${path}: ${res.status} ${await res.text()}`)
+    return (await res.json()) as { header?: { revision?: string } }
+  }
+  const revision = (await call('/v3/kv/range', { key: 'AA==' })).header?.revision
+  if (!revision) throw new Error('etcd did not say its revision')
+  await call('/v3/kv/compaction', { revision, physical: true })
+  return Number(revision)
 }

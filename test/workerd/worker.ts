@@ -1,12 +1,26 @@
 // The edge as the workerd tests and the test stacks (test/support/proxy-fixture.ts) run it: production's
 // app and Durable Objects, plus the fixed test tokens of the `DROVER_STATIC_TOKENS` binding, which the
 // deployed worker (workers/index.ts) has no code path for.
+import { ClusterIndex as ProductionClusterIndex } from '../../objects/index.ts'
+import type { TunnelTarget } from '../../objects/tunnel/envelope.ts'
+import { LOCAL_CLUSTER } from '../../protocol/api/identities.ts'
 import { createApp } from '../../workers/app.ts'
 import { droverAuthenticator } from '../../workers/identity/drover-authenticator.ts'
 import type { Bindings } from '../../workers/env.ts'
 import { withStaticTokens } from './static-tokens.ts'
 
 export { ClusterTunnel, LoginThrottle, TokenState } from '../../objects/index.ts'
+
+/**
+ * The list index with cluster `local` sent to the MANAGEMENT relay (a real apiserver) when the test
+ * project binds one; test stacks with real tunnels (no MANAGEMENT) get production's behaviour.
+ */
+export class ClusterIndex extends ProductionClusterIndex {
+  protected override tunnel(cluster: string): TunnelTarget {
+    const relay = (this.env as { MANAGEMENT?: Fetcher }).MANAGEMENT
+    return cluster === LOCAL_CLUSTER && relay ? relay : super.tunnel(cluster)
+  }
+}
 
 export interface TestBindings extends Bindings {
   /** JSON, see static-tokens.ts. */

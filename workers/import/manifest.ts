@@ -1,5 +1,6 @@
 // The import manifest: what `kubectl apply -f <manifestUrl>` creates in a cluster to register it
 // (DESIGN.md, flow 4). Pure: the /v3/import route validates the token and passes what to render.
+import { CACHE_IDENTITY } from '../../protocol/api/identities.ts'
 import { isAgentTlsMode } from '../../protocol/api/settings.ts'
 import { yamlStream, type YamlValue } from './yaml-text.ts'
 
@@ -67,6 +68,11 @@ export function runnerClusterRules(): PolicyRule[] {
     },
     { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
   ]
+}
+
+/** The list cache's role (`drover-cache`): read everything (infra/management/rbac.ts CACHE_RULES). */
+export function cacheClusterRules(): PolicyRule[] {
+  return [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] }]
 }
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
@@ -163,8 +169,9 @@ function deployment(opts: ImportManifestOptions): Doc {
 
 /**
  * The manifest as multi-document YAML: namespace `cattle-system`, the agent's service account and its
- * least-privilege RBAC, the `drover-runner` role bound to the runner's identity, the credentials Secret
- * and the agent Deployment. Every value is quoted by the writer, so no option can inject YAML.
+ * least-privilege RBAC, the `drover-runner` role bound to the runner's identity, the `drover-cache` role
+ * (read everything) bound to the list cache's identity, the credentials Secret and the agent Deployment.
+ * Every value is quoted by the writer, so no option can inject YAML.
  */
 export function renderImportManifest(opts: ImportManifestOptions): string {
   check(opts)
@@ -184,6 +191,8 @@ export function renderImportManifest(opts: ImportManifestOptions): string {
     binding(AGENT_NAME, { kind: 'ServiceAccount', name: AGENT_NAME, namespace: AGENT_NAMESPACE }),
     { apiVersion: rbac, kind: 'ClusterRole', metadata: meta('drover-runner'), rules: rules(runnerClusterRules()) },
     binding('drover-runner', { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: RUNNER_USER }),
+    { apiVersion: rbac, kind: 'ClusterRole', metadata: meta('drover-cache'), rules: rules(cacheClusterRules()) },
+    binding('drover-cache', { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: CACHE_IDENTITY.user }),
     { apiVersion: 'v1', kind: 'Secret', metadata: meta(AGENT_CREDENTIALS_SECRET, AGENT_NAMESPACE), type: 'Opaque', stringData },
     deployment(opts),
   ])
