@@ -4,7 +4,8 @@ import { CACHE_IDENTITY } from '../../protocol/api/identities.ts'
 import type { ListQuery } from '../../protocol/api/steve/index.ts'
 import { KubeClient, type ResourceType } from '../../protocol/kube/index.ts'
 import { tunnelTransport, type TunnelTarget } from '../tunnel/envelope.ts'
-import { ListCache, type CacheStatus, type ChangesAnswer, type ListAnswer, type TypeStatus } from './list-cache.ts'
+import { ChangeStreams, MAX_REPLAY } from './change-streams.ts'
+import { ListCache, typeKey, type CacheStatus, type ChangesAnswer, type ListAnswer, type TypeStatus } from './list-cache.ts'
 import { IndexSql } from './sql.ts'
 
 /** How often housekeeping runs while types are cached: idle types dropped, change logs trimmed, feeds resumed. */
@@ -23,6 +24,7 @@ export const HOUSEKEEPING_MS = 60_000
 export class ClusterIndex extends DurableObject<ObjectBindings> {
   private cache?: ListCache
   private alarmSet = false
+  private readonly streams = new ChangeStreams()
 
   /** Where this object sends its envelopes for `cluster`: that cluster's tunnel object. */
   protected tunnel(cluster: string): TunnelTarget {
@@ -47,7 +49,12 @@ export class ClusterIndex extends DurableObject<ObjectBindings> {
     if (!this.cache) {
       const sql = new IndexSql(this.ctx.storage.sql, (fn) => this.ctx.storage.transactionSync(fn))
       const target = id
-      this.cache = new ListCache({ sql, client: () => new KubeClient(tunnelTransport(this.tunnel(target), target, CACHE_IDENTITY)), now: Date.now })
+      this.cache = new ListCache({
+        sql,
+        client: () => new KubeClient(tunnelTransport(this.tunnel(target), target, CACHE_IDENTITY)),
+        now: Date.now,
+        onChange: (type, change) => this.streams.publish(typeKey(type), change),
+      })
       this.cache.resume()
     }
     return this.cache
@@ -74,6 +81,27 @@ export class ClusterIndex extends DurableObject<ObjectBindings> {
   /** Changes of `type` after revision `since` (subscribe resumes), or `too-old`. */
   changes(cluster: string, type: ResourceType, since: string, limit = 1000): ChangesAnswer {
     return this.cacheFor(cluster).changes(type, since, Math.min(Math.max(1, limit), 10_000))
+  }
+
+  /**
+   * `type`'s changes as they are stored, as newline-delimited JSON (change-streams.ts), for a live
+   * subscription: from now on, or after revision `since` (a resume). A resume waits up to `waitMs` for a
+   * type not listed yet; a revision older than the change log holds is answered "too old".
+   */
+  async changeStream(cluster: string, type: ResourceType, since: string | undefined, waitMs = 10_000): Promise<ReadableStream<Uint8Array>> {
+    const cache = this.cacheFor(cluster)
+    if (since !== undefined) await cache.warm(type, waitMs)
+    else cache.ensure(type)
+    return this.streams.open(
+      typeKey(type),
+      since === undefined
+        ? undefined
+        : () => {
+            const answer = cache.changes(type, since, MAX_REPLAY + 1)
+            if (answer.kind === 'changes' && answer.changes.length <= MAX_REPLAY) return { kind: 'changes', changes: answer.changes }
+            return { kind: 'too-old', oldest: answer.kind === 'too-old' ? answer.oldest : answer.kind === 'changes' ? answer.revision : since }
+          },
+    )
   }
 
   /** The types cached, their feeds, and the storage they take (bytes per object). */
