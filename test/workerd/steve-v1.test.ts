@@ -19,6 +19,7 @@ type Obj = Record<string, unknown>
 interface Answer<T> {
   status: number
   body: T
+  headers: Headers
 }
 
 async function call<T = Obj>(method: string, path: string, opts: { token?: string; body?: unknown; contentType?: string } = {}): Promise<Answer<T>> {
@@ -27,7 +28,7 @@ async function call<T = Obj>(method: string, path: string, opts: { token?: strin
   if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json'
   const res = await app.request(path, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) }, env)
   const text = await res.text()
-  return { status: res.status, body: (text ? JSON.parse(text) : {}) as T }
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as T, headers: res.headers }
 }
 
 async function login(username: string, password: string): Promise<string> {
@@ -93,9 +94,10 @@ describe('/v1 against a real management apiserver', () => {
     for (const [ns, name, data] of configMaps) {
       await must('POST', `/v1/configmaps/${ns}`, admin, { metadata: { name, labels: { [LABEL]: 'yes', tier: name === 'cm-3' ? 'db' : 'web' } }, data })
     }
+    for (const ns of ['v1-a', 'v1-b']) await must('POST', `/v1/secrets/${ns}`, admin, { metadata: { name: `s-${ns}`, labels: { [LABEL]: 'yes' } }, stringData: { key: ns } })
     await must('POST', '/v1/rbac.authorization.k8s.io.roles', admin, {
       metadata: { name: 'read-configmaps', namespace: 'v1-a' },
-      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }],
+      rules: [{ apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: ['get', 'list', 'watch'] }],
     })
     await must('POST', '/v1/rbac.authorization.k8s.io.rolebindings/v1-a', admin, {
       metadata: { name: 'v1-one-reads' },
@@ -126,7 +128,8 @@ describe('/v1 against a real management apiserver', () => {
     const mine = new Map(asOne.data.map((s) => [s.id, s]))
     expect(mine.get('configmap')).toMatchObject({ collectionMethods: ['GET'], resourceMethods: ['GET'] })
     expect(mine.get('configmap')!.attributes!.columns[0]).toMatchObject({ name: 'Name' })
-    expect(mine.has('secret')).toBe(false)
+    expect(mine.has('secret')).toBe(true)
+    expect(mine.has('apps.deployment')).toBe(false)
     expect(mine.has('management.cattle.io.user')).toBe(false)
     // Steve always lists namespaces (a caller sees those they hold a grant in).
     expect(mine.has('namespace')).toBe(true)
@@ -135,7 +138,7 @@ describe('/v1 against a real management apiserver', () => {
     expect(asNone.data.map((s) => s.id)).not.toContain('configmap')
 
     expect((await must<Schema>('GET', '/v1/schemas/configmaps', one)).id).toBe('configmap')
-    const hidden = await call('GET', '/v1/schemas/secret', { token: one })
+    const hidden = await call('GET', '/v1/schemas/apps.deployment', { token: one })
     expect(hidden.status).toBe(404)
     expect(hidden.body).toMatchObject({ type: 'error', status: 404, code: 'NotFound' })
   })
@@ -189,7 +192,7 @@ describe('/v1 against a real management apiserver', () => {
     expect(count).toMatchObject({ id: 'count', type: 'count' })
     expect(Object.keys(count.counts.configmap!.namespaces ?? {})).toEqual(['v1-a'])
     expect(count.counts.configmap!.summary.count).toBe(count.counts.configmap!.namespaces!['v1-a']!.count)
-    expect(count.counts.secret).toBeUndefined()
+    expect(count.counts['apps.deployment']).toBeUndefined()
     const adminCounts = await must<{ data: { counts: Record<string, { namespaces?: Record<string, unknown> }> }[] }>('GET', '/v1/counts', admin)
     expect(Object.keys(adminCounts.data[0]!.counts.configmap!.namespaces ?? {})).toEqual(expect.arrayContaining(['v1-a', 'v1-b']))
 
@@ -197,6 +200,40 @@ describe('/v1 against a real management apiserver', () => {
     expect(ids(namespaces)).toEqual(['v1-a'])
     const everyNamespace = await must<Collection>('GET', '/v1/namespaces', admin)
     expect(ids(everyNamespace)).toEqual(expect.arrayContaining(['v1-a', 'v1-b', 'default']))
+  })
+
+  it('answers from the list index once it holds the type, with the same per-caller results', async () => {
+    const index = env.CACHE.get(env.CACHE.idFromName('local'))
+    const warmed = await index.warm('local', { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true }, 60_000)
+    expect(warmed.listed).toBe(true)
+
+    const page = await call<Collection>('GET', `/v1/configmaps?filter=metadata.labels[${LABEL}]=yes&sort=-metadata.name&pagesize=2&page=2`, { token: admin })
+    expect(page.headers.get('x-drover-list')).toBe('index')
+    expect(page.body).toMatchObject({ count: 5, pages: 3 })
+    expect(ids(page.body)).toEqual(['v1-a/cm-3', 'v1-a/cm-2'])
+    expect(page.body.data[0]!.metadata.fields?.slice(0, 2)).toEqual(['cm-3', 3])
+    expect(page.body.data[0]!.links.remove).toBe(page.body.data[0]!.links.self)
+
+    const mine = await call<Collection>('GET', `/v1/configmaps?filter=metadata.labels[${LABEL}]=yes`, { token: one })
+    expect(mine.headers.get('x-drover-list')).toBe('index')
+    expect(ids(mine.body)).toEqual(['v1-a/cm-1', 'v1-a/cm-2', 'v1-a/cm-3'])
+    expect(Object.keys(mine.body.data[0]!.links).sort()).toEqual(['self', 'view'])
+    const other = await call<Collection>('GET', '/v1/configmaps/v1-b', { token: one })
+    expect(other.headers.get('x-drover-list')).toBe('index')
+    expect(other.body.data).toEqual([])
+    expect((await call('GET', '/v1/configmaps', { token: none })).status).toBe(404)
+    const bad = await call('GET', '/v1/configmaps?filter=metadata.fields[1]>abc', { token: admin })
+    expect(bad.status).toBe(400)
+  })
+
+  it('answers Secrets through the tunnel as the caller, never from the index that keeps them without values', async () => {
+    const mine = await call<{ data: { id: string; data?: Record<string, string> }[] }>('GET', `/v1/secrets?filter=metadata.labels[${LABEL}]=yes`, { token: one })
+    expect(mine.headers.get('x-drover-list')).toBe('tunnel')
+    expect(mine.body.data.map((s) => s.id)).toEqual(['v1-a/s-v1-a'])
+    expect(mine.body.data[0]!.data).toEqual({ key: btoa('v1-a') })
+    const all = await call<Collection>('GET', `/v1/secrets?filter=metadata.labels[${LABEL}]=yes`, { token: admin })
+    expect(all.headers.get('x-drover-list')).toBe('tunnel')
+    expect(ids(all.body)).toEqual(['v1-a/s-v1-a', 'v1-b/s-v1-b'])
   })
 
   it('hides a type from a caller with no grant on it, as Steve does (404), and lists nothing of it', async () => {

@@ -1,9 +1,11 @@
-// `GET /v1/<type>` and `/v1/<type>/<namespace>` answered straight through the tunnel (the list cache,
-// objects/cache, will answer the types it holds): LISTs *as the caller* — one cluster-wide when an access
-// review allows it, else one per namespace where it does (access.ts) — so the apiserver decides every
-// object that passes; no wider read is made and filtered. The rows arrive as a Table (cells become
-// `metadata.fields`), are evaluated in memory by the contract's reference evaluator (filter, sort, page,
-// summary) and formatted with links for the methods the caller may use on each.
+// `GET /v1/<type>` and `/v1/<type>/<namespace>`. Where the caller may list comes from access reviews
+// (access.ts): every namespace, or those where a review allowed it. The answer comes from the cluster's
+// list index when it holds the type (cached.ts), given exactly those namespaces; otherwise straight
+// through the tunnel: LISTs *as the caller* — one cluster-wide when allowed, else one per allowed
+// namespace — so the apiserver decides every object that passes and no wider read is made and filtered.
+// Those rows arrive as a Table (cells become `metadata.fields`) and are evaluated in memory by the
+// contract's reference evaluator (filter, sort, page, summary). Either way items are formatted here,
+// with links for the methods the caller may use on each.
 import {
   evaluateList,
   formatCollection,
@@ -16,9 +18,12 @@ import {
   type ListQuery,
   type SteveCollection,
   type SteveResource,
+  type SummaryEntry,
 } from '../../protocol/api/steve/index.ts'
+import type { CachedList } from '../../objects/cache/list-cache.ts'
 import { KubeError, NAMESPACE, type KubeClient } from '../../protocol/kube/index.ts'
 import { isEmpty, namespaceAccess, verbsOn, type NamespaceAccess } from './access.ts'
+import { cachedPage } from './cached.ts'
 import { rememberColumns } from './columns.ts'
 import { typeRef, type SteveType } from './discovery.ts'
 import { isRecord } from './kube-json.ts'
@@ -41,7 +46,20 @@ export interface ListRequest {
   selfUrl: string
 }
 
-export async function listAnswer(scope: ClusterScope, req: ListRequest): Promise<SteveCollection> {
+/** One page to format: rows (objects and their cells) and what the collection says about them. */
+interface Page {
+  rows: Row[]
+  count: number
+  pages: number | undefined
+  continue: string | undefined
+  revision: string | undefined
+  summary: SummaryEntry[] | undefined
+}
+
+/** Where a list was answered from (the `X-Drover-List` header says it, for benchmarks and tests). */
+export type ListSource = 'index' | 'tunnel'
+
+export async function listAnswer(scope: ClusterScope, req: ListRequest): Promise<{ collection: SteveCollection; source: ListSource }> {
   const { type } = req
   const query = parseListQuery(req.params)
   if (!type.verbs.includes('list')) throw SteveError.of('MethodNotAllowed', `${type.id} cannot be listed`)
@@ -50,37 +68,63 @@ export async function listAnswer(scope: ClusterScope, req: ListRequest): Promise
     verbsOn(scope, type, LINK_VERBS),
     type.verbs.includes('create') ? namespaceAccess(scope, type, 'create') : Promise.resolve<NamespaceAccess>([]),
   ])
-  const rows = await readRows(scope, type, access, req.namespace, query)
+  if (isEmpty(access) && !isNamespaceType(type) && !isVisible(methodsFor(await rulesFor(scope), type))) {
+    // No grant on the type at all: Steve does not show it to this caller (404), as for a type that does not exist.
+    throw SteveError.of('NotFound', `schema ${type.id} not found`)
+  }
+  const within: NamespaceAccess = req.namespace === undefined ? access : access === 'all' ? [req.namespace] : access.filter((ns) => ns === req.namespace)
+  // Namespaces shown by Steve's rule (a grant inside, not on them) are not the index's to pick.
+  const indexed = isNamespaceType(type) && access !== 'all' ? undefined : await cachedPage(scope, type, query, within)
+  const page = indexed ? indexPage(scope, type, indexed) : await passThroughPage(scope, type, access, req.namespace, query)
 
-  const ref = typeRef(type)
-  const base = { type: ref, v1Url: scope.v1Url, kubeUrl: scope.kubeUrl }
-  const byItem = new Map<SteveResource, Row>()
-  const items = rows.map((row) => {
-    const item = formatResource(row.object, { ...base, verbs: [], ...(row.cells ? { cells: row.cells } : {}) })
-    byItem.set(item, row)
-    return item
-  })
-  const projectOf = query.projectsOrNamespaces && !isNamespaceType(type) ? await projectsOf(scope) : undefined
-  const page = evaluateList(items, query, { namespaces: isNamespaceType(type), ...(projectOf ? { projectOf: (ns: string) => projectOf.get(ns) } : {}) })
-
-  const data = page.items.map((item) => {
-    const row = byItem.get(item) as Row
+  const base = { type: typeRef(type), v1Url: scope.v1Url, kubeUrl: scope.kubeUrl }
+  const data = page.rows.map((row) => {
     const namespace = (row.object.metadata as Obj | undefined)?.namespace
-    const formatted = formatResource(row.object, { ...base, verbs: linkVerbs(typeof namespace === 'string' ? namespace : undefined), ...(row.cells ? { cells: row.cells } : {}) })
-    return project(formatted, query)
+    const verbs = linkVerbs(typeof namespace === 'string' ? namespace : undefined)
+    return project(formatResource(row.object, { ...base, verbs, ...(row.cells ? { cells: row.cells } : {}) }), query)
   })
   const collectionUrl = `${scope.v1Url}/${type.pluralId}${req.namespace ? `/${req.namespace}` : ''}`
-  return formatCollection(data, {
+  const collection = formatCollection(data, {
     resourceType: type.id,
     selfUrl: req.selfUrl,
     ...(!isEmpty(create) ? { createUrl: collectionUrl } : {}),
-    ...(rows.revision ? { revision: rows.revision } : {}),
+    ...(page.revision ? { revision: page.revision } : {}),
     ...(page.continue ? { continue: page.continue } : {}),
     ...(query.limit ? { limit: query.limit } : {}),
     count: page.count,
     ...(page.pages ? { pages: page.pages } : {}),
     ...(page.summary ? { summary: page.summary } : {}),
   })
+  return { collection, source: indexed ? 'index' : 'tunnel' }
+}
+
+/** The index's answer; its objects and cells are JSON text, parsed here. */
+function indexPage(scope: ClusterScope, type: SteveType, list: CachedList): Page {
+  rememberColumns(scope, type, list.columns)
+  const rows = list.items.map((item) => ({ object: JSON.parse(item.object) as Obj, cells: item.cells === null ? undefined : (JSON.parse(item.cells) as unknown[]) }))
+  return { rows, count: list.count, pages: list.pages, continue: list.continue, revision: list.revision || undefined, summary: list.summary }
+}
+
+/** Every visible row read through the tunnel, then filtered, sorted and paged in memory. */
+async function passThroughPage(scope: ClusterScope, type: SteveType, access: NamespaceAccess, namespace: string | undefined, query: ListQuery): Promise<Page> {
+  const rows = await readRows(scope, type, access, namespace, query)
+  const base = { type: typeRef(type), v1Url: scope.v1Url, kubeUrl: scope.kubeUrl, verbs: [] }
+  const byItem = new Map<SteveResource, Row>()
+  const items = rows.map((row) => {
+    const item = formatResource(row.object, { ...base, ...(row.cells ? { cells: row.cells } : {}) })
+    byItem.set(item, row)
+    return item
+  })
+  const projectOf = query.projectsOrNamespaces && !isNamespaceType(type) ? await projectsOf(scope) : undefined
+  const page = evaluateList(items, query, { namespaces: isNamespaceType(type), ...(projectOf ? { projectOf: (ns: string) => projectOf.get(ns) } : {}) })
+  return {
+    rows: page.items.map((item) => byItem.get(item) as Row),
+    count: page.count,
+    pages: page.pages,
+    continue: page.continue,
+    revision: rows.revision,
+    summary: page.summary,
+  }
 }
 
 /** `exclude=`/`include=` on one item, keeping its id, type and links. */
@@ -115,10 +159,6 @@ async function readRows(scope: ClusterScope, type: SteveType, access: NamespaceA
     throw unknownRevision(e, query) ?? e
   }
 
-  if (rows.length === 0 && isEmpty(access) && !isVisible(methodsFor(await rulesFor(scope), type))) {
-    // No grant on the type at all: Steve does not show it to this caller (404), as for a type that does not exist.
-    throw SteveError.of('NotFound', `schema ${type.id} not found`)
-  }
   // The oldest list's version: a watch from there misses nothing of any of them.
   if (revisions.length > 0) rows.revision = revisions.reduce((a, b) => (a < b ? a : b)).toString()
   return rows

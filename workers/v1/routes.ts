@@ -66,7 +66,7 @@ function steveApi(target: (c: V1Context) => Promise<Target>): Hono<V1Env> {
     return c.json(await countResource(c.var.scope))
   })
 
-  app.get('/:type', async (c) => c.json(await list(c, undefined)))
+  app.get('/:type', (c) => list(c, undefined))
   app.post('/:type', async (c) => c.json(await createAnswer(c.var.scope, await typeFor(c.var.scope, c.req.param('type')), undefined, c.req.raw), 201))
 
   // A namespace for namespaced types (list, create), a name for cluster-scoped ones (the object).
@@ -75,7 +75,7 @@ function steveApi(target: (c: V1Context) => Promise<Target>): Hono<V1Env> {
     const type = await typeFor(scope, c.req.param('type'))
     const segment = c.req.param('nameOrNamespace')
     if (type.namespaced) {
-      if (c.req.method === 'GET') return c.json(await list(c, segment))
+      if (c.req.method === 'GET') return list(c, segment)
       if (c.req.method === 'POST') return c.json(await createAnswer(scope, type, segment, c.req.raw), 201)
       throw SteveError.of('MethodNotAllowed', `${c.req.method} needs an object: /${type.pluralId}/${segment}/<name>`)
     }
@@ -92,10 +92,12 @@ function steveApi(target: (c: V1Context) => Promise<Target>): Hono<V1Env> {
   return app
 }
 
-async function list(c: V1Context, namespace: string | undefined) {
+async function list(c: V1Context, namespace: string | undefined): Promise<Response> {
   const scope = c.var.scope
   const type = await typeFor(scope, c.req.param('type') ?? '')
-  return listAnswer(scope, { type, namespace, params: new URL(c.req.url).searchParams, selfUrl: c.req.url })
+  const { collection, source } = await listAnswer(scope, { type, namespace, params: new URL(c.req.url).searchParams, selfUrl: c.req.url })
+  c.header('x-drover-list', source)
+  return c.json(collection)
 }
 
 async function objectRoute(c: V1Context, ref: ObjectRef): Promise<Response> {

@@ -2,6 +2,7 @@
 // (the apiserver decides what the caller may do), the list cache's client (for the few reads that only
 // narrow where to ask: RoleBindings, namespace names and labels), and the URLs answers link to.
 import type { Context } from 'hono'
+import type { ClusterIndex } from '../../objects/cache/cluster-index.ts'
 import { CACHE_IDENTITY } from '../../protocol/api/identities.ts'
 import type { KubeClient } from '../../protocol/kube/index.ts'
 import type { Identity } from '../../protocol/tunnel/index.ts'
@@ -20,6 +21,8 @@ export interface ClusterScope {
   v1Url: string
   /** Absolute root where this cluster's `/api` and `/apis` are served. */
   kubeUrl: string
+  /** The cluster's list index (objects/cache), when the edge has one bound. */
+  index: DurableObjectStub<ClusterIndex> | undefined
   /** Work shared by the steps of one request (candidate namespaces, rules): never across requests. */
   memo: Map<string, Promise<unknown>>
 }
@@ -38,6 +41,7 @@ export function clusterScope(c: V1Context, cluster: string, v1Path: string): Clu
     system: c.var.management.in(cluster, CACHE_IDENTITY),
     v1Url: `${origin}${v1Path}`,
     kubeUrl: `${origin}/k8s/clusters/${cluster}`,
+    index: c.env.CACHE ? c.env.CACHE.get(c.env.CACHE.idFromName(cluster)) : undefined,
     memo: new Map(),
   }
 }
