@@ -15,6 +15,8 @@ import { onSteveError } from './errors.ts'
 import { listAnswer } from './list.ts'
 import { createAnswer, deleteAnswer, getAnswer, updateAnswer, type ObjectRef } from './objects.ts'
 import { schemaFor, schemasFor } from './schemas.ts'
+import { subscribeAnswer } from './subscribe.ts'
+import { guardProxied } from '../identity/stream-guard.ts'
 import { clusterScope, type V1Context, type V1Env } from './scope.ts'
 
 /** `/v1` of the management cluster. */
@@ -66,6 +68,8 @@ function steveApi(target: (c: V1Context) => Promise<Target>): Hono<V1Env> {
     return c.json(await countResource(c.var.scope))
   })
 
+  // Before `/:type`: a live socket, re-checked against the credential (a revoked token closes it, 1008).
+  app.get('/subscribe', (c) => guardProxied(subscribeAnswer(c), c.req.raw, c.var.principal, c.var.authenticator))
   app.get('/:type', (c) => list(c, undefined))
   app.post('/:type', async (c) => c.json(await createAnswer(c.var.scope, await typeFor(c.var.scope, c.req.param('type')), undefined, c.req.raw), 201))
 

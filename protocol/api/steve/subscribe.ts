@@ -133,6 +133,8 @@ export const errorEvent = (sub: Subscription | undefined, message: string): Stev
   data: { error: message },
 })
 export const pingEvent = (): SteveEvent => ({ name: 'ping', data: {} })
+/** `mode: "resource.changes"`: something changed up to `revision`; the client re-lists. */
+export const changesEvent = (sub: Subscription, revision: string): SteveEvent => ({ name: 'resource.changes', ...about(sub), revision })
 
 export function resourceEvent(name: 'resource.create' | 'resource.change' | 'resource.remove', sub: Subscription, revision: string, data: unknown): SteveEvent {
   return { ...about(sub), name, revision, data }
