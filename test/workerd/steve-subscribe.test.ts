@@ -205,6 +205,12 @@ describe('/v1/subscribe against a real management apiserver', () => {
     expect(s.closed()?.code).toBe(1008)
   }, 60_000)
 
+  it('lists the API root with the links a client starts from', async () => {
+    const root = await call<{ type: string; data: { id: string; type: string; links: Record<string, string> }[] }>('GET', '/v1', admin)
+    expect(root.type).toBe('collection')
+    expect(root.data[0]).toMatchObject({ id: 'v1', type: 'apiRoot', links: { schemas: expect.stringMatching(/\/v1\/schemas$/), subscribe: expect.stringMatching(/^ws.*\/v1\/subscribe$/) } })
+  })
+
   it('is a WebSocket only', async () => {
     const res = await app.request('/v1/subscribe', { headers: { authorization: `Bearer ${admin}` } }, env)
     expect(res.status).toBe(400)

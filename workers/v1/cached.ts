@@ -12,10 +12,10 @@ import type { SteveType } from './discovery.ts'
 import type { ClusterScope } from './scope.ts'
 
 /** The index's page, or undefined when the caller is to be answered through the tunnel. */
-export async function cachedPage(scope: ClusterScope, type: SteveType, query: ListQuery, namespaces: NamespaceAccess): Promise<CachedList | undefined> {
+export async function cachedPage(scope: ClusterScope, type: SteveType, query: ListQuery, namespaces: NamespaceAccess, waitMs = 0): Promise<CachedList | undefined> {
   if (!scope.index || isRedacted(type)) return undefined
   const spec = { group: type.group, version: type.version, plural: type.plural, kind: type.kind, namespaced: type.namespaced }
-  const answer = await scope.index.list(scope.cluster, spec, query, namespaces === 'all' ? 'all' : [...namespaces])
+  const answer = await scope.index.list(scope.cluster, spec, query, namespaces === 'all' ? 'all' : [...namespaces], waitMs)
   switch (answer.kind) {
     case 'list':
       return answer

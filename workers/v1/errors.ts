@@ -32,5 +32,7 @@ export function onSteveError(err: Error, c: Context): Response {
   const steve = steveError(err)
   if (!steve) return onError(err, c)
   const body: SteveErrorBody = steve.body()
+  // Unavailable for now (a cluster not connected, a list cache still listing): clients may retry.
+  if (steve.status === 503) c.header('retry-after', '5')
   return c.json(body, steve.status as ContentfulStatusCode)
 }

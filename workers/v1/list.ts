@@ -34,6 +34,11 @@ import { listPages, type Obj, type Row, type TablePage } from './table.ts'
 
 /** Objects one pass-through list holds in memory at most (an isolate has 128 MB). */
 export const MAX_PASS_THROUGH_OBJECTS = 20_000
+/** How long a list too large to answer through the tunnel waits for the index's first list of its type. */
+export const INDEX_WAIT_MS = 25_000
+
+/** A type with more objects than the tunnel path answers: the caller waits for the index instead. */
+class TooManyForPassThrough extends SteveError {}
 /** Verbs whose links items carry (Steve: update, patch, remove). */
 export const LINK_VERBS = ['update', 'patch', 'delete'] as const
 
@@ -74,8 +79,18 @@ export async function listAnswer(scope: ClusterScope, req: ListRequest): Promise
   }
   const within: NamespaceAccess = req.namespace === undefined ? access : access === 'all' ? [req.namespace] : access.filter((ns) => ns === req.namespace)
   // Namespaces shown by Steve's rule (a grant inside, not on them) are not the index's to pick.
-  const indexed = isNamespaceType(type) && access !== 'all' ? undefined : await cachedPage(scope, type, query, within)
-  const page = indexed ? indexPage(scope, type, indexed) : await passThroughPage(scope, type, access, req.namespace, query)
+  const useIndex = !(isNamespaceType(type) && access !== 'all')
+  let indexed = useIndex ? await cachedPage(scope, type, query, within) : undefined
+  let page: Page
+  try {
+    page = indexed ? indexPage(scope, type, indexed) : await passThroughPage(scope, type, access, req.namespace, query)
+  } catch (e) {
+    // A large type asked for before the index has listed it: wait for its first list rather than fail.
+    if (!(e instanceof TooManyForPassThrough) || !useIndex) throw e
+    indexed = await cachedPage(scope, type, query, within, INDEX_WAIT_MS)
+    if (!indexed) throw e
+    page = indexPage(scope, type, indexed)
+  }
 
   const base = { type: typeRef(type), v1Url: scope.v1Url, kubeUrl: scope.kubeUrl }
   const data = page.rows.map((row) => {
@@ -151,7 +166,7 @@ async function readRows(scope: ClusterScope, type: SteveType, access: NamespaceA
         if (dropManaged && isRecord(row.object.metadata)) delete row.object.metadata.managedFields
         rows.push(row)
         if (rows.length > MAX_PASS_THROUGH_OBJECTS) {
-          throw new SteveError(503, 'ServiceUnavailable', `more than ${MAX_PASS_THROUGH_OBJECTS} ${type.pluralId}: too many to answer before the list cache holds this type`)
+          throw new TooManyForPassThrough(503, 'ServiceUnavailable', `more than ${MAX_PASS_THROUGH_OBJECTS} ${type.pluralId}: the list cache is still listing them; try again in a few seconds`)
         }
       }
     }

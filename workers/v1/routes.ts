@@ -49,6 +49,17 @@ function steveApi(target: (c: V1Context) => Promise<Target>): Hono<V1Env> {
     await next()
   })
 
+  // The API root, as Steve lists it: one apiRoot with the links a client starts from.
+  app.get('/', (c) => {
+    const root = c.var.scope.v1Url
+    const apiRoot = {
+      id: 'v1',
+      type: 'apiRoot',
+      links: { self: root, schemas: `${root}/schemas`, counts: `${root}/counts`, subscribe: `${root}/subscribe`.replace(/^http/, 'ws') },
+      apiVersion: { group: '', version: 'v1', path: new URL(root).pathname },
+    }
+    return c.json(formatCollection([apiRoot] as unknown as SteveResource[], { resourceType: 'apiRoot', selfUrl: c.req.url }))
+  })
   app.get('/schemas', async (c) => {
     const data = (await schemasFor(c.var.scope)) as unknown as SteveResource[]
     return c.json(formatCollection(data, { resourceType: 'schema', selfUrl: c.req.url }))
