@@ -116,6 +116,16 @@ describe('/k8s/clusters/<id>/v1 through a real agent and apiserver', () => {
     expect(second.body.data.map((d) => d.id)).toEqual(['team-a/a-web-1'])
   })
 
+  it('refuses a field the type does not have with a 400 naming it, and takes the ones it has', async () => {
+    const misspelt = await v1<{ type: string; status: number; message: string }>(OPS, '/configmaps?filter=metdata.name=a-web-1')
+    expect(misspelt.status).toBe(400)
+    expect(misspelt.body).toMatchObject({ type: 'error', status: 400, message: expect.stringContaining("unknown field 'metdata.name'") })
+    expect((await v1(OPS, '/pods?sort=spec.nodeNmae')).status).toBe(400)
+    const byData = await v1(OPS, '/configmaps?filter=data.app=db&sort=metadata.name')
+    expect(byData.status).toBe(200)
+    expect(byData.body.data.map((d) => d.id)).toEqual(['team-a/a-db-1', 'team-b/b-db-1'])
+  })
+
   it('shows a user bound in one namespace exactly that namespace, in lists and counts', async () => {
     const all = await v1(TEAM, '/configmaps?filter=metadata.name~-')
     expect(all.status).toBe(200)

@@ -24,6 +24,7 @@ import type { CachedList } from '../../objects/cache/list-cache.ts'
 import { KubeError, NAMESPACE, type KubeClient } from '../../protocol/kube/index.ts'
 import { isEmpty, namespaceAccess, verbsOn, type NamespaceAccess } from './access.ts'
 import { cachedPage } from './cached.ts'
+import { assertFieldsExist } from './fields.ts'
 import { rememberColumns } from './columns.ts'
 import { typeRef, type SteveType } from './discovery.ts'
 import { isRecord } from './kube-json.ts'
@@ -68,6 +69,7 @@ export async function listAnswer(scope: ClusterScope, req: ListRequest): Promise
   const { type } = req
   const query = parseListQuery(req.params)
   if (!type.verbs.includes('list')) throw SteveError.of('MethodNotAllowed', `${type.id} cannot be listed`)
+  await assertFieldsExist(scope, type, query)
   const [access, linkVerbs, create] = await Promise.all([
     namespaceAccess(scope, type, 'list'),
     verbsOn(scope, type, LINK_VERBS),
