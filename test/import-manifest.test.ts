@@ -40,6 +40,8 @@ describe('the import manifest', () => {
       'ClusterRoleBinding/drover-agent',
       'ClusterRole/drover-runner',
       'ClusterRoleBinding/drover-runner',
+      'ClusterRole/drover-cache',
+      'ClusterRoleBinding/drover-cache',
       'Secret/drover-agent-credentials',
       'Deployment/drover-agent',
     ])
