@@ -58,6 +58,15 @@ export const SELF_SUBJECT_ACCESS_REVIEW: ResourceType = {
   namespaced: false,
 }
 
+/** A SelfSubjectAccessReview as written and as answered (`status.allowed`). */
+export interface SelfSubjectAccessReview {
+  apiVersion: string
+  kind: string
+  metadata: object
+  spec: unknown
+  status?: { allowed?: boolean }
+}
+
 /** A `management.cattle.io/v3` kind. */
 export function mgmt(kind: Kind): ResourceType {
   const k = KINDS[kind]

@@ -5,7 +5,7 @@
 // then decides every request inside the cluster as usual.
 import { EDGE_IDENTITY } from '../../protocol/api/identities.ts'
 import { GROUP } from '../../protocol/crds/index.ts'
-import { mgmt, SELF_SUBJECT_ACCESS_REVIEW } from '../../protocol/kube/index.ts'
+import { mgmt, SELF_SUBJECT_ACCESS_REVIEW, type SelfSubjectAccessReview } from '../../protocol/kube/index.ts'
 import type { Principal } from '../identity/authenticator.ts'
 import { ApiError } from '../errors.ts'
 import type { Management } from '../mgmt/management.ts'
@@ -17,18 +17,11 @@ const MAX_ENTRIES = 10_000
 type Decision = 'allowed' | 'missing' | 'denied'
 const cache = new Map<string, { at: number; decision: Decision }>()
 
-interface AccessReview {
-  apiVersion: string
-  kind: string
-  metadata: object
-  spec: unknown
-  status?: { allowed?: boolean }
-}
 
 async function decide(management: Management, principal: Principal, id: string): Promise<Decision> {
   const [cluster, review] = await Promise.all([
     management.as(EDGE_IDENTITY).find(mgmt('Cluster'), id),
-    management.as(principal.identity).create<AccessReview>(SELF_SUBJECT_ACCESS_REVIEW, {
+    management.as(principal.identity).create<SelfSubjectAccessReview>(SELF_SUBJECT_ACCESS_REVIEW, {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SelfSubjectAccessReview',
       metadata: {},

@@ -4,7 +4,7 @@
 // ask. Answers are kept per (cluster, identity, type, verb) for the revocation bound, so a revoked grant
 // stops showing within REVOCATION_CACHE_MS, as a revoked token does.
 import { SteveError } from '../../protocol/api/steve/index.ts'
-import { SELF_SUBJECT_ACCESS_REVIEW } from '../../protocol/kube/index.ts'
+import { SELF_SUBJECT_ACCESS_REVIEW, type SelfSubjectAccessReview } from '../../protocol/kube/index.ts'
 import { REVOCATION_CACHE_MS } from '../identity/revocation.ts'
 import { candidateNamespaces, MAX_CANDIDATE_NAMESPACES } from './bindings.ts'
 import type { SteveType } from './discovery.ts'
@@ -55,17 +55,10 @@ async function decide(scope: ClusterScope, type: SteveType, verb: string): Promi
   return candidates.filter((_, i) => allowed[i])
 }
 
-interface AccessReview {
-  apiVersion: string
-  kind: string
-  metadata: object
-  spec: unknown
-  status?: { allowed?: boolean }
-}
 
 /** One SelfSubjectAccessReview as the caller. */
 export async function review(scope: ClusterScope, type: SteveType, verb: string, namespace: string | undefined): Promise<boolean> {
-  const answer = await scope.user.create<AccessReview>(SELF_SUBJECT_ACCESS_REVIEW, {
+  const answer = await scope.user.create<SelfSubjectAccessReview>(SELF_SUBJECT_ACCESS_REVIEW, {
     apiVersion: 'authorization.k8s.io/v1',
     kind: 'SelfSubjectAccessReview',
     metadata: {},
