@@ -48,9 +48,9 @@ describe('/k8s/clusters/<id>/v1 through a real agent and apiserver', () => {
   let agent: AgentProcess
   let dispatcher: UndiciAgent
 
-  const v1 = async <T = Collection>(token: string, path: string): Promise<{ status: number; body: T; source: string }> => {
+  const v1 = async <T = Collection>(token: string, path: string): Promise<{ status: number; body: T; source: string; headers: Record<string, unknown> }> => {
     const r = await request(`${edge.url.origin}/k8s/clusters/${CLUSTER}/v1${path}`, { dispatcher, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } })
-    return { status: r.statusCode, body: (await r.body.json()) as T, source: String(r.headers['x-drover-list'] ?? '') }
+    return { status: r.statusCode, body: (await r.body.json()) as T, source: String(r.headers['x-drover-list'] ?? ''), headers: r.headers }
   }
   const apply = async (objects: Obj[]) => {
     const r = await c.kubectl(['apply', '-f', '-'], { input: stringify({ apiVersion: 'v1', kind: 'List', items: objects }) })
@@ -132,8 +132,10 @@ describe('/k8s/clusters/<id>/v1 through a real agent and apiserver', () => {
     expect(all.body.data.map((d) => d.id).sort()).toEqual(['team-a/a-db-1', 'team-a/a-web-1', 'team-a/a-web-2'])
     const other = await v1(TEAM, '/configmaps/team-b')
     expect(other.body.data).toEqual([])
-    const counts = await v1<{ data: { counts: Record<string, { summary: { count: number } }> }[] }>(TEAM, '/counts')
-    expect(counts.body.data[0]!.counts.configmap?.summary.count).toBe(3)
+    const counts = await v1<{ data: { counts: Record<string, { summary: { count: number }; namespaces?: Record<string, { count: number }> }> }[] }>(TEAM, '/counts')
+    expect(counts.body.data[0]!.counts.configmap).toEqual({ summary: { count: 3 }, namespaces: { 'team-a': { count: 3 } } })
+    // Configmaps are held by the index, so they were counted there, with the same caller's cut.
+    expect(counts.headers).toMatchObject({ 'x-drover-counts': expect.stringMatching(/^index=[1-9]/) })
   })
 
   it('sends a user only the events of the namespace they may watch', async () => {

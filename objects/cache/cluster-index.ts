@@ -73,6 +73,11 @@ export class ClusterIndex extends DurableObject<ObjectBindings> {
     return this.cacheFor(cluster).list(type, query, namespaces, waitMs)
   }
 
+  /** As `list`, but only for a type already fed: `uncached` otherwise, and nothing starts feeding. */
+  listIfHeld(cluster: string, type: ResourceType, query: ListQuery, namespaces: 'all' | readonly string[]): Promise<ListAnswer> {
+    return this.cacheFor(cluster).listIfHeld(type, query, namespaces)
+  }
+
   /** Starts feeding `type` (if it is not fed yet) and waits up to `waitMs` for its first list. */
   warm(cluster: string, type: ResourceType, waitMs: number): Promise<TypeStatus> {
     return this.cacheFor(cluster).warm(type, waitMs)

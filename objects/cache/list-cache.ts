@@ -180,7 +180,20 @@ export class ListCache {
    * a type not listed yet may be waited for before answering `uncached`.
    */
   async list(type: ResourceType, query: ListQuery, namespaces: 'all' | readonly string[], waitMs = 0): Promise<ListAnswer> {
-    const feed = this.ensure(type)
+    return this.answerFrom(this.ensure(type), type, query, namespaces, waitMs)
+  }
+
+  /**
+   * The same answer for a type only if it is fed already: nothing starts feeding (a question about every
+   * type, as `/v1/counts` asks, must not push the types people list out of the cache).
+   */
+  async listIfHeld(type: ResourceType, query: ListQuery, namespaces: 'all' | readonly string[]): Promise<ListAnswer> {
+    const feed = this.feeds.get(typeKey(type))
+    if (!feed) return { kind: 'uncached', state: 'stopped', error: undefined, lists: 0 }
+    return this.answerFrom(feed, type, query, namespaces, 0)
+  }
+
+  private async answerFrom(feed: Feed, type: ResourceType, query: ListQuery, namespaces: 'all' | readonly string[], waitMs: number): Promise<ListAnswer> {
     const nsFeed = query.projectsOrNamespaces && !isNamespaces(type) ? this.ensure(NAMESPACE) : undefined
     if (waitMs > 0) await Promise.all([feed.feeder.listed(waitMs), nsFeed?.feeder.listed(waitMs)])
     if (!feed.index.listed) return { kind: 'uncached', ...feed.feeder.status() }

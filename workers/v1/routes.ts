@@ -71,7 +71,9 @@ function steveApi(target: (c: V1Context) => Promise<Target>): Hono<V1Env> {
     return c.json(await schemaDefinition(scope, await typeFor(scope, schema.id)))
   })
   app.get('/counts', async (c) => {
-    const count = (await countResource(c.var.scope)) as unknown as SteveResource
+    const sources = { index: 0, tunnel: 0 }
+    const count = (await countResource(c.var.scope, sources)) as unknown as SteveResource
+    c.header('x-drover-counts', `index=${sources.index}, tunnel=${sources.tunnel}`)
     return c.json(formatCollection([count], { resourceType: 'count', selfUrl: c.req.url }))
   })
   app.get('/counts/:id', async (c) => {
