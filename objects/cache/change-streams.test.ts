@@ -80,6 +80,20 @@ describe('change streams of the list index, fed by a real apiserver', () => {
   }, 60_000)
 })
 
+describe('a resume whose replay is larger than a subscriber may hold', () => {
+  it('is answered too old instead of being held', async () => {
+    const streams = new ChangeStreams()
+    const big = JSON.stringify({ data: { v: 'x'.repeat(64 * 1024) } })
+    const changes = Array.from({ length: MAX_QUEUED_BYTES / (64 * 1024) + 1 }, (_, i) => ({ kind: 'change' as const, revision: String(i + 2), id: 'ns/big', namespace: 'ns', object: big, cells: null }))
+    const lines = await readUntil(streams.open('v1/configmaps', () => ({ kind: 'changes', changes })), () => false)
+    expect(lines).toEqual([{ tooOld: { oldest: changes.at(-1)!.revision } }])
+    expect(streams.count('v1/configmaps')).toBe(0)
+    // One change fewer fits, and is replayed whole.
+    const fits = await readUntil(streams.open('v1/configmaps', () => ({ kind: 'changes', changes: changes.slice(0, -2) })), (l) => l.length === changes.length - 2)
+    expect(fits.every((l) => l.change)).toBe(true)
+  })
+})
+
 describe('a subscriber that does not read', () => {
   it('is cut off with "stopped" once it falls MAX_QUEUED_BYTES behind, and the others go on', async () => {
     const streams = new ChangeStreams()

@@ -12,7 +12,7 @@ import type { Change } from './type-index.ts'
 
 /** A subscriber may fall this far behind before it is cut off. */
 export const MAX_QUEUED_BYTES = 4 * 1024 * 1024
-/** A resume replays at most this many changes; a longer gap is answered "too old" (a re-list is cheaper). */
+/** A resume replays at most this many changes (and MAX_QUEUED_BYTES); a longer gap is answered "too old" (a re-list is cheaper). */
 export const MAX_REPLAY = 10_000
 
 const encoder = new TextEncoder()
@@ -55,12 +55,17 @@ export class ChangeStreams {
       {
         start: (controller) => {
           const replay = backlog?.()
-          if (replay?.kind === 'too-old') {
-            controller.enqueue(encoder.encode(`{"tooOld":{"oldest":${JSON.stringify(replay.oldest)}}}\n`))
+          const lines = replay?.kind === 'changes' ? replay.changes.map((c) => encoder.encode(changeLine(c))) : []
+          // A replay larger than a subscriber may fall behind is answered as one too old: a re-list is
+          // cheaper than holding it, and the object's memory stays bounded.
+          const bytes = lines.reduce((n, l) => n + l.length, 0)
+          if (replay?.kind === 'too-old' || bytes > MAX_QUEUED_BYTES) {
+            const oldest = replay?.kind === 'too-old' ? replay.oldest : (replay?.changes.at(-1)?.revision ?? '')
+            controller.enqueue(encoder.encode(`{"tooOld":{"oldest":${JSON.stringify(oldest)}}}\n`))
             controller.close()
             return
           }
-          for (const c of replay?.changes ?? []) controller.enqueue(encoder.encode(changeLine(c)))
+          for (const line of lines) controller.enqueue(line)
           sub = { controller, queued: () => MAX_QUEUED_BYTES - (controller.desiredSize ?? 0) }
           let set = this.byType.get(typeKey)
           if (!set) this.byType.set(typeKey, (set = new Set()))
