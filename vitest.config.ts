@@ -22,7 +22,7 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['{protocol,node,controller-runner,agent,infra,cli}/**/*.test.ts', 'test/**/*.test.ts'],
+          include: ['{protocol,node,controller-runner,agent,ext-apiserver,infra,cli}/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: ['test/workerd/**', '**/node_modules/**'],
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 120_000,

@@ -5,7 +5,7 @@
 //   protocol/  ← everything (imports nothing of the project, no node:, no cloudflare:)
 //   node/      ← the Node programs (agent, runner, cli, infra, tests): protocol/ only
 //   objects/   ← workers/            workers/ → objects/, protocol/
-//   agent/, controller-runner/ → protocol/, node/ (and infra/'s data, for the runner's built-ins)
+//   agent/, controller-runner/, ext-apiserver/ → protocol/, node/ (and infra/'s data, for the runner's built-ins)
 
 /** @param {string} folder */
 const projectFolder = (folder) => ({
@@ -15,7 +15,7 @@ const projectFolder = (folder) => ({
 const nodeBuiltins = { regex: '^node:', message: 'code that runs in workerd uses web-standard APIs, not node: builtins' }
 const workerdModules = { regex: '^cloudflare:', message: 'protocol/ is pure TypeScript; it may not import workerd modules' }
 
-const nodeSideFolders = ['node', 'controller-runner', 'agent', 'cli', 'infra', 'test', 'bench']
+const nodeSideFolders = ['node', 'controller-runner', 'agent', 'ext-apiserver', 'cli', 'infra', 'test', 'bench']
 const edgeFolders = ['workers', 'objects']
 const testFolders = ['test', 'bench']
 
@@ -31,14 +31,15 @@ const workersRules = [...nodeSideFolders.map(projectFolder), nodeBuiltins]
 /** @type {Record<string, object[]>} */
 const forbidden = {
   'protocol/**/*.ts': [...[...edgeFolders, ...nodeSideFolders].map(projectFolder), nodeBuiltins, workerdModules],
-  'node/**/*.ts': [...edgeFolders, 'controller-runner', 'agent', 'cli', 'infra', ...testFolders].map(projectFolder),
+  'node/**/*.ts': [...edgeFolders, 'controller-runner', 'agent', 'ext-apiserver', 'cli', 'infra', ...testFolders].map(projectFolder),
   'objects/**/*.ts': objectsRules,
   'objects/auth/**/*.ts': [...objectsRules, tunnelRoom],
   'workers/**/*.ts': workersRules,
   'workers/identity/providers/*/**/*.ts': [...workersRules, siblingFolder],
-  'controller-runner/**/*.ts': [...edgeFolders, 'agent', 'cli', ...testFolders].map(projectFolder),
-  'agent/**/*.ts': [...edgeFolders, 'controller-runner', 'cli', 'infra', ...testFolders].map(projectFolder),
-  'infra/**/*.ts': [...edgeFolders, 'controller-runner', 'agent', 'cli', ...testFolders].map(projectFolder),
+  'controller-runner/**/*.ts': [...edgeFolders, 'agent', 'ext-apiserver', 'cli', ...testFolders].map(projectFolder),
+  'agent/**/*.ts': [...edgeFolders, 'controller-runner', 'ext-apiserver', 'cli', 'infra', ...testFolders].map(projectFolder),
+  'ext-apiserver/**/*.ts': [...edgeFolders, 'controller-runner', 'agent', 'cli', 'infra', ...testFolders].map(projectFolder),
+  'infra/**/*.ts': [...edgeFolders, 'controller-runner', 'agent', 'ext-apiserver', 'cli', ...testFolders].map(projectFolder),
 }
 
 export const dependencyRules = Object.entries(forbidden).map(([glob, patterns]) => ({

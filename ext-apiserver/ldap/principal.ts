@@ -1,0 +1,36 @@
+// Entries as Rancher's principals: id `<provider>_<kind>://<dn>`, display name from the name attribute,
+// login name from the login attribute (falling back to the display name, then the DN).
+import type { Entry } from 'ldapts'
+
+/** Rancher's LDAP provider names, which prefix the principal ids. */
+export type PrincipalScope = 'openldap' | 'freeipa'
+
+/** A user or group as `/v3/principals` shows it. */
+export interface LdapPrincipal {
+  id: string
+  principalType: 'user' | 'group'
+  provider: PrincipalScope
+  displayName: string
+  loginName: string
+}
+
+/** An attribute's values, whatever case the server spelled its name in. */
+export function attr(entry: Entry, name: string): string[] {
+  const want = name.toLowerCase()
+  for (const [key, value] of Object.entries(entry)) {
+    if (key.toLowerCase() !== want || key === 'dn') continue
+    const values = Array.isArray(value) ? value : [value]
+    return values.map((v) => (typeof v === 'string' ? v : v.toString('utf8')))
+  }
+  return []
+}
+
+export function first(values: string[]): string | undefined {
+  return values[0]
+}
+
+export function principal(entry: Entry, scope: PrincipalScope, kind: 'user' | 'group', nameAttribute: string, loginAttribute: string): LdapPrincipal {
+  const displayName = first(attr(entry, nameAttribute)) || entry.dn
+  const loginName = first(attr(entry, loginAttribute)) || displayName
+  return { id: `${scope}_${kind}://${entry.dn}`, principalType: kind, provider: scope, displayName, loginName }
+}
