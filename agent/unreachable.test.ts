@@ -2,18 +2,14 @@ import { createServer, type Socket } from 'node:net'
 import { KubeConfig } from '@kubernetes/client-node'
 import { describe, expect, it } from 'vitest'
 import { TunnelError } from '../protocol/tunnel/index.ts'
+import { freePort } from '../infra/dev-cluster/ports.ts'
 import { UpstreamCredentials } from '../node/kube/credentials.ts'
 import { silentLogger } from '../test/support/logger.ts'
 import { getHead, RecordingSocket } from '../test/support/tunnel-requests.ts'
 import { createUpstreamHandler } from './upstream.ts'
 
-async function closedPort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const { port } = s.address() as { port: number }
-  await new Promise((resolve) => s.close(resolve))
-  return port
-}
+/** A port nothing listens on: free when asked, and nobody binds it in between. */
+const closedPort = freePort
 
 describe('an apiserver that cannot be reached', () => {
   it('fails plain requests and upgrades with UPSTREAM_UNREACHABLE, which the edge may retry', async () => {

@@ -3,6 +3,7 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateServingPki } from '../../infra/dev-cluster/pki.ts'
+import { freePort } from '../../infra/dev-cluster/ports.ts'
 import { GROUP_DNS, GROUPS, PEOPLE, SERVICE_ACCOUNT, startSlapd, USERS, type Slapd } from '../../test/support/slapd.ts'
 import { parseLdapConfig, type LdapConfig } from './config.ts'
 import { authenticate, outward, type LdapLogin, type LdapRefusal } from './directory.ts'
@@ -151,13 +152,8 @@ describe('a directory that cannot be reached', () => {
     await new Promise((resolve) => silent.close(resolve))
   })
 
-  async function closedPort(): Promise<number> {
-    const s = createServer()
-    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-    const { port } = s.address() as { port: number }
-    await new Promise((resolve) => s.close(resolve))
-    return port
-  }
+  // A port nothing listens on: free when asked, and nobody binds it in between.
+  const closedPort = freePort
 
   it('answers unreachable for a closed port', async () => {
     const result = refused(await authenticate(config({ port: await closedPort() }), 'alice', USERS.alice.password))
