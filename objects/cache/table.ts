@@ -2,26 +2,19 @@
 // (protocol/kube/table.ts parses both), through the one client's transport with the feed's abort signal.
 // Failures are the client's KubeError.
 import { readLines } from '../../protocol/kube/lines.ts'
-import { KUBE_ORIGIN, KubeError, parseTable, resourcePath, TABLE_ACCEPT, tableEvent, type KubeClient, type ResourceType, type TableEvent, type TablePage } from '../../protocol/kube/index.ts'
+import { KubeError, parseTable, resourcePath, TABLE_ACCEPT, tableEvent, type KubeClient, type ResourceType, type TableEvent, type TablePage } from '../../protocol/kube/index.ts'
 
 export type { Row, TableColumn, TableEvent, TablePage } from '../../protocol/kube/index.ts'
 
 /** Cap on one watch event (a Table row with its object). */
 const MAX_EVENT_BYTES = 16 * 1024 * 1024
 
-function send(client: KubeClient, path: string, signal: AbortSignal | undefined): Promise<Response> {
-  return client.transport(new Request(`${KUBE_ORIGIN}${path}`, { headers: { accept: TABLE_ACCEPT }, ...(signal ? { signal } : {}) }))
-}
-
 /** One page of a LIST of every namespace; `continue` continues a paged list. */
 export async function listTablePage(client: KubeClient, type: ResourceType, opts: { limit: number; continue?: string; signal?: AbortSignal }): Promise<TablePage> {
   const q = new URLSearchParams({ includeObject: 'Object', limit: String(opts.limit) })
   if (opts.continue) q.set('continue', opts.continue)
   const path = `${resourcePath(type)}?${q}`
-  const res = await send(client, path, opts.signal)
-  const text = await res.text()
-  if (!res.ok) throw KubeError.fromResponse('GET', path, res.status, text)
-  return parseTable(JSON.parse(text) as unknown, type)
+  return parseTable(await client.request<unknown>('GET', path, { accept: TABLE_ACCEPT, ...(opts.signal ? { signal: opts.signal } : {}) }), type)
 }
 
 /**
@@ -41,7 +34,7 @@ export async function* watchTable(
     timeoutSeconds: String(opts.timeoutSeconds),
   })
   const path = `${resourcePath(type)}?${q}`
-  const res = await send(client, path, opts.signal)
+  const res = await client.send('GET', path, { accept: TABLE_ACCEPT, ...(opts.signal ? { signal: opts.signal } : {}) })
   if (!res.ok) throw KubeError.fromResponse('GET', path, res.status, await res.text())
   if (!res.body) return
   for await (const line of readLines(res.body, MAX_EVENT_BYTES)) {

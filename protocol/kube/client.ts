@@ -75,6 +75,14 @@ const CONTENT_TYPES: Record<PatchType, string> = {
 const DEFAULT_PAGE = 500
 const DEFAULT_MAX_EVENT = 16 * 1024 * 1024
 
+export interface SendOptions {
+  body?: unknown
+  contentType?: string
+  /** Another representation than plain JSON (a Table, aggregated discovery); `application/json` by default. */
+  accept?: string
+  signal?: AbortSignal
+}
+
 export class KubeClient {
   constructor(
     readonly transport: Transport,
@@ -198,17 +206,21 @@ export class KubeClient {
   }
 
   /** Any API path (`/version`, a collection with a query): the parsed JSON answer, or a KubeError. */
-  async request<T>(method: string, path: string, opts: { body?: unknown; contentType?: string; signal?: AbortSignal } = {}): Promise<T> {
+  async request<T>(method: string, path: string, opts: SendOptions = {}): Promise<T> {
     const res = await this.send(method, path, opts)
     const text = await res.text()
     if (!res.ok) throw KubeError.fromResponse(method, path, res.status, text)
     if (MUTATING_METHODS.has(method)) this.opts.onWrite?.(method, path)
-    return (text ? JSON.parse(text) : undefined) as T
+    try {
+      return (text ? JSON.parse(text) : undefined) as T
+    } catch {
+      throw new KubeError(502, 'BadGateway', `${method} ${path.split('?')[0]}: the cluster answered with a body that is not JSON`)
+    }
   }
 
   /** The raw response (streams: logs, watches); the caller reads or cancels its body. */
-  send(method: string, path: string, opts: { body?: unknown; contentType?: string; signal?: AbortSignal } = {}): Promise<Response> {
-    const headers = new Headers({ accept: 'application/json' })
+  send(method: string, path: string, opts: SendOptions = {}): Promise<Response> {
+    const headers = new Headers({ accept: opts.accept ?? 'application/json' })
     const init: RequestInit = { method, headers }
     if (opts.body !== undefined) {
       headers.set('content-type', opts.contentType ?? 'application/json')

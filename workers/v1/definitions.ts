@@ -6,7 +6,7 @@
 // dashboard's forms read, no defaults or validation.
 import { SteveError } from '../../protocol/api/steve/index.ts'
 import type { SteveType } from './discovery.ts'
-import { isRecord, requestJson, stringsOf } from './kube-json.ts'
+import { isRecord, stringsOf } from './kube-json.ts'
 import type { ClusterScope } from './scope.ts'
 
 /** Definitions one answer holds at most (a type's closure is a few hundred). */
@@ -37,10 +37,10 @@ type Obj = Record<string, unknown>
 
 export async function schemaDefinition(scope: ClusterScope, type: SteveType): Promise<SchemaDefinition> {
   const gv = type.group ? `apis/${type.group}/${type.version}` : `api/${type.version}`
-  const index = await requestJson<unknown>(scope.user, 'GET', '/openapi/v3')
+  const index = await scope.user.request<unknown>('GET', '/openapi/v3')
   const entry = isRecord(index) && isRecord(index.paths) ? index.paths[gv] : undefined
   const url = isRecord(entry) && typeof entry.serverRelativeURL === 'string' && entry.serverRelativeURL.startsWith('/') ? entry.serverRelativeURL : `/openapi/v3/${gv}`
-  const doc = await requestJson<unknown>(scope.user, 'GET', url)
+  const doc = await scope.user.request<unknown>('GET', url)
   const schemas = isRecord(doc) && isRecord(doc.components) && isRecord(doc.components.schemas) ? doc.components.schemas : {}
   const name = Object.keys(schemas).find((key) => namesKind(schemas[key], type))
   if (!name) throw SteveError.of('NotFound', `no OpenAPI definition of ${type.id} in ${gv}`)

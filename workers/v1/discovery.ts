@@ -4,7 +4,7 @@
 // authenticated caller, so it is fetched as whoever asks first.
 import { pluralTypeId, SteveError, typeId, type SteveTypeRef } from '../../protocol/api/steve/index.ts'
 import type { ResourceType } from '../../protocol/kube/index.ts'
-import { isRecord, requestJson, stringsOf } from './kube-json.ts'
+import { isRecord, stringsOf } from './kube-json.ts'
 import { once, type ClusterScope } from './scope.ts'
 import { TtlCache } from './ttl-cache.ts'
 
@@ -44,7 +44,7 @@ export async function typeFor(scope: ClusterScope, id: string): Promise<SteveTyp
 }
 
 async function discover(scope: ClusterScope): Promise<Discovery> {
-  const [core, groups] = await Promise.all(['/api', '/apis'].map((path) => requestJson<unknown>(scope.user, 'GET', path, { accept: ACCEPT })))
+  const [core, groups] = await Promise.all(['/api', '/apis'].map((path) => scope.user.request<unknown>('GET', path, { accept: ACCEPT })))
   return indexTypes([...discoveryTypes(core), ...discoveryTypes(groups)])
 }
 

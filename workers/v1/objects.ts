@@ -11,7 +11,7 @@ import { jsonBody } from '../norman/body.ts'
 import { verbsOn } from './access.ts'
 import { rememberColumns } from './columns.ts'
 import { typeRef, type SteveType } from './discovery.ts'
-import { isRecord, requestJson } from './kube-json.ts'
+import { isRecord } from './kube-json.ts'
 import { LINK_VERBS, project } from './list.ts'
 import { namespacesWithGrants, rulesFor } from './rules.ts'
 import { isNamespaceType } from './schemas.ts'
@@ -79,7 +79,7 @@ export async function updateAnswer(scope: ClusterScope, ref: ObjectRef, req: Req
 
 /** The object as it stands after the DELETE (deletion pending), or undefined once it is gone (204). */
 export async function deleteAnswer(scope: ClusterScope, ref: ObjectRef, req: Request): Promise<SteveResource | undefined> {
-  await requestJson(scope.user, 'DELETE', withParams(resourcePath(ref.type, { namespace: ref.namespace, name: ref.name }), req), {
+  await scope.user.request('DELETE', withParams(resourcePath(ref.type, { namespace: ref.namespace, name: ref.name }), req), {
     body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' },
   })
   try {

@@ -2,7 +2,6 @@
 // write's answer, and a LIST page by page, as the caller or the cache's identity.
 import { parseTable, resourcePath, TABLE_ACCEPT, type KubeClient, type TablePage } from '../../protocol/kube/index.ts'
 import type { SteveType } from './discovery.ts'
-import { requestJson } from './kube-json.ts'
 
 export type { Row, TableColumn, TablePage } from '../../protocol/kube/index.ts'
 export type Obj = Record<string, unknown>
@@ -41,5 +40,5 @@ export async function* listPages(client: KubeClient, type: SteveType, namespace:
 }
 
 async function tableRequest(client: KubeClient, type: SteveType, method: string, path: string, opts: { body?: unknown; contentType?: string } = {}): Promise<TablePage> {
-  return parseTable(await requestJson<unknown>(client, method, path, { accept: TABLE_ACCEPT, ...opts }), type)
+  return parseTable(await client.request<unknown>(method, path, { accept: TABLE_ACCEPT, ...opts }), type)
 }
