@@ -10,11 +10,10 @@ import {
   evaluateList,
   formatCollection,
   formatResource,
-  onlyPaths,
   parseListQuery,
+  projectResource,
   PROJECT_LABEL,
   SteveError,
-  withoutPath,
   type ListQuery,
   type SteveCollection,
   type SteveResource,
@@ -52,9 +51,9 @@ export interface ListRequest {
   selfUrl: string
 }
 
-/** One page to format: rows (objects and their cells) and what the collection says about them. */
+/** One page: its items, formatted, and what the collection says about them. */
 interface Page {
-  rows: Row[]
+  items: SteveResource[]
   count: number
   pages: number | undefined
   continue: string | undefined
@@ -82,24 +81,25 @@ export async function listAnswer(scope: ClusterScope, req: ListRequest): Promise
   const within: NamespaceAccess = req.namespace === undefined ? access : access === 'all' ? [req.namespace] : access.filter((ns) => ns === req.namespace)
   // Namespaces shown by Steve's rule (a grant inside, not on them) are not the index's to pick.
   const useIndex = !(isNamespaceType(type) && access !== 'all')
+  const base = { type: typeRef(type), v1Url: scope.v1Url, kubeUrl: scope.kubeUrl }
+  // Each object is formatted once, with the links the caller's verbs allow on it.
+  const format = (row: Row): SteveResource => {
+    const namespace = (row.object.metadata as Obj | undefined)?.namespace
+    const verbs = linkVerbs(typeof namespace === 'string' ? namespace : undefined)
+    return formatResource(row.object, { ...base, verbs, ...(row.cells ? { cells: row.cells } : {}) })
+  }
   let indexed = useIndex ? await cachedPage(scope, type, query, within) : undefined
   let page: Page
   try {
-    page = indexed ? indexPage(scope, type, indexed) : await passThroughPage(scope, type, access, req.namespace, query)
+    page = indexed ? indexPage(scope, type, indexed, format) : await passThroughPage(scope, type, access, req.namespace, query, format)
   } catch (e) {
     // A large type asked for before the index has listed it: wait for its first list rather than fail.
     if (!(e instanceof TooManyForPassThrough) || !useIndex) throw e
     indexed = await cachedPage(scope, type, query, within, INDEX_WAIT_MS)
     if (!indexed) throw e
-    page = indexPage(scope, type, indexed)
+    page = indexPage(scope, type, indexed, format)
   }
-
-  const base = { type: typeRef(type), v1Url: scope.v1Url, kubeUrl: scope.kubeUrl }
-  const data = page.rows.map((row) => {
-    const namespace = (row.object.metadata as Obj | undefined)?.namespace
-    const verbs = linkVerbs(typeof namespace === 'string' ? namespace : undefined)
-    return project(formatResource(row.object, { ...base, verbs, ...(row.cells ? { cells: row.cells } : {}) }), query)
-  })
+  const data = page.items.map((item) => projectResource(item, query))
   const collectionUrl = `${scope.v1Url}/${type.pluralId}${req.namespace ? `/${req.namespace}` : ''}`
   const collection = formatCollection(data, {
     resourceType: type.id,
@@ -116,42 +116,34 @@ export async function listAnswer(scope: ClusterScope, req: ListRequest): Promise
 }
 
 /** The index's answer; its objects and cells are JSON text, parsed here. */
-function indexPage(scope: ClusterScope, type: SteveType, list: CachedList): Page {
+function indexPage(scope: ClusterScope, type: SteveType, list: CachedList, format: (row: Row) => SteveResource): Page {
   rememberColumns(scope, type, list.columns)
-  const rows = list.items.map((item) => ({ object: JSON.parse(item.object) as Obj, cells: item.cells === null ? undefined : (JSON.parse(item.cells) as unknown[]) }))
-  return { rows, count: list.count, pages: list.pages, continue: list.continue, revision: list.revision || undefined, summary: list.summary }
+  const items = list.items.map((item) => format({ object: JSON.parse(item.object) as Obj, cells: item.cells === null ? undefined : (JSON.parse(item.cells) as unknown[]) }))
+  return { items, count: list.count, pages: list.pages, continue: list.continue, revision: list.revision || undefined, summary: list.summary }
 }
 
 /** Every visible row read through the tunnel, then filtered, sorted and paged in memory. */
-async function passThroughPage(scope: ClusterScope, type: SteveType, access: NamespaceAccess, namespace: string | undefined, query: ListQuery): Promise<Page> {
+async function passThroughPage(
+  scope: ClusterScope,
+  type: SteveType,
+  access: NamespaceAccess,
+  namespace: string | undefined,
+  query: ListQuery,
+  format: (row: Row) => SteveResource,
+): Promise<Page> {
   const rows = await readRows(scope, type, access, namespace, query)
-  const base = { type: typeRef(type), v1Url: scope.v1Url, kubeUrl: scope.kubeUrl, verbs: [] }
-  const byItem = new Map<SteveResource, Row>()
-  const items = rows.map((row) => {
-    const item = formatResource(row.object, { ...base, ...(row.cells ? { cells: row.cells } : {}) })
-    byItem.set(item, row)
-    return item
-  })
+  // Evaluated as formatted (the query names fields as /v1 shows them), before exclude/include.
+  const items = rows.map(format)
   const projectOf = query.projectsOrNamespaces && !isNamespaceType(type) ? await projectsOf(scope) : undefined
   const page = evaluateList(items, query, { namespaces: isNamespaceType(type), ...(projectOf ? { projectOf: (ns: string) => projectOf.get(ns) } : {}) })
   return {
-    rows: page.items.map((item) => byItem.get(item) as Row),
+    items: page.items,
     count: page.count,
     pages: page.pages,
     continue: page.continue,
     revision: rows.revision,
     summary: page.summary,
   }
-}
-
-/** `exclude=`/`include=` on one item, keeping its id, type and links. */
-export function project(item: SteveResource, query: ListQuery): SteveResource {
-  if (query.exclude.length === 0 && query.include.length === 0) return item
-  const { id, type, links, ...rest } = item
-  let data: Obj = rest
-  for (const path of query.exclude) data = withoutPath(data, path)
-  if (query.include.length > 0) data = onlyPaths(data, query.include)
-  return { id, type, links, ...data }
 }
 
 type Rows = Row[] & { revision?: string }

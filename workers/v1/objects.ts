@@ -5,14 +5,14 @@
 // namespace when the body has none, an update must carry metadata.resourceVersion, `_type`-style keys go
 // back to their names, PATCH is a strategic merge unless the body is sent as a JSON or merge patch, and a
 // DELETE answers the object while it still exists (finalizers) or 204 once it is gone.
-import { formatResource, parseListQuery, SteveError, type SteveResource } from '../../protocol/api/steve/index.ts'
+import { formatResource, parseListQuery, SteveError, type FieldPath, type SteveResource } from '../../protocol/api/steve/index.ts'
 import { apiVersionOf, isForbidden, isNotFound, resourcePath } from '../../protocol/kube/index.ts'
 import { jsonBody } from '../norman/body.ts'
 import { verbsOn } from './access.ts'
 import { rememberColumns } from './columns.ts'
 import { typeRef, type SteveType } from './discovery.ts'
 import { isRecord } from './kube-json.ts'
-import { LINK_VERBS, project } from './list.ts'
+import { LINK_VERBS } from './list.ts'
 import { namespacesWithGrants, rulesFor } from './rules.ts'
 import { isNamespaceType } from './schemas.ts'
 import type { ClusterScope } from './scope.ts'
@@ -39,7 +39,7 @@ export async function getAnswer(scope: ClusterScope, ref: ObjectRef, params: URL
     if (!isForbidden(e) || !isNamespaceType(ref.type) || !namespacesWithGrants(await rulesFor(scope)).includes(ref.name)) throw e
     page = await getObject(scope.system, ref.type, ref.name, undefined)
   }
-  return project(await formatted(scope, ref.type, page), query)
+  return formatted(scope, ref.type, page, { exclude: query.exclude, include: query.include })
 }
 
 export async function createAnswer(scope: ClusterScope, type: SteveType, urlNamespace: string | undefined, req: Request): Promise<SteveResource> {
@@ -90,13 +90,13 @@ export async function deleteAnswer(scope: ClusterScope, ref: ObjectRef, req: Req
   }
 }
 
-async function formatted(scope: ClusterScope, type: SteveType, page: TablePage): Promise<SteveResource> {
+async function formatted(scope: ClusterScope, type: SteveType, page: TablePage, fields: { exclude?: readonly FieldPath[]; include?: readonly FieldPath[] } = {}): Promise<SteveResource> {
   const row = page.rows[0]
   if (!row) throw new SteveError(502, 'ServerError', `the cluster answered no ${type.kind} object`)
   rememberColumns(scope, type, page.columns)
   const namespace = isRecord(row.object.metadata) && typeof row.object.metadata.namespace === 'string' ? row.object.metadata.namespace : undefined
   const verbs = (await verbsOn(scope, type, LINK_VERBS))(namespace)
-  return formatResource(row.object, { type: typeRef(type), v1Url: scope.v1Url, kubeUrl: scope.kubeUrl, verbs, ...(row.cells ? { cells: row.cells } : {}) })
+  return formatResource(row.object, { type: typeRef(type), v1Url: scope.v1Url, kubeUrl: scope.kubeUrl, verbs, ...(row.cells ? { cells: row.cells } : {}), ...fields })
 }
 
 async function objectBody(req: Request): Promise<Obj> {

@@ -86,10 +86,19 @@ export function formatResource(object: Obj, options: FormatOptions): SteveResour
   if (options.cells !== undefined) fullMetadata.fields = [...options.cells]
   body.metadata = fullMetadata
 
-  let data: Obj = body
-  for (const path of options.exclude ?? []) data = withoutPath(data, path)
-  if (options.include !== undefined && options.include.length > 0) data = onlyPaths(data, options.include)
-  return { id, type: options.type.id, links, ...data }
+  return projectResource({ id, type: options.type.id, links, ...body }, options)
+}
+
+/** `exclude=` and `include=` on a resource: the named fields go, or only they stay; id, type and links always stay. */
+export function projectResource(resource: SteveResource, fields: { exclude?: readonly FieldPath[]; include?: readonly FieldPath[] }): SteveResource {
+  const exclude = fields.exclude ?? []
+  const include = fields.include ?? []
+  if (exclude.length === 0 && include.length === 0) return resource
+  const { id, type, links, ...rest } = resource
+  let data: Obj = rest
+  for (const path of exclude) data = withoutPath(data, path)
+  if (include.length > 0) data = onlyPaths(data, include)
+  return { id, type, links, ...data }
 }
 
 export interface CollectionOptions {
