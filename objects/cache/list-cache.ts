@@ -5,7 +5,7 @@
 // edge answers it through the tunnel.
 import { continueToken, type ListQuery, type SteveErrorBody, type SummaryEntry } from '../../protocol/api/steve/index.ts'
 import { isSteveError, SteveError } from '../../protocol/api/steve/error.ts'
-import { NAMESPACE, type KubeClient, type ResourceType } from '../../protocol/kube/index.ts'
+import { isNamespaceType, NAMESPACE, type KubeClient, type ResourceType } from '../../protocol/kube/index.ts'
 import { Feeder, FEEDER_DEFAULTS, type FeederOptions, type FeederStatus } from './feeder.ts'
 import { isIndexed } from './record.ts'
 import { isRedacted } from './redact.ts'
@@ -94,7 +94,7 @@ export function translationOf(type: ResourceType, rowId: number, namespaces: 'al
     typeId: typeId(type.group, type.kind),
     indexed: (path) => isIndexed(type, path),
     namespaces,
-    projects: isNamespaces(type) ? { namespaces: true } : { namespaces: false, namespaceType },
+    projects: isNamespaceType(type) ? { namespaces: true } : { namespaces: false, namespaceType },
   }
 }
 
@@ -123,7 +123,6 @@ export function typeKey(t: Pick<ResourceType, 'group' | 'version' | 'plural'>): 
 }
 
 const specOf = (t: ResourceType): ResourceType => ({ group: t.group, version: t.version, plural: t.plural, kind: t.kind, namespaced: t.namespaced })
-const isNamespaces = (t: ResourceType) => t.group === '' && t.plural === 'namespaces'
 
 export class ListCache {
   private readonly feeds = new Map<string, Feed>()
@@ -194,7 +193,7 @@ export class ListCache {
   }
 
   private async answerFrom(feed: Feed, type: ResourceType, query: ListQuery, namespaces: 'all' | readonly string[], waitMs: number): Promise<ListAnswer> {
-    const nsFeed = query.projectsOrNamespaces && !isNamespaces(type) ? this.ensure(NAMESPACE) : undefined
+    const nsFeed = query.projectsOrNamespaces && !isNamespaceType(type) ? this.ensure(NAMESPACE) : undefined
     if (waitMs > 0) await Promise.all([feed.feeder.listed(waitMs), nsFeed?.feeder.listed(waitMs)])
     if (!feed.index.listed) return { kind: 'uncached', ...feed.feeder.status() }
     if (nsFeed && !nsFeed.index.listed) return { kind: 'uncached', ...nsFeed.feeder.status() }

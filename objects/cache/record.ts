@@ -2,7 +2,7 @@
 // Every indexed value is computed with the reference evaluator's own `fieldText` over the object as
 // `/v1` formats it, so an answer from an index and one from evaluating in memory cannot disagree on
 // what a field's value is.
-import { fieldPathText, fieldText, labelKeyOf, objectId, objectState, tableCellOf, valueAt, type FieldPath } from '../../protocol/api/steve/index.ts'
+import { fieldPathText, fieldText, ipv4Number, labelKeyOf, numberOfText, objectId, objectState, RESERVED_KEYS, tableCellOf, valueAt, type FieldPath } from '../../protocol/api/steve/index.ts'
 import type { ResourceType } from '../../protocol/kube/index.ts'
 import { storable } from './redact.ts'
 
@@ -83,7 +83,7 @@ export function isIndexed(type: Pick<ResourceType, 'group' | 'kind'>, path: Fiel
 }
 
 /** The keys Steve moves aside with an underscore (`Secret.type` is `_type`). */
-const RESERVED = new Set(['id', 'type', 'links', 'actions'])
+const RESERVED = new Set<string>(RESERVED_KEYS)
 
 /** The object as the query language sees it: Steve's renames, `id`, `metadata.fields` and `metadata.state`. */
 export function queryView(object: Obj, cells: readonly unknown[] | undefined, state: unknown, id: string): Obj {
@@ -131,19 +131,5 @@ export function factOf(view: Obj, path: FieldPath): Fact | undefined {
   const text = fieldText(view, path)
   if (text === undefined) return undefined
   const raw = valueAt(view, path)
-  return { path: fieldPathText(path), value: typeof raw === 'number' ? raw : text, num: numberOf(text), ip: ipv4Of(text) }
-}
-
-/** The evaluator's reading of a text as a number (`<`/`>`): JavaScript's Number, blank is none. */
-export function numberOf(text: string): number | null {
-  if (text.trim() === '') return null
-  const n = Number(text)
-  return Number.isNaN(n) ? null : n
-}
-
-/** `a.b.c.d` with four decimal octets as one number; anything else is none (ip() sorts it as absent). */
-export function ipv4Of(text: string): number | null {
-  const parts = text.split('.')
-  if (parts.length !== 4 || !parts.every((p) => /^[0-9]{1,3}$/.test(p) && Number(p) <= 255)) return null
-  return parts.reduce((sum, p) => sum * 256 + Number(p), 0)
+  return { path: fieldPathText(path), value: typeof raw === 'number' ? raw : text, num: numberOfText(text) ?? null, ip: ipv4Number(text) ?? null }
 }

@@ -1,7 +1,7 @@
 // Every SQL statement of the list index, with bound parameters only: values reach SQLite as `?N`
 // bindings, never as text of a statement (a query's field paths included — they are JSON paths bound
 // like any value). What the statements mean is in the comments of the schema below.
-import { badQuery, fieldPathText, PROJECT_LABEL, type FieldPath, type Filter, type ListQuery } from '../../protocol/api/steve/index.ts'
+import { badQuery, fieldPathText, PROJECT_LABEL, RESERVED_KEYS, type FieldPath, type Filter, type ListQuery } from '../../protocol/api/steve/index.ts'
 import type { StoredRecord } from './record.ts'
 
 /**
@@ -389,7 +389,7 @@ const COLUMNS: Record<string, string> = {
   'metadata.state.name': 'o.state_name',
 }
 const NOT_NULL = new Set(['o.id', 'o.name', 'o.created', 'o.state_name'])
-const RENAMED = new Set(['_id', '_type', '_links', '_actions'])
+const RENAMED = new Set(RESERVED_KEYS.map((key) => `_${key}`))
 
 function resolve(p: Params, t: Translation, path: FieldPath, known: Known): Resolved {
   if (t.indexed(path)) return { kind: 'fact', field: p.ref(known(t.type, fieldPathText(path))) }

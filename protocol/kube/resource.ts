@@ -58,6 +58,11 @@ export const SELF_SUBJECT_ACCESS_REVIEW: ResourceType = {
   namespaced: false,
 }
 
+/** Whether a type is the core Namespace (lists of namespaces follow rules of their own in places). */
+export function isNamespaceType(type: Pick<ResourceType, 'group' | 'plural'>): boolean {
+  return type.group === '' && type.plural === 'namespaces'
+}
+
 /** A SelfSubjectAccessReview as written and as answered (`status.allowed`). */
 export interface SelfSubjectAccessReview {
   apiVersion: string

@@ -8,7 +8,7 @@ import { isEmpty, namespaceAccess, REVIEW_CONCURRENCY, type NamespaceAccess } fr
 import { discovery, type SteveType } from './discovery.ts'
 import { visiblePages } from './list.ts'
 import { hasVerb, rulesFor, verbsAnywhere } from './rules.ts'
-import { isNamespaceType } from './schemas.ts'
+import { isNamespaceType } from '../../protocol/kube/index.ts'
 import type { ClusterScope } from './scope.ts'
 import type { Obj } from './table.ts'
 import { mapLimited } from './ttl-cache.ts'

@@ -20,7 +20,7 @@ import {
   type SummaryEntry,
 } from '../../protocol/api/steve/index.ts'
 import type { CachedList } from '../../objects/cache/list-cache.ts'
-import { KubeError, NAMESPACE, type KubeClient } from '../../protocol/kube/index.ts'
+import { isNamespaceType, KubeError, NAMESPACE, type KubeClient } from '../../protocol/kube/index.ts'
 import { isEmpty, namespaceAccess, verbsOn, type NamespaceAccess } from './access.ts'
 import { cachedPage } from './cached.ts'
 import { assertFieldsExist } from './fields.ts'
@@ -28,7 +28,7 @@ import { rememberColumns } from './columns.ts'
 import { typeRef, type SteveType } from './discovery.ts'
 import { isRecord } from './kube-json.ts'
 import { namespacesWithGrants, rulesFor } from './rules.ts'
-import { isNamespaceType, isVisible, methodsFor } from './schemas.ts'
+import { isVisible, methodsFor } from './schemas.ts'
 import type { ClusterScope } from './scope.ts'
 import { listPages, type Obj, type Row, type TablePage } from './table.ts'
 

@@ -5,8 +5,8 @@
 // namespace when the body has none, an update must carry metadata.resourceVersion, `_type`-style keys go
 // back to their names, PATCH is a strategic merge unless the body is sent as a JSON or merge patch, and a
 // DELETE answers the object while it still exists (finalizers) or 204 once it is gone.
-import { formatResource, parseListQuery, SteveError, type FieldPath, type SteveResource } from '../../protocol/api/steve/index.ts'
-import { apiVersionOf, isForbidden, isNotFound, resourcePath } from '../../protocol/kube/index.ts'
+import { formatResource, parseListQuery, RESERVED_KEYS, SteveError, type FieldPath, type SteveResource } from '../../protocol/api/steve/index.ts'
+import { apiVersionOf, isForbidden, isNamespaceType, isNotFound, resourcePath } from '../../protocol/kube/index.ts'
 import { jsonBody } from '../norman/body.ts'
 import { verbsOn } from './access.ts'
 import { rememberColumns } from './columns.ts'
@@ -14,7 +14,6 @@ import { typeRef, type SteveType } from './discovery.ts'
 import { isRecord } from './kube-json.ts'
 import { LINK_VERBS } from './list.ts'
 import { namespacesWithGrants, rulesFor } from './rules.ts'
-import { isNamespaceType } from './schemas.ts'
 import type { ClusterScope } from './scope.ts'
 import { getObject, writeObject, type Obj, type TablePage } from './table.ts'
 
@@ -113,7 +112,7 @@ function metadataOf(input: Obj): Obj {
 /** Steve's reserved keys travel as `_id`, `_type`, `_links`, `_actions`; Kubernetes knows them by their names. */
 function fromUnderscore(input: Obj): Obj {
   const out: Obj = { ...input }
-  for (const key of ['id', 'type', 'links', 'actions']) {
+  for (const key of RESERVED_KEYS) {
     const hidden = out[`_${key}`]
     const had = Object.hasOwn(out, `_${key}`)
     delete out[`_${key}`]

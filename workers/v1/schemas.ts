@@ -5,6 +5,7 @@
 // those they hold a grant in). Plus the few schemas of Steve's own that clients look up: schema, count,
 // schemaDefinition.
 import { SteveError } from '../../protocol/api/steve/index.ts'
+import { isNamespaceType } from '../../protocol/kube/index.ts'
 import { REVIEW_CONCURRENCY } from './access.ts'
 import { columnsFor, type SteveColumn } from './columns.ts'
 import { discovery, type SteveType } from './discovery.ts'
@@ -53,10 +54,6 @@ export function methodsFor(rules: Rules, type: SteveType): Methods {
 
 export function isVisible(methods: Methods): boolean {
   return methods.resourceMethods.length > 0 || methods.collectionMethods.length > 0
-}
-
-export function isNamespaceType(type: Pick<SteveType, 'group' | 'plural'>): boolean {
-  return type.group === '' && type.plural === 'namespaces'
 }
 
 /** Every schema the caller sees, sorted by id. */

@@ -4,11 +4,9 @@
  * `fieldName` when one field is at fault. Everything in this folder throws `SteveError`; the worker
  * turns it into this body in one place.
  */
-export interface SteveErrorBody {
-  type: 'error'
-  status: number
-  code: string
-  message: string
+import { errorBody, type ApiErrorBody } from '../error.ts'
+
+export interface SteveErrorBody extends ApiErrorBody {
   fieldName?: string
 }
 
@@ -46,7 +44,7 @@ export class SteveError extends Error {
   }
 
   body(): SteveErrorBody {
-    const body: SteveErrorBody = { type: 'error', status: this.status, code: this.code, message: this.message }
+    const body: SteveErrorBody = errorBody(this.status, this.code, this.message)
     if (this.fieldName !== undefined) body.fieldName = this.fieldName
     return body
   }

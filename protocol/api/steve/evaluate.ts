@@ -105,8 +105,8 @@ export function matchesFilter(item: Item, filter: Filter): boolean {
       return text === undefined || !filter.values.includes(text)
     case '<':
     case '>': {
-      const number = text === undefined || text.trim() === '' ? NaN : Number(text)
-      if (Number.isNaN(number)) return false
+      const number = text === undefined ? undefined : numberOfText(text)
+      if (number === undefined) return false
       return filter.op === '<' ? number < filter.value : number > filter.value
     }
   }
@@ -181,7 +181,15 @@ function compareCodePoints(a: string, b: string): number {
   }
 }
 
-function ipv4Number(text: string | undefined): number | undefined {
+/** A field's text read as a number for `<`/`>` (JavaScript's reading; blank or not a number: none). */
+export function numberOfText(text: string): number | undefined {
+  if (text.trim() === '') return undefined
+  const n = Number(text)
+  return Number.isNaN(n) ? undefined : n
+}
+
+/** `a.b.c.d` with four decimal octets as one number (`sort=ip(…)`); anything else: none. */
+export function ipv4Number(text: string | undefined): number | undefined {
   const parts = text?.split('.')
   if (parts?.length !== 4 || !parts.every((part) => /^[0-9]{1,3}$/.test(part) && Number(part) <= 255)) return undefined
   return parts.reduce((sum, part) => sum * 256 + Number(part), 0)

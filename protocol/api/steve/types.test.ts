@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fieldPathText, labelKeyOf, parseFieldPath, tableCellOf, valueAt } from './field-path.ts'
-import { objectId, parseObjectId, parseTypeId, pluralTypeId, typeId, typeIdMatches, typeIdOf } from './types.ts'
+import { objectId, pluralTypeId, typeId } from './types.ts'
 
 describe('type ids', () => {
   it.each([
@@ -10,31 +10,19 @@ describe('type ids', () => {
     ['management.cattle.io', 'Cluster', 'management.cattle.io.cluster'],
   ])('%s %s is %s', (group, kind, id) => {
     expect(typeId(group, kind)).toBe(id)
-    expect(parseTypeId(id)).toEqual({ group, name: kind.toLowerCase() })
   })
 
   it('names types by plural resource too', () => {
     expect(pluralTypeId('apps', 'deployments')).toBe('apps.deployments')
-    const deployment = { group: 'apps', kind: 'Deployment', resource: 'deployments' }
-    expect(typeIdMatches('apps.deployment', deployment)).toBe(true)
-    expect(typeIdMatches('apps.deployments', deployment)).toBe(true)
-    expect(typeIdMatches('deployment', deployment)).toBe(false)
-    expect(typeIdMatches('pods', { group: '', kind: 'Pod', resource: 'pods' })).toBe(true)
-  })
-
-  it('reads the type of an object from apiVersion and kind', () => {
-    expect(typeIdOf({ apiVersion: 'v1', kind: 'Namespace' })).toBe('namespace')
-    expect(typeIdOf({ apiVersion: 'management.cattle.io/v3', kind: 'Cluster' })).toBe('management.cattle.io.cluster')
+    expect(pluralTypeId('', 'pods')).toBe('pods')
   })
 })
 
 describe('object ids', () => {
-  it('joins and splits ns/name and name', () => {
+  it('joins ns/name and name', () => {
     expect(objectId('default', 'web')).toBe('default/web')
     expect(objectId(undefined, 'node-1')).toBe('node-1')
     expect(objectId('', 'node-1')).toBe('node-1')
-    expect(parseObjectId('default/web')).toEqual({ namespace: 'default', name: 'web' })
-    expect(parseObjectId('node-1')).toEqual({ namespace: undefined, name: 'node-1' })
   })
 })
 
