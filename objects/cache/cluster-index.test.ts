@@ -229,6 +229,32 @@ describe('the list index of cluster local, fed through the relay by a real apise
     expect(outcome.refused).toMatch(/more than 2 objects/)
   }, 90_000)
 
+  it('waits between watches that end at once with nothing, rather than looping through the tunnel', async () => {
+    // The apiserver answers the LIST; every WATCH gets an empty 200 at once, as a misbehaving proxy might.
+    const relay = tunnelTransport(env.MANAGEMENT, 'local', CACHE_IDENTITY)
+    let watches = 0
+    const emptyWatches = new KubeClient((req) => {
+      if (!new URL(req.url).searchParams.has('watch')) return relay(req)
+      watches++
+      return Promise.resolve(new Response('', { status: 200 }))
+    })
+    const outcome = await runInDurableObject(env.CACHE.get(env.CACHE.idFromName('quick-watch')), async (_instance, state) => {
+      const sql = new IndexSql(state.storage.sql, (fn) => state.storage.transactionSync(fn))
+      const row = sql.addType('/v1/configmaps', JSON.stringify(CONFIG_MAP), Date.now())
+      const typeIndex = new TypeIndex(sql, row, CONFIG_MAP, Date.now)
+      let waited!: () => void
+      const backedOff = new Promise<void>((resolve) => (waited = resolve))
+      // Without the wait this never resolves: the feeder would re-watch at once, forever.
+      const feeder = new Feeder(typeIndex, () => emptyWatches, { ...FEEDER_DEFAULTS, retryDelayMs: () => (waited(), 60_000) }).start()
+      await backedOff
+      const status = feeder.status()
+      feeder.stop()
+      return status
+    })
+    expect(outcome.state).toBe('waiting')
+    expect(watches).toBe(1)
+  }, 90_000)
+
   it('backs off and says why while a cluster cannot be reached, answering `uncached`', async () => {
     const lost = env.CACHE.get(env.CACHE.idFromName('c-nowhere'))
     await lost.warm('c-nowhere', CONFIG_MAP, 0)

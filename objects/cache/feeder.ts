@@ -31,6 +31,9 @@ export const FEEDER_DEFAULTS: FeederOptions = {
 
 class TooManyObjects extends Error {}
 
+/** A watch that ends sooner than this having brought nothing did not really watch (see run()). */
+const QUICK_WATCH_MS = 1000
+
 export interface FeederStatus {
   state: FeedState
   /** The last failure, until the next success. */
@@ -101,7 +104,15 @@ export class Feeder {
           await this.list(signal)
           relist = false
         }
-        await this.watch(signal)
+        const started = Date.now()
+        const events = await this.watch(signal)
+        if (events === 0 && Date.now() - started < QUICK_WATCH_MS) {
+          // A watch that ends at once with nothing (a proxy or server misbehaving) must not become a busy
+          // loop through the tunnel: it waits as a failure does.
+          this.state = 'waiting'
+          await sleep(this.opts.retryDelayMs(failures++), signal)
+          continue
+        }
         failures = 0
         this.error = undefined
       } catch (e) {
@@ -140,15 +151,19 @@ export class Feeder {
     this.wake()
   }
 
-  private async watch(signal: AbortSignal): Promise<void> {
+  /** One watch until the server ends it; the number of events it brought. */
+  private async watch(signal: AbortSignal): Promise<number> {
     this.state = 'watching'
     const timeoutSeconds = Math.round(this.opts.watchSeconds * (0.8 + Math.random() * 0.4))
     const resourceVersion = this.index.revision ?? ''
+    let events = 0
     for await (const ev of watchTable(this.client(), this.index.type, { resourceVersion, timeoutSeconds, signal })) {
+      events++
       this.index.event(ev)
       if (ev.type === 'ADDED') this.checkSize()
       this.error = undefined
     }
+    return events
   }
 
   private checkSize(): void {
