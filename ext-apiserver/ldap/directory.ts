@@ -10,7 +10,7 @@ import { AndFilter, EqualityFilter, InvalidCredentialsError, SizeLimitExceededEr
 import type { LdapConfig } from './config.ts'
 import { close, connectAsServiceAccount, DirectoryUnreachableError, isTransportError } from './connection.ts'
 import { groupsOf } from './groups.ts'
-import { attr, first, principal, type LdapPrincipal, type PrincipalScope } from './principal.ts'
+import { attr, principal, type LdapPrincipal, type PrincipalScope } from './principal.ts'
 
 export type { LdapPrincipal } from './principal.ts'
 
@@ -129,7 +129,7 @@ async function findUser(client: Client, config: LdapConfig, username: string): P
 /** Rancher's rule: disabled when the enabled attribute's integer has every bit of the mask set. */
 function isDisabled(config: LdapConfig, entry: Entry): boolean {
   if (!config.userEnabledAttribute || config.userDisabledBitMask === 0) return false
-  const value = first(attr(entry, config.userEnabledAttribute))
+  const value = attr(entry, config.userEnabledAttribute)[0]
   if (value === undefined || value === '') return false
   if (!/^-?\d+$/.test(value.trim())) return true // unreadable status: fail closed
   const mask = BigInt(config.userDisabledBitMask)
@@ -139,5 +139,5 @@ function isDisabled(config: LdapConfig, entry: Entry): boolean {
 /** The value groups list for this user: its DN, or an attribute of it (`memberUid` groups list `uid`). */
 function memberValue(config: LdapConfig, entry: Entry): string | undefined {
   if (DN_ATTRIBUTES.has(config.groupMemberUserAttribute.toLowerCase())) return entry.dn
-  return first(attr(entry, config.groupMemberUserAttribute))
+  return attr(entry, config.groupMemberUserAttribute)[0]
 }

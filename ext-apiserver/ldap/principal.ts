@@ -25,12 +25,8 @@ export function attr(entry: Entry, name: string): string[] {
   return []
 }
 
-export function first(values: string[]): string | undefined {
-  return values[0]
-}
-
 export function principal(entry: Entry, scope: PrincipalScope, kind: 'user' | 'group', nameAttribute: string, loginAttribute: string): LdapPrincipal {
-  const displayName = first(attr(entry, nameAttribute)) || entry.dn
-  const loginName = first(attr(entry, loginAttribute)) || displayName
+  const displayName = attr(entry, nameAttribute)[0] || entry.dn
+  const loginName = attr(entry, loginAttribute)[0] || displayName
   return { id: `${scope}_${kind}://${entry.dn}`, principalType: kind, provider: scope, displayName, loginName }
 }
