@@ -1,0 +1,86 @@
+// The extension API server's contract (`APIService v1.ext.cattle.io`, DESIGN.md "Directory logins"): what
+// the edge sends through cluster `local`'s tunnel and what the extension server answers. Beside Rancher's
+// imperative `ext.cattle.io` resources it serves drover's own review-style ones for directory binds: like
+// `TokenReview`, they are create-only, stored nowhere, and answered in `status`.
+import type { ResourceType } from '../kube/resource.ts'
+
+export const EXT_GROUP = 'ext.cattle.io'
+export const EXT_VERSION = 'v1'
+export const EXT_API_VERSION = `${EXT_GROUP}/${EXT_VERSION}`
+/** The APIService's name, as Rancher registers it. */
+export const EXT_APISERVICE = `${EXT_VERSION}.${EXT_GROUP}`
+
+/** The directory providers the extension server binds for (each an AuthConfig of that name). */
+export const DIRECTORY_PROVIDERS = ['openldap', 'freeipa', 'activedirectory'] as const
+export type DirectoryProvider = (typeof DIRECTORY_PROVIDERS)[number]
+
+/** A user or group of a directory, as `/v3/principals` shows it (`openldap_user://<dn>`, …). */
+export interface DirectoryPrincipal {
+  id: string
+  principalType: 'user' | 'group'
+  provider: DirectoryProvider
+  displayName: string
+  loginName: string
+}
+
+/**
+ * Why a review did not authenticate: `Unauthorized` (wrong name or password, unknown or disabled user: one
+ * answer for all, so a login tells an attacker nothing), `Unavailable` (no directory server answered),
+ * `Misconfigured` (the directory refused the service account or a search), `Invalid` (the config given or
+ * stored is unusable; `message` names the field).
+ */
+export type DirectoryRefusal = 'Unauthorized' | 'Unavailable' | 'Misconfigured' | 'Invalid'
+
+/** `POST /apis/ext.cattle.io/v1/directorybindreviews`: a login against a directory. */
+export interface DirectoryBindReview {
+  apiVersion: typeof EXT_API_VERSION
+  kind: 'DirectoryBindReview'
+  metadata?: { name?: string }
+  spec: {
+    provider: DirectoryProvider
+    username: string
+    password: string
+    /**
+     * `testAndApply`: the candidate AuthConfig fields (with `serviceAccountPassword` in clear) to bind
+     * with instead of the stored config, which need not exist or be enabled. Without it the stored
+     * AuthConfig must be enabled.
+     */
+    config?: Record<string, unknown>
+  }
+  status?: {
+    authenticated: boolean
+    user?: DirectoryPrincipal
+    groups?: DirectoryPrincipal[]
+    refusal?: DirectoryRefusal
+    /** For the caller; never says which of name, password or account state was wrong. */
+    message?: string
+  }
+}
+
+/**
+ * `POST /apis/ext.cattle.io/v1/directoryprincipalreviews`: principals of the enabled directory, searched by
+ * name (`/v3/principals?action=search`) or looked up by id with their groups (group refresh).
+ */
+export interface DirectoryPrincipalReview {
+  apiVersion: typeof EXT_API_VERSION
+  kind: 'DirectoryPrincipalReview'
+  metadata?: { name?: string }
+  spec: {
+    provider: DirectoryProvider
+    /** Search: a name prefix, matched against the search attributes. */
+    name?: string
+    principalType?: 'user' | 'group'
+    /** Lookup: one principal id of this provider; `status.groups` holds its groups now. */
+    principalId?: string
+  }
+  status?: {
+    principals: DirectoryPrincipal[]
+    groups?: DirectoryPrincipal[]
+    refusal?: DirectoryRefusal
+    message?: string
+  }
+}
+
+const ext = (kind: string, plural: string): ResourceType => ({ group: EXT_GROUP, version: EXT_VERSION, kind, plural, namespaced: false })
+export const DIRECTORY_BIND_REVIEW = ext('DirectoryBindReview', 'directorybindreviews')
+export const DIRECTORY_PRINCIPAL_REVIEW = ext('DirectoryPrincipalReview', 'directoryprincipalreviews')
