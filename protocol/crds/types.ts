@@ -434,9 +434,14 @@ export interface AuthConfig {
   allowedPrincipalIds?: string[]
   clientId?: string
   /**
-   * Reference to the Secret holding the OIDC client secret, `<namespace>:<name>`; never the value.
+   * Reference to the Secret holding the OIDC or GitHub client secret, `<namespace>:<name>`; never the value.
    */
   clientSecret?: string
+  /**
+   * GitHub hostname (github.com, or a GitHub Enterprise host), without scheme or path.
+   */
+  hostname?: string
+  tls?: boolean
   issuer?: string
   authEndpoint?: string
   tokenEndpoint?: string
