@@ -1,9 +1,10 @@
 // The generic OIDC provider's configuration: the AuthConfig CR `genericoidc` (read by the edge at login,
 // written by the caller through /v3/authconfigs) and its client secret, which lives in a Secret the CR
 // only names.
-import { mgmt, SECRET, type KubeClient } from '../../../../protocol/kube/index.ts'
+import { mgmt, type KubeClient } from '../../../../protocol/kube/index.ts'
 import { ApiError } from '../../../errors.ts'
-import type { KubeObject } from '../../../mgmt/management.ts'
+import { clientSecretRef, readClientSecret as readSecret, storeClientSecret as storeSecret } from '../../client-secret.ts'
+import { LOOPBACK_HOST, type AccessMode } from '../../external-login.ts'
 import type { AuthConfigObject } from '../../provider.ts'
 
 export const PROVIDER = 'genericoidc'
@@ -13,15 +14,12 @@ export const CONFIG_TYPE = 'genericOIDCConfig'
 export const PUBLIC_COLLECTION = 'genericOIDCProviders'
 export const USER_PRINCIPAL_PREFIX = 'genericoidc_user://'
 export const GROUP_PRINCIPAL_PREFIX = 'genericoidc_group://'
-/** The edge may write Secrets here (infra/management/rbac.ts, Role `drover-edge-global-data`). */
-export const SECRET_NAMESPACE = 'cattle-global-data'
-export const CLIENT_SECRET_NAME = 'genericoidc-client-secret'
-export const CLIENT_SECRET_REF = `${SECRET_NAMESPACE}:${CLIENT_SECRET_NAME}`
+export const CLIENT_SECRET_REF = clientSecretRef(PROVIDER)
 export const DEFAULT_SCOPE = 'openid profile email'
 export const DEFAULT_GROUPS_CLAIM = 'groups'
 
 export type { AuthConfigObject }
-export type AccessMode = 'required' | 'restricted' | 'unrestricted'
+export type { AccessMode }
 
 /** What a login needs, with defaults applied. */
 export interface OidcSettings {
@@ -65,8 +63,6 @@ export async function enabledSettings(edge: KubeClient): Promise<OidcSettings> {
   return settings
 }
 
-const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])$/
-
 /**
  * Why an issuer URL is unusable, or null. HTTPS only, except loopback hosts over HTTP: those are local
  * development providers, and a production edge cannot reach a loopback address anyway.
@@ -80,7 +76,7 @@ export function issuerProblem(issuer: string): string | null {
   }
   if (url.search || url.hash || url.username || url.password) return 'issuer must not carry a query, fragment or credentials'
   if (url.protocol === 'https:') return null
-  if (url.protocol === 'http:' && LOOPBACK.test(url.hostname)) return null
+  if (url.protocol === 'http:' && LOOPBACK_HOST.test(url.hostname)) return null
   return 'issuer must be an https URL'
 }
 
@@ -88,40 +84,14 @@ export function issuerProblem(issuer: string): string | null {
 export function insecureAllowed(issuer: string): boolean {
   try {
     const url = new URL(issuer)
-    return url.protocol === 'http:' && LOOPBACK.test(url.hostname)
+    return url.protocol === 'http:' && LOOPBACK_HOST.test(url.hostname)
   } catch {
     return false
   }
 }
 
-interface Secret extends KubeObject {
-  data?: Record<string, string>
-}
-
-const utf8ToBase64 = (s: string) => btoa(String.fromCharCode(...new TextEncoder().encode(s)))
-const base64ToUtf8 = (s: string) => new TextDecoder().decode(Uint8Array.from(atob(s), (ch) => ch.charCodeAt(0)))
-
 /** Stores the client secret (as the edge) and returns the reference the CR keeps. */
-export async function storeClientSecret(edge: KubeClient, value: string): Promise<string> {
-  const body = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    type: 'Opaque',
-    metadata: { name: CLIENT_SECRET_NAME, namespace: SECRET_NAMESPACE, labels: { 'drover.io/auth-provider': PROVIDER } },
-    data: { clientSecret: utf8ToBase64(value) },
-  }
-  const existing = await edge.find<Secret>(SECRET, CLIENT_SECRET_NAME, SECRET_NAMESPACE)
-  if (existing) await edge.update(SECRET, { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion } })
-  else await edge.create(SECRET, body)
-  return CLIENT_SECRET_REF
-}
+export const storeClientSecret = (edge: KubeClient, value: string): Promise<string> => storeSecret(edge, PROVIDER, value)
 
-/** The client secret a reference names. Only the edge's own namespace is honoured, whatever the CR says. */
-export async function readClientSecret(edge: KubeClient, ref: string): Promise<string> {
-  const [namespace, name] = ref.split(':')
-  if (namespace !== SECRET_NAMESPACE || !name) throw new ApiError(422, `auth provider ${PROVIDER} has no usable client secret`, 'InvalidBodyContent')
-  const secret = await edge.find<Secret>(SECRET, name, namespace)
-  const data = secret?.data?.clientSecret
-  if (!data) throw new ApiError(422, `auth provider ${PROVIDER} has no client secret stored`, 'InvalidBodyContent')
-  return base64ToUtf8(data)
-}
+/** The client secret a reference names. Only the edge's own Secret of this provider is honoured, whatever the CR says. */
+export const readClientSecret = (edge: KubeClient, ref: string): Promise<string> => readSecret(edge, PROVIDER, ref)

@@ -9,6 +9,7 @@ import { minutesSetting } from '../../../mgmt/settings.ts'
 import { parseBody } from '../../../norman/body.ts'
 import type { V3Context } from '../../../v3/context.ts'
 import { setSessionCookie } from '../../cookie.ts'
+import { safeRedirect } from '../../external-login.ts'
 import { loginResponse } from '../../login-response.ts'
 import { issueToken, type Issued } from '../../tokens.ts'
 import { enabledSettings, loadSettings, PROVIDER, PUBLIC_COLLECTION, readClientSecret } from './config.ts'
@@ -19,20 +20,7 @@ import { subjectFor } from './subject.ts'
 /** Where the login routes are mounted; the flow cookie goes only to them. */
 const COOKIE_PATH = `/v3-public/${PUBLIC_COLLECTION}/${PROVIDER}`
 
-/**
- * Where to go after login: a same-origin path only (`/x`, never `//host`, `/\host` or a scheme), so the
- * login can never be turned into an open redirect.
- */
-export function safeRedirect(value: string | undefined): string {
-  if (!value) return '/'
-  if (value.length > 2048 || !value.startsWith('/') || value.startsWith('//') || /[\\\x00-\x1f\x7f]/.test(value)) {
-    throw new ApiError(422, 'redirect must be a path on this server, such as /dashboard', 'InvalidFormat')
-  }
-  const base = 'https://edge.invalid'
-  const url = new URL(value, base)
-  if (url.origin !== base) throw new ApiError(422, 'redirect must be a path on this server, such as /dashboard', 'InvalidFormat')
-  return `${url.pathname}${url.search}${url.hash}`
-}
+export { safeRedirect }
 
 const origin = (c: V3Context) => new URL(c.req.url).origin
 const secure = (c: V3Context) => new URL(c.req.url).protocol === 'https:'

@@ -3,16 +3,12 @@
 // User CR the login belongs to.
 import { ApiError } from '../../../errors.ts'
 import type { KubeClient } from '../../../../protocol/kube/index.ts'
+import { accessAllowed, groupsFit, MAX_GROUP_CHARS, subjectForLogin } from '../../external-login.ts'
 import type { TokenSubject } from '../../tokens.ts'
 import { GROUP_PRINCIPAL_PREFIX, PROVIDER, USER_PRINCIPAL_PREFIX, type OidcSettings } from './config.ts'
-import { findOrCreateUser, findUserByPrincipal } from '../../users.ts'
 import type { Claims } from './client.ts'
 
-/**
- * Groups ride in the token twice (claims `grp` and `pid`) and the token in the R_SESS cookie, which
- * browsers cap near 4 KiB: this many characters of group principal ids keep it under that.
- */
-export const MAX_GROUP_CHARS = 1200
+export { accessAllowed, MAX_GROUP_CHARS }
 const MAX_GROUP_NAME = 256
 
 const str = (v: unknown, max = 256) => (typeof v === 'string' && v.length <= max ? v : '')
@@ -28,33 +24,15 @@ export function groupNames(claims: Claims, claim: string): string[] {
   return [...new Set(names)].sort()
 }
 
-/** Whether `restricted`/`required` access lets any of these principals in (`unrestricted` lets everyone). */
-export function accessAllowed(settings: OidcSettings, principals: string[]): boolean {
-  if (settings.accessMode === 'unrestricted') return true
-  const allowed = new Set(settings.allowedPrincipalIds)
-  return principals.some((p) => allowed.has(p))
-}
-
 export async function subjectFor(edge: KubeClient, settings: OidcSettings, claims: Claims): Promise<TokenSubject> {
   const sub = str(claims.sub, 255)
   if (!sub) throw new ApiError(401, `${PROVIDER} login failed: the ID token has no usable subject`, 'Unauthorized')
   const userPrincipal = `${USER_PRINCIPAL_PREFIX}${sub}`
   const groups = groupNames(claims, settings.groupsClaim).map((g) => `${GROUP_PRINCIPAL_PREFIX}${g}`)
-  if (groups.reduce((n, g) => n + g.length + 3, 0) > MAX_GROUP_CHARS) {
+  if (!groupsFit(groups)) {
     throw new ApiError(422, `${PROVIDER} login failed: the user is in more groups than a session can carry (${MAX_GROUP_CHARS} characters of group ids)`, 'InvalidBodyContent')
   }
   const displayName = str(claims.name) || str(claims.preferred_username) || str(claims.email) || sub
   const username = str(claims.preferred_username) || str(claims.email) || sub
-  // Checked before a User is created: a refused principal leaves nothing behind. An allowed
-  // `local://u-…` id can only match a user that exists already.
-  if (!accessAllowed(settings, [userPrincipal, ...groups])) {
-    const existing = await findUserByPrincipal(edge, userPrincipal)
-    if (!existing || !accessAllowed(settings, [`local://${existing.metadata.name}`])) {
-      throw new ApiError(403, `${PROVIDER} login refused: this user is not allowed to log in (access mode ${settings.accessMode})`, 'PermissionDenied')
-    }
-  }
-  const user = await findOrCreateUser(edge, { principalId: userPrincipal, displayName, provider: PROVIDER })
-  const userId = user.metadata.name ?? ''
-  if (user.enabled === false) throw new ApiError(403, `${PROVIDER} login refused: the user is disabled`, 'PermissionDenied')
-  return { userId, username, principalIds: [userPrincipal, ...groups], groups, authProvider: PROVIDER }
+  return subjectForLogin(edge, settings, { provider: PROVIDER, userPrincipal, groups, displayName, username })
 }
