@@ -14,6 +14,9 @@ export const REDACTED_PATHS = [
   'headers.cookie',
   'edgeToken',
   '*.edgeToken',
+  'password',
+  '*.password',
+  '*.serviceAccountPassword',
 ]
 
 export interface LoggerOptions {
