@@ -26,9 +26,30 @@ export const COMMAND_USAGE: Record<string, string> = {
          [--edge-url URL] [--edge-token T] [--edge-ca PEM] [--server-url URL]
                                       run the controller runner (leader-elected; token also from DROVER_EDGE_TOKEN)
 `,
+  'ext-apiserver': `  ext-apiserver --serving-cert PEM --serving-key PEM --requestheader-client-ca PEM
+         [--requestheader-allowed-names A,B] [--listen HOST:PORT] [--kubeconfig PATH]
+                                      run the extension API server behind APIService v1.ext.cattle.io
+                                      (flags also from DROVER_EXT_* variables; see cli/ext-apiserver.ts)
+`,
   'build-kubernetes': `  build-kubernetes                    build the pinned Kubernetes binaries into the cache (done on demand too)
 `,
-  'build-programs': `  build-programs                      bundle the agent and the runner into dist/ (drover start does it when stale)
+  login: `  login URL [--provider ID] [--username NAME] [--password-stdin]
+        [--cacert FILE | --insecure-skip-tls-verify]
+                                      log in to a drover (or Rancher) server with a username and password and
+                                      keep the session in $DROVER_CONFIG (default ~/.config/drover/config.json, 0600)
+`,
+  logout: `  logout [URL]                        end the session at the server and forget it
+`,
+  clusters: `  clusters [--server URL]             list the clusters you can see: id, name, state, Kubernetes version
+`,
+  kubeconfig: `  kubeconfig CLUSTER [--server URL] [-o FILE]
+                                      a kubeconfig for CLUSTER (id or name) that asks \`drover token\` for
+                                      credentials: it holds no token and keeps working across logins
+`,
+  token: `  token --server URL [--cluster ID]   kubectl's credential plugin: prints the session as an ExecCredential,
+                                      logging in again on the terminal when it has expired
+`,
+  'build-programs': `  build-programs                      bundle the agent, the runner and the ext-apiserver into dist/ (drover start does it when stale)
 `,
 }
 
