@@ -2,7 +2,7 @@ import { buildPrograms } from '../infra/build/programs.ts'
 import { stderrLog } from './progress.ts'
 import { UsageError } from './usage.ts'
 
-/** `drover build-programs` (npm run build:programs): bundles the agent and the runner into dist/; prints the entry. */
+/** `drover build-programs` (npm run build:programs): bundles the agent, the runner and the ext-apiserver into dist/; prints the entry. */
 export async function buildProgramsCommand(argv: string[]): Promise<number> {
   if (argv.length) throw new UsageError('build-programs takes no arguments')
   const built = await buildPrograms({ log: stderrLog })

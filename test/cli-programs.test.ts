@@ -22,12 +22,13 @@ describe('the bundled programs (dist/drover.mjs)', () => {
 
   const run = (args: string[], env: NodeJS.ProcessEnv = {}) => execCommand(process.execPath, [built.entry, ...args], { env: { ...process.env, ...env } })
 
-  it('runs from a directory with no node_modules, and offers only the agent and the runner', async () => {
+  it('runs from a directory with no node_modules, and offers only the agent, the runner and the ext-apiserver', async () => {
     for (let dir = out; dir !== dirname(dir); dir = dirname(dir)) expect(existsSync(join(dir, 'node_modules')), dir).toBe(false)
     const help = await run(['--help'])
     expect(help.code).toBe(0)
     expect(help.stdout).toMatch(/^ {2}agent --server URL/m)
     expect(help.stdout).toMatch(/^ {2}runner \[--kubeconfig PATH\]/m)
+    expect(help.stdout).toMatch(/^ {2}ext-apiserver --serving-cert PEM/m)
     expect(help.stdout).not.toMatch(/^ {2}(start|dev-cluster|build-)/m)
     const start = await run(['start'])
     expect([start.code, start.stderr]).toEqual([2, expect.stringContaining('drover: unknown command "start"')])
@@ -108,6 +109,9 @@ describe('the bundled programs (dist/drover.mjs)', () => {
     expect(agent.filter((i) => i.startsWith('controller-runner/'))).toEqual([])
     expect(runner).toContain('controller-runner/manager.ts')
     expect(runner.filter((i) => i.startsWith('agent/'))).toEqual([])
+    const ext = closure(holding('cli/ext-apiserver.ts'))
+    expect(ext).toContain('ext-apiserver/server/handler.ts')
+    expect(ext.filter((i) => /^(agent|controller-runner)\//.test(i))).toEqual([])
     const all = Object.keys(built.metafile.inputs)
     expect(all.filter((i) => /^(workers|objects|test|bench)\/|node_modules\/(tsx|typescript|esbuild|miniflare|wrangler|vitest)\//.test(i))).toEqual([])
   })

@@ -7,7 +7,7 @@ const ROOT = join(import.meta.dirname, '..', '..')
 
 /** Where `drover start` and the image find the bundled programs. */
 export const PROGRAMS_DIR = join(ROOT, 'dist')
-/** The bundled `drover` with the agent and the runner: `node dist/drover.mjs agent|runner …`. */
+/** The bundled `drover` with the in-cluster programs: `node dist/drover.mjs agent|runner|ext-apiserver …`. */
 export const PROGRAMS_ENTRY = 'drover.mjs'
 const META = 'meta.json'
 
@@ -29,7 +29,7 @@ export interface BuiltPrograms {
 }
 
 /**
- * Bundles the agent and the runner (cli/programs.ts) with esbuild into one ES module with lazy chunks:
+ * Bundles the agent, the runner and the extension API server (cli/programs.ts) with esbuild into one ES module with lazy chunks:
  * platform node, target node22, every dependency inside, so the image needs no node_modules and no
  * TypeScript loader at run time. Code splitting keeps each program to its own code: the agent loads
  * the shared chunk and its own, never the runner's. The metafile is kept beside it for `staleness`.
@@ -76,7 +76,7 @@ export async function buildPrograms(opts: BuildOptions = {}): Promise<BuiltProgr
     const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([file, o]) => [relative(building, join(ROOT, file)), o.bytes]))
     const code = Object.entries(outputs).filter(([file]) => file.endsWith('.mjs'))
     const total = code.reduce((a, [, bytes]) => a + bytes, 0)
-    opts.log?.(`bundled the agent and the runner into ${relative(ROOT, outdir) || outdir} (${(total / 2 ** 20).toFixed(1)} MiB in ${code.length} modules, and their source maps) in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+    opts.log?.(`bundled the agent, the runner and the ext-apiserver into ${relative(ROOT, outdir) || outdir} (${(total / 2 ** 20).toFixed(1)} MiB in ${code.length} modules, and their source maps) in ${((performance.now() - started) / 1000).toFixed(1)} s`)
     return { entry: join(outdir, PROGRAMS_ENTRY), outputs, metafile: result.metafile }
   } finally {
     await rm(building, { recursive: true, force: true })
@@ -111,6 +111,6 @@ export async function ensurePrograms(opts: BuildOptions = {}): Promise<string> {
   const outdir = opts.outdir ?? PROGRAMS_DIR
   const why = await staleness(outdir)
   if (why === undefined) return join(outdir, PROGRAMS_ENTRY)
-  opts.log?.(`bundling the agent and the runner (${why})…`)
+  opts.log?.(`bundling the agent, the runner and the ext-apiserver (${why})…`)
   return (await buildPrograms(opts)).entry
 }

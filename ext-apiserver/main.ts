@@ -1,0 +1,89 @@
+// The extension API server as a program: its files read, its management-cluster client built, its
+// resources served. `drover ext-apiserver` (cli/ext-apiserver.ts) parses the flags and calls this.
+import { readFile } from 'node:fs/promises'
+import type { Logger } from 'pino'
+import { KubeClient } from '../protocol/kube/client.ts'
+import { kubeConfigTransport, loadKubeConfig } from '../node/kube/index.ts'
+import { createLogger, errorText } from '../node/log.ts'
+import type { ExtContext } from './context.ts'
+import { SubjectAccessReviewer } from './server/authorizer.ts'
+import type { ExtResource } from './server/resource.ts'
+import { startExtServer, type ExtServer } from './server/server.ts'
+
+export interface ExtApiServerOptions {
+  listen: { host: string; port: number }
+  servingCertFile: string
+  servingKeyFile: string
+  /** The front proxy's CA (kube-apiserver `--requestheader-client-ca-file`). */
+  requestHeaderCaFile: string
+  /** CNs allowed for the front proxy (kube-apiserver `--requestheader-allowed-names`); empty: any from the CA. */
+  allowedNames: readonly string[]
+  /** The management cluster; absent: the pod's service account (else $KUBECONFIG). */
+  kubeconfig?: string
+}
+
+/** A file cannot be read or the kubeconfig is unusable: reported without a stack. */
+export class ExtApiServerConfigError extends Error {
+  override name = 'ExtApiServerConfigError'
+}
+
+export interface StartOptions extends ExtApiServerOptions {
+  /** The served resources, or how to build them from the context (the management client). */
+  resources: readonly ExtResource[] | ((ctx: ExtContext) => readonly ExtResource[])
+  logger?: Logger
+}
+
+export interface ExtApiServer extends ExtServer {
+  context: ExtContext
+}
+
+export async function startExtApiServer(opts: StartOptions): Promise<ExtApiServer> {
+  const logger = opts.logger ?? createLogger('drover-ext-apiserver')
+  const [servingCert, servingKey, requestHeaderCa] = await Promise.all([
+    readPem('--serving-cert', opts.servingCertFile),
+    readPem('--serving-key', opts.servingKeyFile),
+    readPem('--requestheader-client-ca', opts.requestHeaderCaFile),
+  ])
+  let transport: ReturnType<typeof kubeConfigTransport>
+  try {
+    transport = kubeConfigTransport(loadKubeConfig(opts.kubeconfig))
+  } catch (e) {
+    throw new ExtApiServerConfigError(errorText(e))
+  }
+  const client = new KubeClient(transport)
+  const context: ExtContext = { client, logger }
+  const resources = typeof opts.resources === 'function' ? opts.resources(context) : opts.resources
+  let server: ExtServer
+  try {
+    server = await startExtServer({
+      host: opts.listen.host,
+      port: opts.listen.port,
+      servingCert,
+      servingKey,
+      requestHeaderCa,
+      allowedNames: opts.allowedNames,
+      resources,
+      authorizer: new SubjectAccessReviewer(client, logger),
+      logger,
+    })
+  } catch (e) {
+    transport.close()
+    throw new ExtApiServerConfigError(`cannot serve on ${opts.listen.host}:${opts.listen.port}: ${errorText(e)}`)
+  }
+  logger.info({ url: server.url, resources: resources.map((r) => r.type.plural), allowedNames: opts.allowedNames }, 'extension API server listening')
+  const close = async () => {
+    await server.close()
+    transport.close()
+  }
+  return { ...server, context, close, [Symbol.asyncDispose]: close }
+}
+
+async function readPem(flag: string, file: string): Promise<string> {
+  try {
+    const text = await readFile(file, 'utf8')
+    if (!text.includes('-----BEGIN ')) throw new Error('not PEM')
+    return text
+  } catch (e) {
+    throw new ExtApiServerConfigError(`${flag}: cannot read ${file}: ${errorText(e)}`)
+  }
+}
