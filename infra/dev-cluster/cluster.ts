@@ -8,7 +8,7 @@ import { ensureKubernetesBinaries, type KubernetesBinaries } from '../kubernetes
 import { formatDuration, run, type Log } from '../kubernetes/progress.ts'
 import { renderKubeconfig } from './kubeconfig.ts'
 import { nodeManifests, renderKwokConfig, type PortForwardTarget } from './kwok-config.ts'
-import { generatePki, writePki, type ClientName, type Pki, type PkiFiles } from './pki.ts'
+import { FRONT_PROXY_CLIENT, generatePki, writePki, type ClientName, type Pki, type PkiFiles } from './pki.ts'
 import { criLogLine, podLogFile } from './pod-log.ts'
 import { freePorts } from './ports.ts'
 import { httpsGet } from './probe.ts'
@@ -75,6 +75,7 @@ export async function up(name: string, opts: UpOptions = {}): Promise<DevCluster
     log(`starting dev cluster "${name}" (${mode})`)
     const pki = await generatePki(name)
     const files = await writePki(join(dir, 'pki'), pki)
+    rec.frontProxy = { caCert: files.frontProxyCaCert, caKey: files.frontProxyCaKey, clientCert: files.frontProxyClientCert, clientKey: files.frontProxyClientKey }
     const c = new Starter(rec, k8s, pki, files, env, log)
     await c.etcd()
     await c.apiserver()
@@ -201,6 +202,15 @@ class Starter {
         '--kubelet-preferred-address-types=InternalIP',
         '--feature-gates=ExtendWebSocketsToKubelet=false',
         '--profiling=false',
+        // The aggregation layer: extension API servers (APIService v1.ext.cattle.io) trust the
+        // X-Remote-* headers only from a client certificate of this separate CA with this CN.
+        `--requestheader-client-ca-file=${f.frontProxyCaCert}`,
+        `--requestheader-allowed-names=${FRONT_PROXY_CLIENT}`,
+        '--requestheader-username-headers=X-Remote-User',
+        '--requestheader-group-headers=X-Remote-Group',
+        '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+        `--proxy-client-cert-file=${f.frontProxyClientCert}`,
+        `--proxy-client-key-file=${f.frontProxyClientKey}`,
         ...liteArgs,
       ],
       async ([port]) => (await httpsGet(`https://127.0.0.1:${port}/readyz`, this.pki.ca.certPem)).status === 200,

@@ -24,7 +24,18 @@ export interface Pki {
   /** Service-account token signing key (PKCS#8) and its public key (SPKI). */
   serviceAccount: { keyPem: string; publicPem: string }
   clients: Record<ClientName, KeyPairPem>
+  /**
+   * The front proxy's own CA (kube-apiserver `--requestheader-client-ca-file`) and the client certificate
+   * the aggregator presents to extension API servers (`--proxy-client-cert-file`). Separate from `ca`: an
+   * extension server trusts X-Remote-User only from this CA, so no ordinary client of the cluster can
+   * claim to be the front proxy.
+   */
+  frontProxyCa: KeyPairPem
+  frontProxyClient: KeyPairPem
 }
+
+/** The CN of the aggregator's client certificate; kube-apiserver `--requestheader-allowed-names`. */
+export const FRONT_PROXY_CLIENT = 'front-proxy-client'
 
 /** Client identities of a dev cluster: the admin is in system:masters; the others are the built-in users RBAC bootstraps. */
 export const CLIENTS = {
@@ -85,7 +96,7 @@ async function leaf(
 
 interface Ca {
   cert: x509.X509Certificate
-  keys: CryptoKeyPair
+  keys: { privateKey: CryptoKey }
 }
 
 async function createCa(commonName: string): Promise<Ca> {
@@ -106,11 +117,24 @@ async function createCa(commonName: string): Promise<Ca> {
   return { cert, keys }
 }
 
-/** A throwaway CA and one loopback serving certificate (the local edge's HTTPS). */
-export async function generateServingPki(name: string): Promise<{ caPem: string; certPem: string; keyPem: string }> {
+/**
+ * A throwaway CA and one loopback serving certificate (the local edge's HTTPS; the extension API server,
+ * which also needs `<service>.<namespace>.svc` in `dns`: the aggregator verifies that name).
+ */
+export async function generateServingPki(name: string, opts: { dns?: string[] } = {}): Promise<{ caPem: string; certPem: string; keyPem: string }> {
   const ca = await createCa(`drover-${name}-ca`)
-  const serving = await leaf(ca, `CN=${escapeDn(name)}`, 'server', { dns: ['localhost'], ip: ['127.0.0.1'] })
+  const serving = await leaf(ca, `CN=${escapeDn(name)}`, 'server', { dns: ['localhost', ...(opts.dns ?? [])], ip: ['127.0.0.1'] })
   return { caPem: ca.cert.toString('pem') + '\n', ...serving }
+}
+
+/** A client certificate signed by a CA given as PEM (tests: a front-proxy cert with another CN). */
+export async function generateClientCert(caPem: KeyPairPem, subject: { cn: string; o?: string[] }): Promise<KeyPairPem> {
+  const ca: Ca = { cert: new x509.X509Certificate(caPem.certPem), keys: { privateKey: await importKey(caPem.keyPem) } }
+  return leaf(ca, [`CN=${escapeDn(subject.cn)}`, ...(subject.o ?? []).map((o) => `O=${escapeDn(o)}`)].join(', '), 'client')
+}
+
+async function importKey(keyPem: string): Promise<CryptoKey> {
+  return webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decode(keyPem)[0]!, ALG, true, ['sign'])
 }
 
 /** A fresh CA and every certificate and key one dev cluster needs; nothing is shared between clusters. */
@@ -127,12 +151,16 @@ export async function generatePki(clusterName: string): Promise<Pki> {
     const subject = [`CN=${escapeDn(id.cn)}`, ...id.o.map((o) => `O=${escapeDn(o)}`)].join(', ')
     clients[name] = await leaf(ca, subject, 'client')
   }
+  const frontProxyCa = await createCa(`drover-dev-${clusterName}-front-proxy-ca`)
+  const frontProxyClient = await leaf(frontProxyCa, `CN=${FRONT_PROXY_CLIENT}`, 'client')
   const sa = await keyPair()
   return {
     ca: { certPem: ca.cert.toString('pem') + '\n', keyPem: await exportKey(ca.keys.privateKey) },
     apiserver,
     kwok,
     clients,
+    frontProxyCa: { certPem: frontProxyCa.cert.toString('pem') + '\n', keyPem: await exportKey(frontProxyCa.keys.privateKey) },
+    frontProxyClient,
     serviceAccount: {
       keyPem: await exportKey(sa.privateKey),
       publicPem: pem('PUBLIC KEY', await webcrypto.subtle.exportKey('spki', sa.publicKey)),
@@ -149,6 +177,10 @@ export interface PkiFiles {
   kwokKey: string
   saKey: string
   saPub: string
+  frontProxyCaCert: string
+  frontProxyCaKey: string
+  frontProxyClientCert: string
+  frontProxyClientKey: string
 }
 
 export async function writePki(dir: string, pki: Pki): Promise<PkiFiles> {
@@ -162,6 +194,10 @@ export async function writePki(dir: string, pki: Pki): Promise<PkiFiles> {
     kwokKey: join(dir, 'kwok.key'),
     saKey: join(dir, 'sa.key'),
     saPub: join(dir, 'sa.pub'),
+    frontProxyCaCert: join(dir, 'front-proxy-ca.crt'),
+    frontProxyCaKey: join(dir, 'front-proxy-ca.key'),
+    frontProxyClientCert: join(dir, 'front-proxy-client.crt'),
+    frontProxyClientKey: join(dir, 'front-proxy-client.key'),
   }
   const contents: Record<keyof PkiFiles, string> = {
     caCert: pki.ca.certPem,
@@ -172,6 +208,10 @@ export async function writePki(dir: string, pki: Pki): Promise<PkiFiles> {
     kwokKey: pki.kwok.keyPem,
     saKey: pki.serviceAccount.keyPem,
     saPub: pki.serviceAccount.publicPem,
+    frontProxyCaCert: pki.frontProxyCa.certPem,
+    frontProxyCaKey: pki.frontProxyCa.keyPem,
+    frontProxyClientCert: pki.frontProxyClient.certPem,
+    frontProxyClientKey: pki.frontProxyClient.keyPem,
   }
   for (const k of Object.keys(files) as (keyof PkiFiles)[]) {
     await writeFile(files[k], contents[k], { mode: 0o600 })

@@ -26,6 +26,12 @@ export interface DevClusterRecord {
   components: Component[]
   startedAt: string
   kubernetesVersion: string
+  /**
+   * The aggregation layer's PKI (PEM file paths): the request-header CA an extension API server is started
+   * against, its key, and the front-proxy client certificate the apiserver presents. Absent in the records
+   * of clusters started before it existed.
+   */
+  frontProxy?: { caCert: string; caKey: string; clientCert: string; clientKey: string }
 }
 
 const NAME = /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/
