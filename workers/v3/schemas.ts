@@ -7,7 +7,7 @@ import { RESOURCES, type ResourceDef } from './resources.ts'
 const EXTRA: ResourceDef[] = [
   { type: 'user', collection: 'users', kind: 'User', namespaced: false, writable: ['username', 'password', 'name', 'description', 'mustChangePassword', 'enabled'], actions: ['setpassword'], collectionActions: ['changepassword'] },
   { type: 'token', collection: 'tokens', kind: 'Token', namespaced: false, writable: ['description', 'ttl', 'clusterId'], collectionActions: ['logout'] },
-  { type: 'authConfig', collection: 'authconfigs', kind: 'AuthConfig', namespaced: false, writable: ['enabled', 'accessMode', 'allowedPrincipalIds', 'clientId', 'clientSecret', 'issuer', 'scope', 'groupsClaim', 'rancherUrl'] },
+  { type: 'authConfig', collection: 'authconfigs', kind: 'AuthConfig', namespaced: false, writable: ['enabled', 'accessMode', 'allowedPrincipalIds', 'clientId', 'clientSecret', 'issuer', 'scope', 'groupsClaim', 'rancherUrl', 'hostname', 'tls'] },
 ]
 const ALL: ResourceDef[] = [...Object.values(RESOURCES), ...EXTRA]
 
