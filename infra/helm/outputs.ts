@@ -25,7 +25,10 @@ export function chartCrdFiles(): string[] {
  * object is left out; other namespaces (local users' password Secrets) survive `helm uninstall`.
  */
 export function renderRbacTemplate(): string {
-  const objects = [...managementRbac({ runner: { namespace: RELEASE_NAMESPACE, name: 'drover-controller-runner' } }), ...downstreamRbac()]
+  const objects = [...managementRbac({
+    runner: { namespace: RELEASE_NAMESPACE, name: 'drover-controller-runner' },
+    extApiServer: { kind: 'ServiceAccount', namespace: RELEASE_NAMESPACE, name: 'drover-ext-apiserver' },
+  }), ...downstreamRbac()]
     .filter((o) => !(o.kind === 'Namespace' && o.metadata.name === 'cattle-system'))
     .map((o) => (o.kind === 'Namespace' ? { ...o, metadata: { ...o.metadata, annotations: { 'helm.sh/resource-policy': 'keep' } } } : o))
   const header = '# Generated from infra/management/rbac.ts by `npm run gen:crds`; do not edit.\n'

@@ -2,6 +2,7 @@
 // apply the same objects. Identities are the contract's (see the edge and runner notes in DESIGN.md).
 
 import { REGISTRATION_SECRET } from '../../protocol/api/registration.ts'
+import { EXT_GROUP } from '../../protocol/api/ext.ts'
 import type { PolicyRule } from '../../protocol/crds/index.ts'
 
 export type { PolicyRule }
@@ -32,7 +33,7 @@ export const GLOBAL_DATA_NAMESPACE = 'cattle-global-data'
 /** Names of the ClusterRoles that CRTB RoleBindings in a cluster's namespace refer to. */
 export const CLUSTER_NAMESPACE_ROLES = { owner: 'drover-cluster-owner-ns', member: 'drover-cluster-member-ns' } as const
 
-type Subject = { kind: 'User' | 'Group'; name: string; apiGroup: string } | { kind: 'ServiceAccount'; name: string; namespace: string }
+export type Subject = { kind: 'User' | 'Group'; name: string; apiGroup: string } | { kind: 'ServiceAccount'; name: string; namespace: string }
 
 const clusterRole = (name: string, rules: PolicyRule[]): RbacObject => ({ apiVersion: RBAC, kind: 'ClusterRole', metadata: { name, labels }, rules })
 const clusterRoleBinding = (name: string, role: string, subject: Subject): RbacObject => ({
@@ -71,11 +72,17 @@ export function downstreamRbac(): RbacObject[] {
 export interface ManagementRbacOptions {
   /** The runner's service account in the management cluster. */
   runner?: { namespace: string; name: string }
+  /** The extension API server's identity (default: service account cattle-system/drover-ext-apiserver). */
+  extApiServer?: Subject
 }
+
+/** The extension API server's service account, unless told otherwise. */
+export const EXT_APISERVER_ACCOUNT = { namespace: 'cattle-system', name: 'drover-ext-apiserver' } as const
 
 /** The management cluster's RBAC for the runner, the edge and the namespace-level roles CRTBs bind. */
 export function managementRbac(opts: ManagementRbacOptions = {}): RbacObject[] {
   const runner = opts.runner ?? { namespace: 'cattle-system', name: 'drover-controller-runner' }
+  const ext = opts.extApiServer ?? { kind: 'ServiceAccount', ...EXT_APISERVER_ACCOUNT }
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'cattle-system', labels } },
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: LOCAL_USER_PASSWORDS_NAMESPACE, labels } },
@@ -95,6 +102,8 @@ export function managementRbac(opts: ManagementRbacOptions = {}): RbacObject[] {
       // Users created at their first external (OIDC) login get the `newUserDefault` global roles.
       { apiGroups: [MGMT], resources: ['globalrolebindings'], verbs: ['create'] },
       { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+      // Directory logins and principal searches, answered by the extension API server (protocol/api/ext.ts).
+      { apiGroups: [EXT_GROUP], resources: ['directorybindreviews', 'directoryprincipalreviews'], verbs: ['create'] },
     ]),
     clusterRoleBinding('drover-edge', 'drover-edge', user(EDGE_USER)),
     // Registration secrets live in every cluster's namespace: readable by name only, never all secrets.
@@ -142,6 +151,7 @@ export function managementRbac(opts: ManagementRbacOptions = {}): RbacObject[] {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'drover-edge-global-data' },
       subjects: [user(EDGE_USER)],
     },
+    ...extApiServerRbac(ext),
     // Bound by CRTBs in a cluster's namespace `<id>` (RoleBindings, so only there).
     clusterRole(CLUSTER_NAMESPACE_ROLES.owner, [
       { apiGroups: [MGMT], resources: ['clusterroletemplatebindings', 'projects', 'projectroletemplatebindings', 'clusterregistrationtokens'], verbs: ALL },
@@ -150,5 +160,33 @@ export function managementRbac(opts: ManagementRbacOptions = {}): RbacObject[] {
       { apiGroups: [MGMT], resources: ['clusterroletemplatebindings', 'projects'], verbs: READ },
       { apiGroups: [MGMT], resources: ['projects'], verbs: ['create'] },
     ]),
+  ]
+}
+
+/**
+ * The extension API server's own access: it authorizes each request with a SubjectAccessReview (what
+ * `system:auth-delegator` grants, without the TokenReviews it does not use), reads AuthConfigs, and reads
+ * the providers' Secrets in cattle-global-data (service-account passwords), nothing else.
+ */
+function extApiServerRbac(subject: Subject): RbacObject[] {
+  return [
+    clusterRole('drover-ext-apiserver', [
+      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+      { apiGroups: [MGMT], resources: ['authconfigs'], verbs: READ },
+    ]),
+    clusterRoleBinding('drover-ext-apiserver', 'drover-ext-apiserver', subject),
+    {
+      apiVersion: RBAC,
+      kind: 'Role',
+      metadata: { name: 'drover-ext-apiserver-global-data', namespace: GLOBAL_DATA_NAMESPACE, labels },
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }],
+    },
+    {
+      apiVersion: RBAC,
+      kind: 'RoleBinding',
+      metadata: { name: 'drover-ext-apiserver-global-data', namespace: GLOBAL_DATA_NAMESPACE, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'drover-ext-apiserver-global-data' },
+      subjects: [subject],
+    },
   ]
 }
