@@ -8,6 +8,7 @@ export const MAX_BODY_BYTES = 1024 * 1024
 export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
   if (type !== 'application/json') throw statusError(415, `the body must be application/json, not "${type || 'none'}"`)
+  // Refused before reading: Node then discards the unread body, so the client still reads this answer.
   const declared = Number(req.headers['content-length'])
   if (declared > limit) throw statusError(413, `the body is larger than ${limit} bytes`)
   const chunks: Buffer[] = []

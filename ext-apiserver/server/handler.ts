@@ -43,7 +43,6 @@ export function extHandler(opts: HandlerOptions): (req: IncomingMessage, res: Se
         e = statusError(500, 'Internal error occurred: the extension API server failed to handle the request (see its log)')
       }
       if (res.headersSent) return void res.destroy()
-      if ((e as StatusError).code === 413) res.setHeader('connection', 'close')
       sendStatus(res, e as StatusError)
     })
   }
