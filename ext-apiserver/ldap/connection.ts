@@ -4,12 +4,12 @@
 import { isIP } from 'node:net'
 import { rootCertificates, type ConnectionOptions } from 'node:tls'
 import { Client, ResultCodeError } from 'ldapts'
-import type { LdapConfig } from './config.ts'
+import { bindName, isAdConfig, type DirectoryConfig } from './ad-config.ts'
 
 /** No server could be reached, or none proved its identity: the directory is out of reach, not the user wrong. */
 export class DirectoryUnreachableError extends Error {}
 
-function tlsOptions(config: LdapConfig, server: string): ConnectionOptions {
+function tlsOptions(config: DirectoryConfig, server: string): ConnectionOptions {
   return {
     ca: config.certificate ? [...rootCertificates, config.certificate] : [...rootCertificates],
     host: server,
@@ -19,7 +19,7 @@ function tlsOptions(config: LdapConfig, server: string): ConnectionOptions {
   }
 }
 
-function url(config: LdapConfig, server: string): string {
+function url(config: DirectoryConfig, server: string): string {
   const host = isIP(server) === 6 ? `[${server}]` : server
   return `${config.tls ? 'ldaps' : 'ldap'}://${host}:${config.port}`
 }
@@ -37,7 +37,7 @@ async function within<T>(ms: number, step: Promise<T>, what: string): Promise<T>
   }
 }
 
-async function dial(config: LdapConfig, server: string): Promise<Client> {
+async function dial(config: DirectoryConfig, server: string): Promise<Client> {
   const tls = tlsOptions(config, server)
   // ldapts speaks TLS from the first byte whenever tlsOptions are given: only LDAPS gets them here.
   const client = new Client({
@@ -67,7 +67,7 @@ export async function close(client: Client): Promise<void> {
  * account is returned as the bind error (a misconfiguration); every transport or TLS failure of every
  * server becomes one DirectoryUnreachableError naming them all.
  */
-export async function connectAsServiceAccount(config: LdapConfig): Promise<Client> {
+export async function connectAsServiceAccount(config: DirectoryConfig): Promise<Client> {
   const failures: string[] = []
   for (const server of config.servers) {
     let client: Client | undefined
@@ -78,7 +78,7 @@ export async function connectAsServiceAccount(config: LdapConfig): Promise<Clien
       continue
     }
     try {
-      await client.bind(config.serviceAccountDistinguishedName, config.serviceAccountPassword)
+      await bindServiceAccount(client, config)
       return client
     } catch (err) {
       await close(client)
@@ -90,6 +90,12 @@ export async function connectAsServiceAccount(config: LdapConfig): Promise<Clien
     }
   }
   throw new DirectoryUnreachableError(`no LDAP server reachable: ${failures.join('; ')}`)
+}
+
+/** Binds as the service account: its DN for LDAP, its username as Rancher binds it for AD. */
+export async function bindServiceAccount(client: Client, config: DirectoryConfig): Promise<void> {
+  const name = isAdConfig(config) ? bindName(config.serviceAccountUsername, config.defaultLoginDomain) : config.serviceAccountDistinguishedName
+  await client.bind(name, config.serviceAccountPassword)
 }
 
 /** Errors of the socket, TLS or a timeout, as opposed to an LDAP result code from a server that answered. */

@@ -2,8 +2,8 @@
 // login name from the login attribute (falling back to the display name, then the DN).
 import type { Entry } from 'ldapts'
 
-/** Rancher's LDAP provider names, which prefix the principal ids. */
-export type PrincipalScope = 'openldap' | 'freeipa'
+/** Rancher's LDAP provider names, which prefix the principal ids (`activedirectory_user://<dn>`). */
+export type PrincipalScope = 'openldap' | 'freeipa' | 'activedirectory'
 
 /** A user or group as `/v3/principals` shows it. */
 export interface LdapPrincipal {
