@@ -6,6 +6,11 @@ import { EXT_GROUP, EXT_VERSION } from '../protocol/api/ext.ts'
 import type { ResourceType } from '../protocol/kube/resource.ts'
 import { StatusError, type ExtResource } from '../ext-apiserver/server/resource.ts'
 import { FRONT_PROXY_CLIENT, generateClientCert } from '../infra/dev-cluster/pki.ts'
+import { KubeClient } from '../protocol/kube/client.ts'
+import { kubeConfigTransport } from '../node/kube/index.ts'
+import { SubjectAccessReviewer, type Attributes } from '../ext-apiserver/server/authorizer.ts'
+import { ManualClock } from './support/manual-clock.ts'
+import { silentLogger } from './support/logger.ts'
 import { devCluster, type DevCluster } from './support/dev-cluster.ts'
 import { startTestExtApiServer, type TestExtApiServer } from './support/ext-apiserver.ts'
 
@@ -152,5 +157,39 @@ describe('extension API server (APIService v1.ext.cattle.io)', () => {
     expect((await direct('/api/v1/pods', asProxy())).status).toBe(404)
     expect((await direct(PATH, asProxy())).status).toBe(405)
     expect((await direct(`${PATH}?dryRun=Some`, asProxy({ method: 'POST', headers: { 'content-type': 'application/json' }, body: review() }))).status).toBe(400)
+  })
+
+  // `someone` holds the ClusterRoleBinding the RBAC test above created.
+  it('caches review decisions briefly and boundedly (reviews counted at the management cluster\'s client)', async () => {
+    const transport = kubeConfigTransport(cluster.kubeConfig)
+    let reviews = 0
+    const client = new KubeClient(async (req) => {
+      if (req.url.endsWith('/subjectaccessreviews')) reviews++
+      return transport(req)
+    })
+    const clock = new ManualClock()
+    const reviewer = new SubjectAccessReviewer(client, silentLogger, { ttlMs: 5_000, maxEntries: 2, now: () => clock.now() })
+    const create: Attributes = { kind: 'resource', verb: 'create', group: EXT_GROUP, version: EXT_VERSION, resource: 'echoreviews' }
+    const user = (name: string) => ({ name, groups: ['system:authenticated'], extra: {} })
+    try {
+      expect(await reviewer.authorize(user('someone'), create)).toMatchObject({ allowed: true })
+      expect(await reviewer.authorize(user('nobody'), create)).toMatchObject({ allowed: false })
+      expect(await reviewer.authorize(user('someone'), create)).toMatchObject({ allowed: true })
+      expect(await reviewer.authorize(user('nobody'), create)).toMatchObject({ allowed: false })
+      expect(reviews).toBe(2)
+      clock.tick(5_000)
+      await reviewer.authorize(user('someone'), create)
+      expect(reviews).toBe(3)
+      // Two entries at most: `third` displaces nobody's expired entry, `fourth` the oldest (someone's).
+      await reviewer.authorize(user('third'), create)
+      await reviewer.authorize(user('fourth'), create)
+      await reviewer.authorize(user('someone'), create)
+      expect(reviews).toBe(6)
+      // system:masters is allowed without a review, as in kube-apiserver.
+      expect(await reviewer.authorize({ name: 'root', groups: ['system:masters'], extra: {} }, create)).toEqual({ allowed: true })
+      expect(reviews).toBe(6)
+    } finally {
+      transport.close()
+    }
   })
 })
