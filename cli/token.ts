@@ -51,8 +51,8 @@ export async function tokenCommand(argv: string[]): Promise<number> {
     return 0
   }
   if (!interactive) {
-    const why = entry.session ? 'the drover session has expired' : 'not logged in'
-    throw new StartError(`${why} for ${server}: run "drover login ${server}"`)
+    const why = entry.session ? `the drover session for ${server} has expired` : `not logged in to ${server}`
+    throw new StartError(`${why}: run "drover login ${server}"`)
   }
   process.stderr.write(entry.session ? `The drover session for ${server} has expired; log in again.\n` : `Log in to ${server}.\n`)
   const { session: _old, ...tls } = entry

@@ -25,8 +25,9 @@ export async function promptLine(question: string): Promise<string> {
 export async function promptHidden(question: string): Promise<string> {
   const stdin = process.stdin
   if (!stdin.isTTY) throw new StartError('cannot ask for a password: stdin is not a terminal (use --password-stdin)')
-  process.stderr.write(question)
+  // Raw before the question: whatever is typed once the question shows must not be echoed.
   stdin.setRawMode(true)
+  process.stderr.write(question)
   stdin.resume()
   try {
     return await new Promise<string>((resolve, reject) => {
