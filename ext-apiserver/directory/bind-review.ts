@@ -5,7 +5,8 @@ import * as v from 'valibot'
 import { DIRECTORY_BIND_REVIEW, DIRECTORY_PROVIDERS, EXT_API_VERSION, type DirectoryBindReview, type DirectoryProvider, type DirectoryRefusal } from '../../protocol/api/ext.ts'
 import type { KubeClient } from '../../protocol/kube/index.ts'
 import type { Logger } from 'pino'
-import { LdapConfigError, type LdapConfig } from '../ldap/config.ts'
+import type { DirectoryConfig } from '../ldap/ad-config.ts'
+import { LdapConfigError } from '../ldap/config.ts'
 import { authenticate, outward } from '../ldap/directory.ts'
 import { StatusError, type CreateRequest, type ExtResource } from '../server/resource.ts'
 import { DIALECTS } from './dialects.ts'
@@ -47,9 +48,8 @@ const refusal = (spec: Spec, refusal: DirectoryRefusal, message: string) => answ
  * The config to bind with: the candidate (testAndApply), whose password, when left out, is the stored
  * one; otherwise the stored config, which must be enabled.
  */
-async function configFor(mgmtClient: KubeClient, provider: DirectoryProvider, candidate: Record<string, unknown> | undefined): Promise<LdapConfig> {
+async function configFor(mgmtClient: KubeClient, provider: DirectoryProvider, candidate: Record<string, unknown> | undefined): Promise<DirectoryConfig> {
   const dialect = DIALECTS[provider]
-  if (!dialect) throw new ConfigUnavailable(`auth provider ${provider} is not served by this extension server`)
   const given = typeof candidate?.serviceAccountPassword === 'string' ? candidate.serviceAccountPassword : ''
   const fields = candidate ? { ...candidate, serviceAccountPassword: given || (await storedPassword(mgmtClient, provider)) } : await storedFields(mgmtClient, provider, { requireEnabled: true })
   // An empty password makes an LDAP bind anonymous, which many directories accept: never bind so.
@@ -63,14 +63,14 @@ export function directoryBindReviews(mgmtClient: KubeClient, log: Logger): ExtRe
     verbs: ['create'],
     async create(req: CreateRequest) {
       const { spec } = parseReview(reviewSchema, req.body)
-      let config: LdapConfig
+      let config: DirectoryConfig
       try {
         config = await configFor(mgmtClient, spec.provider, spec.config)
       } catch (err) {
         if (err instanceof LdapConfigError || err instanceof ConfigUnavailable) return refusal(spec, 'Invalid', err.message)
         throw err
       }
-      const scope = DIALECTS[spec.provider]?.scope
+      const scope = DIALECTS[spec.provider].scope
       const result = await authenticate(config, spec.username, spec.password, { provider: scope })
       if (result.ok) {
         log.info({ provider: spec.provider, user: result.user.id, groups: result.groups.length, by: req.user.name }, 'directory login')

@@ -1,5 +1,6 @@
-// External providers' client secrets (OIDC, GitHub): each in a Secret `<provider>-client-secret` in
-// cattle-global-data, written and read by the edge only; the AuthConfig CR holds just its reference.
+// External providers' secrets: client secrets (OIDC, GitHub), each in a Secret `<provider>-client-secret`,
+// and directory service account passwords (read by the extension server), all in cattle-global-data and
+// written by the edge only; the AuthConfig CR holds just a reference.
 import { SECRET, type KubeClient } from '../../protocol/kube/index.ts'
 import { ApiError } from '../errors.ts'
 import type { KubeObject } from '../mgmt/management.ts'
@@ -19,18 +20,22 @@ const base64ToUtf8 = (s: string) => new TextDecoder().decode(Uint8Array.from(ato
 
 /** Stores the provider's client secret (as the edge) and returns the reference its CR keeps. */
 export async function storeClientSecret(edge: KubeClient, provider: string, value: string): Promise<string> {
-  const name = `${provider}-client-secret`
+  await storeProviderSecret(edge, provider, { name: `${provider}-client-secret`, key: 'clientSecret' }, value)
+  return clientSecretRef(provider)
+}
+
+/** Creates or replaces one provider Secret in cattle-global-data holding `value` under `key` (as the edge). */
+export async function storeProviderSecret(edge: KubeClient, provider: string, where: { name: string; key: string }, value: string): Promise<void> {
   const body = {
     apiVersion: 'v1',
     kind: 'Secret',
     type: 'Opaque',
-    metadata: { name, namespace: SECRET_NAMESPACE, labels: { 'drover.io/auth-provider': provider } },
-    data: { clientSecret: utf8ToBase64(value) },
+    metadata: { name: where.name, namespace: SECRET_NAMESPACE, labels: { 'drover.io/auth-provider': provider } },
+    data: { [where.key]: utf8ToBase64(value) },
   }
-  const existing = await edge.find<Secret>(SECRET, name, SECRET_NAMESPACE)
+  const existing = await edge.find<Secret>(SECRET, where.name, SECRET_NAMESPACE)
   if (existing) await edge.update(SECRET, { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion } })
   else await edge.create(SECRET, body)
-  return clientSecretRef(provider)
 }
 
 /**

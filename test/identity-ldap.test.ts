@@ -1,0 +1,146 @@
+// OpenLDAP logins end to end: a real slapd, a real management cluster with drover's extension API server
+// registered behind APIService v1.ext.cattle.io, the edge in workerd, the local agent and the runner. The
+// edge never reaches the directory: every bind goes edge → local tunnel → kube-apiserver → aggregator →
+// extension server → slapd.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { extResources } from '../ext-apiserver/resources.ts'
+import { startTestExtApiServer, type TestExtApiServer } from './support/ext-apiserver.ts'
+import { adminToken, createUser, eventually, mgmtStack, type MgmtStack } from './support/mgmt-stack.ts'
+import { GROUP_DNS, GROUPS, PEOPLE, SERVICE_ACCOUNT, startSlapd, USERS, type Slapd } from './support/slapd.ts'
+
+const ADMIN_PASSWORD = 'ldap-admin-password-1'
+const PUBLIC = '/v3-public/openLdapProviders/openldap'
+
+let stack: MgmtStack
+let slapd: Slapd
+let ext: TestExtApiServer
+let admin: string
+/** A session of bob's from before the extension server stops, for the disable test. */
+let bobSession: string
+
+const ldapConfig = (extra: Record<string, unknown> = {}) => ({
+  servers: ['127.0.0.1'],
+  port: slapd.port,
+  serviceAccountDistinguishedName: SERVICE_ACCOUNT.dn,
+  serviceAccountPassword: SERVICE_ACCOUNT.password,
+  userSearchBase: PEOPLE,
+  groupSearchBase: GROUPS,
+  userEnabledAttribute: 'shadowFlag',
+  userDisabledBitMask: 2,
+  nestedGroupMembershipEnabled: true,
+  connectionTimeout: 3000,
+  ...extra,
+})
+
+const login = (username: string, password: string) => stack.api().post<{ token?: string; message?: string; code?: string }>(`${PUBLIC}?action=login`, { username, password, responseType: 'json' })
+
+beforeAll(async () => {
+  ;[stack, slapd] = await Promise.all([mgmtStack('ldap-e2e', { runner: true, adminPassword: ADMIN_PASSWORD }), startSlapd()])
+  ext = await startTestExtApiServer(stack.cluster, extResources)
+  admin = await adminToken(stack, ADMIN_PASSWORD)
+}, 240_000)
+afterAll(async () => {
+  await ext?.[Symbol.asyncDispose]().catch(() => {})
+  await slapd?.stop()
+  await stack?.[Symbol.asyncDispose]()
+})
+
+describe('OpenLDAP through the extension API server', () => {
+  it('is not listed and refuses logins until enabled', async () => {
+    const providers = await stack.api().get<{ data: { id: string }[] }>('/v3-public/authProviders')
+    expect(providers.body.data.map((p) => p.id)).not.toContain('openldap')
+    expect((await login('alice', USERS.alice.password)).status).toBe(404)
+  })
+
+  it('cannot be enabled by a plain PUT, only by a test login', async () => {
+    const res = await stack.api(admin).put('/v3/authconfigs/openldap', { ...ldapConfig(), enabled: true })
+    expect(res.status).toBe(422)
+    expect(res.body.message).toMatch(/testAndApply/)
+  })
+
+  it('testAndApply: a standard user may not (refused before the directory is asked), a wrong test password saves nothing', async () => {
+    const user = await createUser(stack, admin, 'ldap-std')
+    const denied = await stack.api(user.token).post('/v3/authconfigs/openldap?action=testAndApply', { ldapConfig: ldapConfig(), username: 'alice', password: USERS.alice.password })
+    expect(denied.status).toBe(403)
+    const wrong = await stack.api(admin).post('/v3/authconfigs/openldap?action=testAndApply', { ldapConfig: ldapConfig(), username: 'alice', password: 'wrong' })
+    expect(wrong.status).toBe(422)
+    expect(wrong.body.message).toMatch(/test login failed/)
+    const shown = await stack.api(admin).get('/v3/authconfigs/openldap')
+    expect(shown.status).toBe(404)
+  })
+
+  it('testAndApply with a good login enables it, hides the password and links the tester', async () => {
+    const res = await stack.api(admin).post<Record<string, unknown>>('/v3/authconfigs/openldap?action=testAndApply', { ldapConfig: ldapConfig(), username: 'bob', password: USERS.bob.password })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(res.body).toMatchObject({ id: 'openldap', type: 'openLdapConfig', enabled: true, accessMode: 'unrestricted', allowedPrincipalIds: [`openldap_user://${USERS.bob.dn}`] })
+    expect(JSON.stringify(res.body)).not.toContain(SERVICE_ACCOUNT.password)
+    expect(res.body.serviceAccountPassword).toBeUndefined()
+    const me = await stack.api(admin).get<{ data: { principalIds: string[] }[] }>('/v3/users?me=true')
+    expect(me.body.data[0]?.principalIds).toContain(`openldap_user://${USERS.bob.dn}`)
+    await eventually('openldap to be listed', async () => {
+      const providers = await stack.api().get<{ data: { id: string; type: string; actions: { login: string } }[] }>('/v3-public/authProviders')
+      const entry = providers.body.data.find((p) => p.id === 'openldap')
+      return entry ? expect(entry).toMatchObject({ type: 'openLdapProvider', actions: { login: expect.stringContaining(`${PUBLIC}?action=login`) } }) : undefined
+    }, 15_000)
+  })
+
+  it('logs a directory user in with nested groups as principals; the tester logs in as their own user', async () => {
+    const res = await login('alice', USERS.alice.password)
+    expect(res.status, JSON.stringify(res.body)).toBe(201)
+    const mine = await stack.api(res.body.token).get<{ data: { id: string; principalType: string }[] }>('/v3/principals')
+    expect(mine.body.data.map((p) => p.id).sort()).toEqual(
+      [`openldap_user://${USERS.alice.dn}`, ...[GROUP_DNS.developers, GROUP_DNS.admins, GROUP_DNS.everyone].map((dn) => `openldap_group://${dn}`)].sort(),
+    )
+    const bob = await login('bob', USERS.bob.password)
+    const bobMe = await stack.api(bob.body.token).get<{ data: { id: string }[] }>('/v3/users?me=true')
+    expect(bobMe.body.data[0]?.id).toBe(stack.admin.userId)
+  })
+
+  it('gives one 401 for a wrong password, an unknown user, a disabled user and a filter injection', async () => {
+    for (const [u, p] of [['alice', 'nope'], ['nobody', 'x'], ['carol', USERS.carol.password], ['*', USERS.alice.password], ['alice)(uid=*', USERS.alice.password]] as const) {
+      const res = await login(u, p)
+      expect(res.status, u).toBe(401)
+      expect(res.body.message, u).toBe('authentication failed: wrong username or password')
+    }
+  })
+
+  it('a group binding grants access downstream to a member through a nested group', async () => {
+    const token = (await login('alice', USERS.alice.password)).body.token!
+    const path = '/k8s/clusters/local/api/v1/namespaces/default/configmaps'
+    expect((await stack.api(token).get(path)).status).toBe(403)
+    const crtb = await stack.api(admin).post<{ id: string }>('/v3/clusterroletemplatebindings', { clusterId: 'local', roleTemplateId: 'cluster-owner', groupPrincipalId: `openldap_group://${GROUP_DNS.everyone}` })
+    expect(crtb.status, JSON.stringify(crtb.body)).toBe(201)
+    await eventually('the group binding to reach the cluster', async () => ((await stack.api(token).get(path)).status === 200 ? true : undefined), 60_000)
+    expect((await stack.api(admin).del(`/v3/clusterroletemplatebindings/${crtb.body.id}`)).status).toBeLessThan(300)
+    await eventually('the group binding to be gone', async () => ((await stack.api(token).get(path)).status === 403 ? true : undefined), 60_000)
+  })
+
+  it('restricted access lets in members of an allowed group only', async () => {
+    const res = await stack.api(admin).put('/v3/authconfigs/openldap', { accessMode: 'restricted', allowedPrincipalIds: [`openldap_group://${GROUP_DNS.ops}`] })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    const bob = await login('bob', USERS.bob.password)
+    expect(bob.status).toBe(201)
+    bobSession = bob.body.token!
+    const alice = await login('alice', USERS.alice.password)
+    expect(alice.status).toBe(403)
+    expect(alice.body.message).toMatch(/not allowed to log in/)
+  })
+
+  it('says so when the extension server is down, and logs nobody in', async () => {
+    await ext.server.close()
+    const res = await eventually('the aggregator to notice', async () => {
+      const r = await login('bob', USERS.bob.password)
+      return r.status === 201 ? undefined : r
+    })
+    expect(res.status).toBe(503)
+    expect(res.body.message).toMatch(/extension API server is unavailable/)
+  })
+
+  it('disabling it ends its sessions', async () => {
+    const bob = bobSession
+    expect((await stack.api(bob).get('/v3/users?me=true')).status).toBe(200)
+    expect((await stack.api(admin).post('/v3/authconfigs/openldap?action=disable', {})).status).toBe(200)
+    await eventually('the session to be revoked', async () => ((await stack.api(bob).get('/v3/users?me=true')).status === 401 ? true : undefined), 15_000)
+    expect((await login('bob', USERS.bob.password)).status).toBe(404)
+  })
+})
