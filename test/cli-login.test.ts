@@ -156,6 +156,25 @@ describe('logging in from the command line', () => {
     expect(Date.parse(renewed.expiresAt!)).toBeGreaterThan(Date.now())
     expect((await stack.api(renewed.token).get('/v3/users?me=true')).status).toBe(200)
   })
+
+  it('names a browser provider it cannot finish a login with yet, and asks which provider when several are enabled', async () => {
+    // Enabled as the edge reads it (the AuthConfig in the management cluster); no login reaches the issuer.
+    const authConfig = { apiVersion: 'management.cattle.io/v3', kind: 'AuthConfig', metadata: { name: 'genericoidc' }, type: 'genericOIDCConfig', enabled: true, issuer: 'https://idp.invalid', clientId: 'drover' }
+    const applied = await stack.cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(authConfig) })
+    expect(applied.code, applied.stderr).toBe(0)
+    const args = ['login', server, '--cacert', stack.edge.caFile, '--username', 'admin', '--password-stdin']
+    // The edge caches the provider list for a few seconds.
+    let several: KubectlResult | undefined
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; await sleep(250)) {
+      several = await drover(args, `${PASSWORD}\n`)
+      if (several.code !== 0) break
+    }
+    expect(several!.code, several!.stderr).toBe(2)
+    expect(several!.stderr).toContain('several login providers (local, genericoidc): choose one with --provider')
+    const browser = await drover([...args, '--provider', 'genericoidc'], `${PASSWORD}\n`)
+    expect(browser.code).toBe(1)
+    expect(browser.stderr).toMatch(/genericoidc logs in through a web browser, and .* cannot yet hand a browser login back to the command line/)
+  })
 })
 
 /**

@@ -101,7 +101,7 @@ export function chooseServer(config: CliConfig, given: string | undefined): stri
   if (given) return serverKey(given)
   const withSession = Object.keys(config.servers).filter((k) => config.servers[k]!.session)
   if (withSession.length === 1) return withSession[0]!
-  if (!withSession.length) throw new UsageError('not logged in to any server: run "drover login <url>" first')
+  if (!withSession.length) throw new StartError('not logged in to any server: run "drover login <url>" first')
   throw new UsageError(`logged in to several servers (${withSession.join(', ')}): say which with --server <url>`)
 }
 
