@@ -11,8 +11,9 @@ describe('drover ext-apiserver flags', () => {
       servingCertFile: 's.crt',
       servingKeyFile: 's.key',
       requestHeaderCaFile: 'fp.crt',
-      allowedNames: ['front-proxy-client'],
     })
+    // Without a CA file the server reads the cluster's (and its allowed names) from the ConfigMap.
+    expect(parseExtApiServerArgs(FILES.slice(0, 4), {})).not.toHaveProperty('requestHeaderCaFile')
     expect(parseExtApiServerArgs([...FILES, '--listen', '127.0.0.1:0', '--requestheader-allowed-names', 'a, b', '--kubeconfig', 'k'], {})).toMatchObject({
       listen: { host: '127.0.0.1', port: 0 },
       allowedNames: ['a', 'b'],
@@ -29,7 +30,8 @@ describe('drover ext-apiserver flags', () => {
 
   it.each([
     [[], /--serving-cert is required/],
-    [FILES.slice(0, 4), /--requestheader-client-ca is required/],
+    [FILES.slice(2), /--serving-cert is required/],
+    [[...FILES, '--requestheader-client-ca', ''], /--requestheader-client-ca needs a path/],
     [[...FILES, '--listen', 'nowhere'], /--listen: listen address must be host:port/],
     [[...FILES, '--kubeconfig', ''], /--kubeconfig needs a path/],
     [[...FILES, 'extra'], /unexpected arguments: extra/],

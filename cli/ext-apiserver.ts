@@ -11,9 +11,10 @@ import { UsageError } from './usage.ts'
  * from the environment variable named):
  *   --listen HOST:PORT           (DROVER_EXT_LISTEN, default 0.0.0.0:8443)
  *   --serving-cert PEM-FILE, --serving-key PEM-FILE   (DROVER_EXT_SERVING_CERT, DROVER_EXT_SERVING_KEY)
- *   --requestheader-client-ca PEM-FILE   the front proxy's CA (DROVER_EXT_REQUESTHEADER_CA)
- *   --requestheader-allowed-names A,B    its allowed CNs (DROVER_EXT_REQUESTHEADER_ALLOWED_NAMES,
- *                                default front-proxy-client; "" allows any CN from that CA)
+ *   --requestheader-client-ca PEM-FILE   the front proxy's CA (DROVER_EXT_REQUESTHEADER_CA; default: the
+ *                                one the cluster publishes in ConfigMap kube-system/extension-apiserver-authentication)
+ *   --requestheader-allowed-names A,B    its allowed CNs (DROVER_EXT_REQUESTHEADER_ALLOWED_NAMES; default:
+ *                                front-proxy-client with a CA file, else the ConfigMap's; "" allows any CN from that CA)
  *   --kubeconfig PATH            the management cluster (else in-cluster, else $KUBECONFIG)
  */
 export function parseExtApiServerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ExtApiServerOptions {
@@ -41,13 +42,15 @@ export function parseExtApiServerArgs(argv: string[], env: NodeJS.ProcessEnv = p
     throw new UsageError(`--listen: ${(e as Error).message}`)
   }
   if (values.kubeconfig === '') throw new UsageError('--kubeconfig needs a path')
-  const names = values['requestheader-allowed-names'] ?? env.DROVER_EXT_REQUESTHEADER_ALLOWED_NAMES ?? 'front-proxy-client'
+  const names = values['requestheader-allowed-names'] ?? env.DROVER_EXT_REQUESTHEADER_ALLOWED_NAMES
+  const ca = values['requestheader-client-ca'] ?? env.DROVER_EXT_REQUESTHEADER_CA
+  if (ca === '') throw new UsageError('--requestheader-client-ca needs a path')
   return {
     listen,
     servingCertFile: required('serving-cert', values['serving-cert'] ?? env.DROVER_EXT_SERVING_CERT, 'DROVER_EXT_SERVING_CERT'),
     servingKeyFile: required('serving-key', values['serving-key'] ?? env.DROVER_EXT_SERVING_KEY, 'DROVER_EXT_SERVING_KEY'),
-    requestHeaderCaFile: required('requestheader-client-ca', values['requestheader-client-ca'] ?? env.DROVER_EXT_REQUESTHEADER_CA, 'DROVER_EXT_REQUESTHEADER_CA'),
-    allowedNames: names.split(',').map((n) => n.trim()).filter(Boolean),
+    ...(ca ? { requestHeaderCaFile: ca } : {}),
+    ...(names !== undefined ? { allowedNames: names.split(',').map((n) => n.trim()).filter(Boolean) } : {}),
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
   }
 }

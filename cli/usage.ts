@@ -26,7 +26,7 @@ export const COMMAND_USAGE: Record<string, string> = {
          [--edge-url URL] [--edge-token T] [--edge-ca PEM] [--server-url URL]
                                       run the controller runner (leader-elected; token also from DROVER_EDGE_TOKEN)
 `,
-  'ext-apiserver': `  ext-apiserver --serving-cert PEM --serving-key PEM --requestheader-client-ca PEM
+  'ext-apiserver': `  ext-apiserver --serving-cert PEM --serving-key PEM [--requestheader-client-ca PEM]
          [--requestheader-allowed-names A,B] [--listen HOST:PORT] [--kubeconfig PATH]
                                       run the extension API server behind APIService v1.ext.cattle.io
                                       (flags also from DROVER_EXT_* variables; see cli/ext-apiserver.ts)

@@ -6,6 +6,7 @@ import { KubeClient } from '../protocol/kube/client.ts'
 import { kubeConfigTransport, loadKubeConfig } from '../node/kube/index.ts'
 import { createLogger, errorText } from '../node/log.ts'
 import type { ExtContext } from './context.ts'
+import { requestHeaderFromCluster } from './request-header.ts'
 import { SubjectAccessReviewer } from './server/authorizer.ts'
 import type { ExtResource } from './server/resource.ts'
 import { startExtServer, type ExtServer } from './server/server.ts'
@@ -14,10 +15,16 @@ export interface ExtApiServerOptions {
   listen: { host: string; port: number }
   servingCertFile: string
   servingKeyFile: string
-  /** The front proxy's CA (kube-apiserver `--requestheader-client-ca-file`). */
-  requestHeaderCaFile: string
-  /** CNs allowed for the front proxy (kube-apiserver `--requestheader-allowed-names`); empty: any from the CA. */
-  allowedNames: readonly string[]
+  /**
+   * The front proxy's CA (kube-apiserver `--requestheader-client-ca-file`); absent: the one the management
+   * cluster publishes in ConfigMap kube-system/extension-apiserver-authentication (request-header.ts).
+   */
+  requestHeaderCaFile?: string
+  /**
+   * CNs allowed for the front proxy (kube-apiserver `--requestheader-allowed-names`); empty: any from the CA.
+   * Absent: the ConfigMap's without a CA file, else `front-proxy-client`.
+   */
+  allowedNames?: readonly string[]
   /** The management cluster; absent: the pod's service account (else $KUBECONFIG). */
   kubeconfig?: string
 }
@@ -39,10 +46,10 @@ export interface ExtApiServer extends ExtServer {
 
 export async function startExtApiServer(opts: StartOptions): Promise<ExtApiServer> {
   const logger = opts.logger ?? createLogger('drover-ext-apiserver')
-  const [servingCert, servingKey, requestHeaderCa] = await Promise.all([
+  const [servingCert, servingKey, caFromFile] = await Promise.all([
     readPem('--serving-cert', opts.servingCertFile),
     readPem('--serving-key', opts.servingKeyFile),
-    readPem('--requestheader-client-ca', opts.requestHeaderCaFile),
+    opts.requestHeaderCaFile === undefined ? undefined : readPem('--requestheader-client-ca', opts.requestHeaderCaFile),
   ])
   let transport: ReturnType<typeof kubeConfigTransport>
   try {
@@ -51,6 +58,14 @@ export async function startExtApiServer(opts: StartOptions): Promise<ExtApiServe
     throw new ExtApiServerConfigError(errorText(e))
   }
   const client = new KubeClient(transport)
+  let requestHeader: { caPem: string; allowedNames: readonly string[] }
+  try {
+    requestHeader = caFromFile === undefined ? await requestHeaderFromCluster(client) : { caPem: caFromFile, allowedNames: [FRONT_PROXY_CLIENT] }
+  } catch (e) {
+    transport.close()
+    throw new ExtApiServerConfigError(`cannot learn the front proxy's CA from the management cluster: ${errorText(e)}`)
+  }
+  const allowedNames = opts.allowedNames ?? requestHeader.allowedNames
   const context: ExtContext = { client, logger }
   const resources = typeof opts.resources === 'function' ? opts.resources(context) : opts.resources
   let server: ExtServer
@@ -60,8 +75,8 @@ export async function startExtApiServer(opts: StartOptions): Promise<ExtApiServe
       port: opts.listen.port,
       servingCert,
       servingKey,
-      requestHeaderCa,
-      allowedNames: opts.allowedNames,
+      requestHeaderCa: requestHeader.caPem,
+      allowedNames,
       resources,
       authorizer: new SubjectAccessReviewer(client, logger),
       logger,
@@ -70,13 +85,16 @@ export async function startExtApiServer(opts: StartOptions): Promise<ExtApiServe
     transport.close()
     throw new ExtApiServerConfigError(`cannot serve on ${opts.listen.host}:${opts.listen.port}: ${errorText(e)}`)
   }
-  logger.info({ url: server.url, resources: resources.map((r) => r.type.plural), allowedNames: opts.allowedNames }, 'extension API server listening')
+  logger.info({ url: server.url, resources: resources.map((r) => r.type.plural), allowedNames, requestHeaderCa: opts.requestHeaderCaFile ?? 'from the cluster' }, 'extension API server listening')
   const close = async () => {
     await server.close()
     transport.close()
   }
   return { ...server, context, close, [Symbol.asyncDispose]: close }
 }
+
+/** The CN kube-apiserver's front-proxy client certificate conventionally carries (kubeadm's, the dev clusters'). */
+export const FRONT_PROXY_CLIENT = 'front-proxy-client'
 
 async function readPem(flag: string, file: string): Promise<string> {
   try {

@@ -1,11 +1,14 @@
-import { readFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { request } from 'node:https'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EXT_GROUP, EXT_VERSION } from '../protocol/api/ext.ts'
 import type { ResourceType } from '../protocol/kube/resource.ts'
 import { StatusError, type ExtResource } from '../ext-apiserver/server/resource.ts'
-import { FRONT_PROXY_CLIENT, generateClientCert } from '../infra/dev-cluster/pki.ts'
+import { FRONT_PROXY_CLIENT, generateClientCert, generateServingPki } from '../infra/dev-cluster/pki.ts'
+import { startExtApiServer } from '../ext-apiserver/main.ts'
+import { EXT_APISERVER_ACCOUNT, managementRbac } from '../infra/management/index.ts'
 import { KubeClient } from '../protocol/kube/client.ts'
 import { kubeConfigTransport } from '../node/kube/index.ts'
 import { SubjectAccessReviewer, type Attributes } from '../ext-apiserver/server/authorizer.ts'
@@ -190,6 +193,61 @@ describe('extension API server (APIService v1.ext.cattle.io)', () => {
       expect(reviews).toBe(6)
     } finally {
       transport.close()
+    }
+  })
+
+  // As in a real deployment: the server's service account with only infra/management's grants, and no CA file.
+  it('runs with its own RBAC, learning the front proxy\'s CA and allowed names from the cluster', async () => {
+    const applied = await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: managementRbac() }) })
+    expect(applied.code, applied.stderr).toBe(0)
+    const account = await cluster.kubectl(['create', 'serviceaccount', '-n', EXT_APISERVER_ACCOUNT.namespace, EXT_APISERVER_ACCOUNT.name])
+    expect(account.code, account.stderr).toBe(0)
+    const token = await cluster.kubectl(['create', 'token', '-n', EXT_APISERVER_ACCOUNT.namespace, EXT_APISERVER_ACCOUNT.name])
+    expect(token.code, token.stderr).toBe(0)
+    const dir = await mkdtemp(join(tmpdir(), 'drover-ext-sa-'))
+    const serving = await generateServingPki('ext-from-cluster')
+    await writeFile(join(dir, 'tls.crt'), serving.certPem)
+    await writeFile(join(dir, 'tls.key'), serving.keyPem)
+    const mgmt = cluster.kubeConfig.getCurrentCluster()!
+    const kubeconfig = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'mgmt', cluster: { server: mgmt.server, 'certificate-authority-data': mgmt.caData } }],
+      users: [{ name: 'ext', user: { token: token.stdout.trim() } }],
+      contexts: [{ name: 'mgmt', context: { cluster: 'mgmt', user: 'ext' } }],
+      'current-context': 'mgmt',
+    }
+    await writeFile(join(dir, 'kubeconfig'), JSON.stringify(kubeconfig), { mode: 0o600 })
+    try {
+      await using server = await startExtApiServer({
+        listen: { host: '127.0.0.1', port: 0 },
+        servingCertFile: join(dir, 'tls.crt'),
+        servingKeyFile: join(dir, 'tls.key'),
+        kubeconfig: join(dir, 'kubeconfig'),
+        resources: [echo],
+        logger: silentLogger,
+      })
+      const send = (cert: { cert: string; key: string }, user = { 'x-remote-user': 'admin', 'x-remote-group': 'system:masters' }) =>
+        new Promise<number>((resolve, reject) => {
+          const headers = { 'content-type': 'application/json', ...user }
+          const req = request(`${server.url}${PATH}`, { method: 'POST', ca: serving.caPem, ...cert, headers }, (res) => {
+            res.resume()
+            resolve(res.statusCode ?? 0)
+          })
+          req.on('error', reject)
+          req.end(review())
+        })
+      expect(await send(proxyCert)).toBe(201)
+      // Users outside system:masters need a SubjectAccessReview, which the account may create.
+      expect(await send(proxyCert, { 'x-remote-user': 'someone', 'x-remote-group': 'team-a' })).toBe(201)
+      expect(await send(proxyCert, { 'x-remote-user': 'nobody', 'x-remote-group': 'team-a' })).toBe(403)
+      const spoof = await generateClientCert({ certPem: await readFile(join(cluster.record.dir, 'pki', 'ca.crt'), 'utf8'), keyPem: await readFile(join(cluster.record.dir, 'pki', 'ca.key'), 'utf8') }, { cn: FRONT_PROXY_CLIENT })
+      expect(await send({ cert: spoof.certPem, key: spoof.keyPem })).toBe(401)
+      // The allowed names came along: the front-proxy CA with another CN is refused.
+      const other = await generateClientCert({ certPem: await readFile(ext.frontProxy.caCert, 'utf8'), keyPem: await readFile(ext.frontProxy.caKey, 'utf8') }, { cn: 'someone-else' })
+      expect(await send({ cert: other.certPem, key: other.keyPem })).toBe(401)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
     }
   })
 })

@@ -165,8 +165,9 @@ export function managementRbac(opts: ManagementRbacOptions = {}): RbacObject[] {
 
 /**
  * The extension API server's own access: it authorizes each request with a SubjectAccessReview (what
- * `system:auth-delegator` grants, without the TokenReviews it does not use), reads AuthConfigs, and reads
- * the providers' Secrets in cattle-global-data (service-account passwords), nothing else.
+ * `system:auth-delegator` grants, without the TokenReviews it does not use), reads the front proxy's CA
+ * as aggregated apiservers do, reads AuthConfigs and the providers' Secrets in cattle-global-data
+ * (service-account passwords), nothing else.
  */
 function extApiServerRbac(subject: Subject): RbacObject[] {
   return [
@@ -186,6 +187,15 @@ function extApiServerRbac(subject: Subject): RbacObject[] {
       kind: 'RoleBinding',
       metadata: { name: 'drover-ext-apiserver-global-data', namespace: GLOBAL_DATA_NAMESPACE, labels },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'drover-ext-apiserver-global-data' },
+      subjects: [subject],
+    },
+    // The front proxy's CA and allowed names, as kube-apiserver publishes them (kube-system's
+    // extension-apiserver-authentication ConfigMap, through the Role kube-apiserver bootstraps to read it).
+    {
+      apiVersion: RBAC,
+      kind: 'RoleBinding',
+      metadata: { name: 'drover-ext-apiserver-authentication-reader', namespace: 'kube-system', labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' },
       subjects: [subject],
     },
   ]
