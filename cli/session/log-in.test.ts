@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { StartError, UsageError } from '../usage.ts'
 import { EdgeClient } from './edge-client.ts'
-import { chooseProvider, passwordLogin } from './log-in.ts'
+import { DIRECTORY_KINDS } from '../../workers/identity/providers/directory/kinds.ts'
+import { chooseProvider, loginPath, passwordLogin, PASSWORD_PROVIDER_TYPES } from './log-in.ts'
 
 const local = { id: 'local', type: 'localProvider' }
 const oidc = { id: 'genericoidc', type: 'genericOIDCProvider' }
@@ -27,5 +28,15 @@ describe('choosing the login provider', () => {
     const run = passwordLogin(edge, oidc, 'u', 'p')
     await expect(run).rejects.toThrow(StartError)
     await expect(run).rejects.toThrow(/genericoidc logs in through a web browser/)
+  })
+})
+
+describe('login paths', () => {
+  it('are where the edge mounts each username/password provider', () => {
+    expect(loginPath(local)).toBe('/v3-public/localProviders/local?action=login')
+    for (const kind of Object.values(DIRECTORY_KINDS)) {
+      expect(PASSWORD_PROVIDER_TYPES.has(kind.providerType)).toBe(true)
+      expect(loginPath({ id: kind.id, type: kind.providerType })).toBe(`/v3-public/${kind.publicCollection}/${kind.id}?action=login`)
+    }
   })
 })

@@ -83,12 +83,15 @@ export async function gatherCredentials(creds: Credentials): Promise<{ username:
   return { username, password }
 }
 
+/** Where a provider takes logins: Rancher's public collection is its type in the plural (localProvider → localProviders). */
+export function loginPath(provider: ProviderEntry): string {
+  return `/v3-public/${provider.type}s/${encodeURIComponent(provider.id)}?action=login`
+}
+
 /** Exchanges username and password for a session token; a refusal is a StartError with the edge's reason. */
 export async function passwordLogin(edge: EdgeClient, provider: ProviderEntry, username: string, password: string): Promise<Session> {
   if (!PASSWORD_PROVIDER_TYPES.has(provider.type)) throw new StartError(browserLoginMessage(provider, edge.server))
-  // Rancher's collection of a public provider is its type in the plural: localProvider → localProviders.
-  const path = `/v3-public/${provider.type}s/${encodeURIComponent(provider.id)}?action=login`
-  const res = await edge.request('POST', path, { body: { username, password, responseType: 'json', description: 'drover command line' } })
+  const res = await edge.request('POST', loginPath(provider), { body: { username, password, responseType: 'json', description: 'drover command line' } })
   if (res.status === 401 || res.status === 403) throw new StartError(`login to ${edge.server} failed: ${errorMessage(res)}`)
   if (res.status !== 200 && res.status !== 201) throw new StartError(`login to ${edge.server} failed (${res.status}): ${errorMessage(res)}`)
   const parsed = v.safeParse(loginAnswerSchema, res.body)
