@@ -34,6 +34,14 @@ export interface DevClusterRecord {
   frontProxy?: { caCert: string; caKey: string; clientCert: string; clientKey: string }
 }
 
+/** The record's front-proxy PKI; a cluster started before dev clusters had one must be started again. */
+export function frontProxyOf(rec: DevClusterRecord): NonNullable<DevClusterRecord['frontProxy']> {
+  if (rec.frontProxy) return rec.frontProxy
+  throw new DevClusterError(
+    `dev cluster "${rec.name}" was started before dev clusters had a front-proxy CA (the aggregation layer); start it again: "drover dev-cluster down ${rec.name}", then "up"`,
+  )
+}
+
 const NAME = /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/
 
 export function checkName(name: string): void {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { EXT_APISERVICE } from '../../protocol/api/ext.ts'
 import { startExtApiServer, type ExtApiServer, type StartOptions } from '../../ext-apiserver/main.ts'
 import { FRONT_PROXY_CLIENT, generateServingPki } from '../../infra/dev-cluster/pki.ts'
+import { frontProxyOf } from '../../infra/dev-cluster/state.ts'
 import { EXT_SERVICE, extApiServiceManifests, extServingNames } from '../../infra/management/ext-apiservice.ts'
 import type { DevCluster } from './dev-cluster.ts'
 import { silentLogger } from './logger.ts'
@@ -30,10 +31,7 @@ export async function startTestExtApiServer(
   resources: StartOptions['resources'],
   opts: { logger?: Logger } = {},
 ): Promise<TestExtApiServer> {
-  const frontProxy = cluster.record.frontProxy
-  if (!frontProxy) {
-    throw new Error(`dev cluster "${cluster.name}" was started before dev clusters had a front-proxy CA; start it again (drover dev-cluster down ${cluster.name}, then up)`)
-  }
+  const frontProxy = frontProxyOf(cluster.record)
   const dir = await mkdtemp(join(tmpdir(), 'drover-ext-'))
   const serving = await generateServingPki('drover-ext-apiserver', { dns: extServingNames() })
   const certFile = join(dir, 'serving.crt')
