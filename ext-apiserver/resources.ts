@@ -1,8 +1,9 @@
 // The resources `drover ext-apiserver` serves under ext.cattle.io/v1 (discovery lists them in this order).
 import type { ExtContext } from './context.ts'
 import { directoryBindReviews } from './directory/bind-review.ts'
+import { directoryPrincipalReviews } from './directory/principal-review.ts'
 import type { ExtResource } from './server/resource.ts'
 
 export function extResources(ctx: ExtContext): ExtResource[] {
-  return [directoryBindReviews(ctx.client, ctx.logger)]
+  return [directoryBindReviews(ctx.client, ctx.logger), directoryPrincipalReviews(ctx.client, ctx.logger)]
 }

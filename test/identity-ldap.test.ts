@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { extResources } from '../ext-apiserver/resources.ts'
 import { startTestExtApiServer, type TestExtApiServer } from './support/ext-apiserver.ts'
 import { adminToken, createUser, eventually, mgmtStack, type MgmtStack } from './support/mgmt-stack.ts'
+import * as ad from './support/samba.ts'
 import { GROUP_DNS, GROUPS, PEOPLE, SERVICE_ACCOUNT, startSlapd, USERS, type Slapd } from './support/slapd.ts'
 
 const ADMIN_PASSWORD = 'ldap-admin-password-1'
@@ -13,6 +14,7 @@ const PUBLIC = '/v3-public/openLdapProviders/openldap'
 
 let stack: MgmtStack
 let slapd: Slapd
+let samba: ad.SambaDc
 let ext: TestExtApiServer
 let admin: string
 /** A session of bob's from before the extension server stops, for the disable test. */
@@ -35,13 +37,14 @@ const ldapConfig = (extra: Record<string, unknown> = {}) => ({
 const login = (username: string, password: string) => stack.api().post<{ token?: string; message?: string; code?: string }>(`${PUBLIC}?action=login`, { username, password, responseType: 'json' })
 
 beforeAll(async () => {
-  ;[stack, slapd] = await Promise.all([mgmtStack('ldap-e2e', { runner: true, adminPassword: ADMIN_PASSWORD }), startSlapd()])
+  ;[stack, slapd, samba] = await Promise.all([mgmtStack('ldap-e2e', { runner: true, adminPassword: ADMIN_PASSWORD }), startSlapd(), ad.startSamba()])
   ext = await startTestExtApiServer(stack.cluster, extResources)
   admin = await adminToken(stack, ADMIN_PASSWORD)
 }, 240_000)
 afterAll(async () => {
-  await ext?.[Symbol.asyncDispose]().catch(() => {})
+  await Promise.resolve(ext?.[Symbol.asyncDispose]()).catch(() => {})
   await slapd?.stop()
+  await samba?.stop()
   await stack?.[Symbol.asyncDispose]()
 })
 
@@ -96,6 +99,19 @@ describe('OpenLDAP through the extension API server', () => {
     expect(bobMe.body.data[0]?.id).toBe(stack.admin.userId)
   })
 
+  it('searches the directory for principals to bind roles to', async () => {
+    type Found = { data: { id: string; principalType: string; provider: string; displayName: string }[] }
+    const users = await stack.api(admin).post<Found>('/v3/principals?action=search', { name: 'ali', principalType: 'user' })
+    expect(users.status).toBe(200)
+    expect(users.body.data).toContainEqual(expect.objectContaining({ id: `openldap_user://${USERS.alice.dn}`, principalType: 'user', provider: 'openldap', displayName: USERS.alice.cn }))
+    const groups = await stack.api(admin).post<Found>('/v3/principals?action=search', { name: 'dev', principalType: 'group' })
+    expect(groups.body.data.map((p) => p.id)).toContain(`openldap_group://${GROUP_DNS.developers}`)
+    expect(groups.body.data.every((p) => p.principalType === 'group')).toBe(true)
+    // Filter syntax in a name is matched literally, never as a filter.
+    const injected = await stack.api(admin).post<Found>('/v3/principals?action=search', { name: '*)(uid=*', principalType: 'user' })
+    expect(injected.body.data.filter((p) => p.provider === 'openldap')).toEqual([])
+  })
+
   it('gives one 401 for a wrong password, an unknown user, a disabled user and a filter injection', async () => {
     for (const [u, p] of [['alice', 'nope'], ['nobody', 'x'], ['carol', USERS.carol.password], ['*', USERS.alice.password], ['alice)(uid=*', USERS.alice.password]] as const) {
       const res = await login(u, p)
@@ -126,6 +142,52 @@ describe('OpenLDAP through the extension API server', () => {
     expect(alice.body.message).toMatch(/not allowed to log in/)
   })
 
+})
+
+describe('Active Directory (Samba AD DC) through the extension API server', () => {
+  const AD_PUBLIC = '/v3-public/activeDirectoryProviders/activedirectory'
+  const adLogin = (username: string, password: string) => stack.api().post<{ token?: string; message?: string }>(`${AD_PUBLIC}?action=login`, { username, password, responseType: 'json' })
+  const adConfig = () => ({
+    servers: [samba.host],
+    port: 636,
+    tls: true,
+    certificate: samba.caPem,
+    defaultLoginDomain: ad.NETBIOS_DOMAIN,
+    serviceAccountUsername: ad.SERVICE_ACCOUNT.sam,
+    serviceAccountPassword: ad.SERVICE_ACCOUNT.password,
+    userSearchBase: ad.USERS_DN,
+    groupSearchBase: ad.BASE_DN,
+    nestedGroupMembershipEnabled: true,
+    connectionTimeout: 5000,
+  })
+
+  it('is enabled by testAndApply with a domain login', async () => {
+    const res = await stack.api(admin).post<Record<string, unknown>>('/v3/authconfigs/activedirectory?action=testAndApply', { activeDirectoryConfig: adConfig(), username: `${ad.NETBIOS_DOMAIN}\\bob`, password: ad.USERS.bob.password })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(res.body).toMatchObject({ type: 'activeDirectoryConfig', enabled: true })
+  })
+
+  it('logs users in by name, DOMAIN\\name and userPrincipalName, with nested groups', async () => {
+    const expected = [`activedirectory_user://${ad.USERS.alice.dn}`, ...[ad.GROUP_DNS.developers, ad.GROUP_DNS.admins, ad.GROUP_DNS.everyone].map((dn) => `activedirectory_group://${dn}`)].sort()
+    for (const name of ['alice', `${ad.NETBIOS_DOMAIN}\\alice`, `alice@${ad.REALM.toLowerCase()}`]) {
+      const res = await adLogin(name, ad.USERS.alice.password)
+      expect(res.status, `${name}: ${JSON.stringify(res.body)}`).toBe(201)
+      const mine = await stack.api(res.body.token).get<{ data: { id: string }[] }>('/v3/principals')
+      const ids = mine.body.data.map((p) => p.id).filter((id) => !id.startsWith('local://')).sort()
+      expect(ids, name).toEqual(expected)
+    }
+  })
+
+  it('refuses a disabled account, a wrong password and an unknown domain alike', async () => {
+    for (const [u, p] of [['carol', ad.USERS.carol.password], ['alice', 'Wrong-Secret-1'], ['ELSEWHERE\\alice', ad.USERS.alice.password], ['*', ad.USERS.alice.password]] as const) {
+      const res = await adLogin(u, p)
+      expect(res.status, u).toBe(401)
+      expect(res.body.message, u).toBe('authentication failed: wrong username or password')
+    }
+  })
+})
+
+describe('when the extension server is gone, and when a provider is disabled', () => {
   it('says so when the extension server is down, and logs nobody in', async () => {
     await ext.server.close()
     const res = await eventually('the aggregator to notice', async () => {
