@@ -2,8 +2,9 @@
 import type { ExtContext } from './context.ts'
 import { directoryBindReviews } from './directory/bind-review.ts'
 import { directoryPrincipalReviews } from './directory/principal-review.ts'
+import { samlResponseReviews } from './saml/response-review.ts'
 import type { ExtResource } from './server/resource.ts'
 
 export function extResources(ctx: ExtContext): ExtResource[] {
-  return [directoryBindReviews(ctx.client, ctx.logger), directoryPrincipalReviews(ctx.client, ctx.logger)]
+  return [directoryBindReviews(ctx.client, ctx.logger), directoryPrincipalReviews(ctx.client, ctx.logger), samlResponseReviews(ctx.client, ctx.logger)]
 }

@@ -103,7 +103,7 @@ export function managementRbac(opts: ManagementRbacOptions = {}): RbacObject[] {
       { apiGroups: [MGMT], resources: ['globalrolebindings'], verbs: ['create'] },
       { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
       // Directory logins and principal searches, answered by the extension API server (protocol/api/ext.ts).
-      { apiGroups: [EXT_GROUP], resources: ['directorybindreviews', 'directoryprincipalreviews'], verbs: ['create'] },
+      { apiGroups: [EXT_GROUP], resources: ['directorybindreviews', 'directoryprincipalreviews', 'samlresponsereviews'], verbs: ['create'] },
     ]),
     clusterRoleBinding('drover-edge', 'drover-edge', user(EDGE_USER)),
     // Registration secrets live in every cluster's namespace: readable by name only, never all secrets.

@@ -81,6 +81,59 @@ export interface DirectoryPrincipalReview {
   }
 }
 
+/** Rancher's SAML providers (each an AuthConfig of that name); the extension server checks their responses. */
+export const SAML_PROVIDERS = ['shibboleth', 'keycloak', 'okta', 'ping', 'adfs'] as const
+export type SamlProvider = (typeof SAML_PROVIDERS)[number]
+
+/**
+ * Why a SAML review did not authenticate: `Unauthorized` (the response is not one the IdP signed for this
+ * login: bad or missing signature, wrong audience, recipient, destination, issuer or InResponseTo, expired),
+ * `Refused` (the IdP answered with a non-success status), `Invalid` (the config or its IdP metadata is
+ * unusable; `message` names the field).
+ */
+export type SamlRefusal = 'Unauthorized' | 'Refused' | 'Invalid'
+
+/**
+ * `POST /apis/ext.cattle.io/v1/samlresponsereviews`: XML signatures are checked here, not in workerd
+ * (DESIGN.md flow 7). With `samlResponse` it verifies an IdP's response to the AuthnRequest `requestId`;
+ * without it, it answers the IdP's facts and the AuthnRequest redirect for `requestId` (signed with the
+ * SP key when the IdP asks for signed requests). With `config`, the candidate AuthConfig fields (and
+ * `spKey` in clear) are used instead of the stored, enabled one (a config check before saving).
+ */
+export interface SamlResponseReview {
+  apiVersion: typeof EXT_API_VERSION
+  kind: 'SamlResponseReview'
+  metadata?: { name?: string }
+  spec: {
+    provider: SamlProvider
+    /** The SP's entity ID: the audience the assertion must name. */
+    entityId: string
+    /** The SP's assertion consumer service URL: the Destination and Recipient the response must name. */
+    acsUrl: string
+    /** The ID of the AuthnRequest: the response's InResponseTo. */
+    requestId: string
+    /** Base64 of the SAMLResponse the IdP posted. */
+    samlResponse?: string
+    /** The RelayState to send with the AuthnRequest (no `samlResponse`). */
+    relayState?: string
+    config?: Record<string, unknown>
+  }
+  status?: {
+    authenticated: boolean
+    idp?: { entityId: string; ssoUrl: string; wantAuthnRequestsSigned: boolean }
+    /** Without `samlResponse`: the IdP's SSO URL with the deflated AuthnRequest and RelayState. */
+    redirectUrl?: string
+    /** From the signed assertion, by the configured attribute names. */
+    user?: { uid: string; displayName: string; userName: string }
+    groups?: string[]
+    /** The signed assertion's ID and when it stops being acceptable (ms since the epoch): for replay checks. */
+    assertion?: { id: string; expiresAt: number }
+    refusal?: SamlRefusal
+    message?: string
+  }
+}
+
 const ext = (kind: string, plural: string): ResourceType => ({ group: EXT_GROUP, version: EXT_VERSION, kind, plural, namespaced: false })
 export const DIRECTORY_BIND_REVIEW = ext('DirectoryBindReview', 'directorybindreviews')
 export const DIRECTORY_PRINCIPAL_REVIEW = ext('DirectoryPrincipalReview', 'directoryprincipalreviews')
+export const SAML_RESPONSE_REVIEW = ext('SamlResponseReview', 'samlresponsereviews')
