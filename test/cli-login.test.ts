@@ -157,7 +157,7 @@ describe('logging in from the command line', () => {
     expect((await stack.api(renewed.token).get('/v3/users?me=true')).status).toBe(200)
   })
 
-  it('names a browser provider it cannot finish a login with yet, and asks which provider when several are enabled', async () => {
+  it('asks which provider when several are enabled, and takes no password for a browser provider', async () => {
     // Enabled as the edge reads it (the AuthConfig in the management cluster); no login reaches the issuer.
     const authConfig = { apiVersion: 'management.cattle.io/v3', kind: 'AuthConfig', metadata: { name: 'genericoidc' }, type: 'genericOIDCConfig', enabled: true, issuer: 'https://idp.invalid', clientId: 'drover' }
     const applied = await stack.cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(authConfig) })
@@ -173,7 +173,65 @@ describe('logging in from the command line', () => {
     expect(several!.stderr).toContain('several login providers (local, genericoidc): choose one with --provider')
     const browser = await drover([...args, '--provider', 'genericoidc'], `${PASSWORD}\n`)
     expect(browser.code).toBe(1)
-    expect(browser.stderr).toMatch(/genericoidc logs in through a web browser, and .* cannot yet hand a browser login back to the command line/)
+    expect(browser.stderr).toMatch(/genericoidc logs in through a web browser: leave out --username and --password-stdin/)
+  })
+
+  it('finishes a browser login through a loopback redirect with a one-time code only it can trade', async () => {
+    // genericoidc is enabled by the test above; the browser already holds a session (the admin's, as a
+    // cookie), so the provider's own pages are not needed: the edge's part of the flow is what is tested.
+    const browserSession = await stack.login('admin', PASSWORD)
+    const child = spawn(process.execPath, [DROVER, 'login', server, '--cacert', stack.edge.caFile, '--provider', 'genericoidc'], { env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    try {
+      let start: URL | undefined
+      for (const deadline = Date.now() + 20_000; !start && Date.now() < deadline; await sleep(100)) {
+        const m = /(https:\/\/\S+\/v3-public\/cliLogin\?\S+)/.exec(err)
+        if (m) start = new URL(m[1]!)
+      }
+      expect(start, err).toBeDefined()
+      const edge = (path: string, cookie?: string) => stack.edge.fetch(path, { redirect: 'manual', headers: cookie ? { cookie } : {} }) as unknown as Promise<Response>
+      const begun = await edge(start!.pathname + start!.search, `R_SESS=${browserSession}`)
+      expect(begun.status).toBe(302)
+      expect(begun.headers.get('location')).toBe('/v3-public/genericOIDCProviders/genericoidc/login?redirect=%2Fv3-public%2FcliLogin%2Ffinish')
+      const flow = /drover-cli-login=[^;]+/.exec(begun.headers.getSetCookie().join('\n'))![0]
+      // Without the browser's session, or without the flow, nothing is handed out.
+      expect((await edge('/v3-public/cliLogin/finish', flow)).status).toBe(401)
+      expect((await edge('/v3-public/cliLogin/finish', `R_SESS=${browserSession}`)).status).toBe(400)
+      const finished = await edge('/v3-public/cliLogin/finish', `${flow}; R_SESS=${browserSession}`)
+      expect(finished.status).toBe(302)
+      const callback = new URL(finished.headers.get('location')!)
+      expect(callback.origin).toBe(`http://127.0.0.1:${start!.searchParams.get('port')}`)
+      expect(callback.searchParams.get('state')).toBe(start!.searchParams.get('state'))
+      // The code alone is worth nothing: another verifier gets a 400.
+      const stolen = await stack.api().post('/v3-public/cliLogin/token', { code: callback.searchParams.get('code'), verifier: 'x'.repeat(43) })
+      expect(stolen.status).toBe(400)
+      // A call with the wrong state is not taken for the answer; the real one is.
+      const forged = new URL(callback)
+      forged.searchParams.set('state', 'forged-state-value-000')
+      expect((await fetch(forged)).status).toBe(400)
+      expect((await fetch(callback)).status).toBe(200)
+      expect(await exited, err).toBe(0)
+      expect(out).toContain(`Logged in to ${server}`)
+      const token = stored().servers[server]!.session!.token
+      expect(token).not.toBe(browserSession)
+      expect(err + out).not.toContain(token)
+      const me = await stack.api(token).get<{ data: { id: string }[] }>('/v3/users?me=true')
+      expect(me.body.data[0]?.id).toBe(stack.admin.userId)
+    } finally {
+      child.kill()
+    }
+  })
+
+  it('refuses a command-line browser login for a password provider and for bad parameters', async () => {
+    const q = (params: Record<string, string>) => stack.api().get(`/v3-public/cliLogin?${new URLSearchParams({ provider: 'genericoidc', port: '40000', state: 's'.repeat(16), challenge: 'c'.repeat(43), ...params })}`)
+    expect((await q({ provider: 'local' })).status).toBe(422)
+    expect((await q({ port: '80' })).status).toBe(422)
+    expect((await q({ challenge: 'short' })).status).toBe(422)
+    expect((await q({ provider: 'nosuch' })).status).toBe(404)
   })
 })
 

@@ -3,6 +3,7 @@
 import * as v from 'valibot'
 import { StartError, UsageError } from '../usage.ts'
 import type { Session } from './config.ts'
+import { browserLogin } from './browser-login.ts'
 import { errorMessage, type EdgeClient } from './edge-client.ts'
 import { canPrompt, promptHidden, promptLine, readStdin } from './prompt.ts'
 
@@ -55,15 +56,6 @@ export async function chooseProvider(providers: ProviderEntry[], wanted: string 
   return chosen
 }
 
-/** Why the command line cannot finish a login with this provider yet. */
-export function browserLoginMessage(provider: ProviderEntry, server: string): string {
-  return (
-    `${provider.id} logs in through a web browser, and ${server} cannot yet hand a browser login back to the command line ` +
-    `(its login redirect goes only to pages of the edge itself, not to a loopback address). ` +
-    `Log in with a username-and-password provider instead (drover login --provider <id>), or use the web UI.`
-  )
-}
-
 export interface Credentials {
   username?: string | undefined
   /** Read the password from stdin rather than asking on the terminal. */
@@ -90,7 +82,7 @@ export function loginPath(provider: ProviderEntry): string {
 
 /** Exchanges username and password for a session token; a refusal is a StartError with the edge's reason. */
 export async function passwordLogin(edge: EdgeClient, provider: ProviderEntry, username: string, password: string): Promise<Session> {
-  if (!PASSWORD_PROVIDER_TYPES.has(provider.type)) throw new StartError(browserLoginMessage(provider, edge.server))
+  if (!PASSWORD_PROVIDER_TYPES.has(provider.type)) throw new StartError(`${provider.id} logs in through a web browser, not with a password`)
   const res = await edge.request('POST', loginPath(provider), { body: { username, password, responseType: 'json', description: 'drover command line' } })
   if (res.status === 401 || res.status === 403) throw new StartError(`login to ${edge.server} failed: ${errorMessage(res)}`)
   if (res.status !== 200 && res.status !== 201) throw new StartError(`login to ${edge.server} failed (${res.status}): ${errorMessage(res)}`)
@@ -109,7 +101,10 @@ export async function passwordLogin(edge: EdgeClient, provider: ProviderEntry, u
 /** The whole login: provider, credentials, exchange. `wantedProvider` may be the one a lapsed session used. */
 export async function logIn(edge: EdgeClient, wantedProvider: string | undefined, creds: Credentials): Promise<Session> {
   const provider = await chooseProvider(await listProviders(edge), wantedProvider, edge.server)
-  if (!PASSWORD_PROVIDER_TYPES.has(provider.type)) throw new StartError(browserLoginMessage(provider, edge.server))
+  if (!PASSWORD_PROVIDER_TYPES.has(provider.type)) {
+    if (creds.passwordStdin || creds.username) throw new StartError(`${provider.id} logs in through a web browser: leave out --username and --password-stdin`)
+    return browserLogin(edge, provider.id)
+  }
   const { username, password } = await gatherCredentials(creds)
   return passwordLogin(edge, provider, username, password)
 }

@@ -2,6 +2,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env.ts'
 import { ApiError } from '../errors.ts'
+import { cliLogin } from './cli-login.ts'
 import { PROVIDERS } from './providers/index.ts'
 
 export const v3Public = new Hono<AppEnv>().get('/authProviders', async (c) => {
@@ -26,3 +27,5 @@ for (const p of PROVIDERS) {
   })
   v3Public.route(path, p.login)
 }
+
+v3Public.route('/cliLogin', cliLogin)
