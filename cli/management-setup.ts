@@ -6,7 +6,8 @@ import { ensureKubernetesBinaries } from '../infra/kubernetes/build.ts'
 import { StartError } from './usage.ts'
 import { downstreamRbac, managementAdmission, managementRbac, MUTATION_PROBE, mutationInEffect } from '../infra/management/index.ts'
 
-async function kubectl(kubeconfig: string, args: string[], input?: string): Promise<string> {
+/** kubectl against `kubeconfig`: its stdout, or a StartError with its stderr. */
+export async function kubectl(kubeconfig: string, args: string[], input?: string): Promise<string> {
   const { bin } = await ensureKubernetesBinaries()
   return new Promise((resolve, reject) => {
     const child = spawn(bin.kubectl, ['--kubeconfig', kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })

@@ -17,7 +17,10 @@ import { ensureKubernetesBinaries } from '../infra/kubernetes/build.ts'
 import { applyManagement, waitForCrds } from './management-setup.ts'
 import { stderrLog } from './progress.ts'
 import { spawnDrover, type Child } from './stack-processes.ts'
+import { requestHeaderCaFor, startStackExtApiServer, type StackExtApiServer } from './stack-ext-apiserver.ts'
 import { StartError, UsageError } from './usage.ts'
+import { EXT_APISERVICE } from '../protocol/api/ext.ts'
+import { errorText } from '../node/log.ts'
 
 const MANAGEMENT = 'management'
 const DEFAULT_PORT = 8443
@@ -182,7 +185,10 @@ export async function startCommand(argv: string[]): Promise<number> {
   const children: Child[] = []
   let edge: LocalEdge | undefined
   let mgmt: { kubeconfig: string; stopAtExit: boolean } | undefined
+  let ext: StackExtApiServer | undefined
   const stopAll = async () => {
+    // First: its APIService goes while the management cluster still answers.
+    await ext?.stop()
     for (const c of children.reverse()) await c.stop()
     await edge?.dispose().catch(() => {})
     if (mgmt?.stopAtExit) {
@@ -243,6 +249,22 @@ export async function startCommand(argv: string[]): Promise<number> {
     children.push(spawnDrover('runner', ['runner', '--kubeconfig', mgmt.kubeconfig, '--edge-url', url, '--edge-ca', caFile, '--server-url', url, '--metrics-addr', '127.0.0.1:0'], { DROVER_EDGE_TOKEN: secrets.DROVER_RUNNER_TOKEN }, join(dir, 'logs', 'runner.log'), onExit('runner')))
 
     step()
+    const extLine = await (async () => {
+      stderrLog('starting the extension API server (LDAP/AD and SAML logins)…')
+      try {
+        const requestHeaderCaFile = await requestHeaderCaFor(mgmt.kubeconfig, values.kubeconfig ? undefined : MANAGEMENT)
+        ext = await startStackExtApiServer(
+          { adminKubeconfig: mgmt.kubeconfig, dir, log: stderrLog, ...(requestHeaderCaFile ? { requestHeaderCaFile } : {}) },
+          (message) => stderrLog(`drover: ${message}`),
+        )
+        return `${ext.url}   (APIService ${EXT_APISERVICE}, Available)`
+      } catch (e) {
+        // Only directory logins depend on it: the stack stays up, and says so.
+        stderrLog(`drover: extension API server: ${errorText(e)}. The rest of the stack runs without it; LDAP/AD and SAML logins fail.`)
+        return 'not running (see the message above)'
+      }
+    })()
+    step()
     const statePath = join(dir, 'state.json')
     const previous = existsSync(statePath) ? (JSON.parse(await readFile(statePath, 'utf8')) as StackState) : undefined
     const token = await adminToken(edge, admin.username, admin.password || previous?.adminPassword || '', previous)
@@ -264,6 +286,7 @@ export async function startCommand(argv: string[]): Promise<number> {
         `  admin:          ${state.adminUsername} / ${state.adminPassword}${admin.generated ? '   (generated: shown once; also in .drover/state.json)' : ''}`,
         `  admin token:    in .drover/state.json`,
         `  kubeconfig:     ${mgmt.kubeconfig}   (the management cluster, direct)`,
+        `  ext apiserver:  ${extLine}`,
         `  logs:           ${join(dir, 'logs')}`,
         'Ctrl-C stops everything this command started.',
         '',
