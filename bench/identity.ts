@@ -7,7 +7,7 @@
  * - the revocation delay: API key deleted → the same key refused, polled every 10 ms.
  * `npm run bench:identity`
  */
-import { hashPassword } from '../workers/identity/providers/local/password.ts'
+import { hashPassword } from '../protocol/api/password.ts'
 import { mgmtStack } from '../test/support/mgmt-stack.ts'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'

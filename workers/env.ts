@@ -6,7 +6,7 @@ import type { Management } from './mgmt/management.ts'
 export interface Bindings extends ObjectBindings {
   /** Secret: JSON array of private P-256 JWKs with `kid`; the first signs tokens (identity/jwt.ts). */
   DROVER_TOKEN_KEYS?: string
-  /** Secret: `id:base64[,…]` password peppers, current first (identity/providers/local/password.ts). */
+  /** Secret: `id:base64[,…]` password peppers, current first (protocol/api/password.ts). */
   DROVER_PASSWORD_PEPPERS?: string
   /** Secret: the agent token of cluster `local`, which cannot be checked through a tunnel that is not up yet. */
   DROVER_LOCAL_AGENT_TOKEN?: string

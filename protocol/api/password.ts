@@ -3,8 +3,9 @@
 // (a Worker secret, never stored with the hashes) is what keeps a stolen hash table useless on its own.
 // Each hash records its KDF, iterations and pepper id, so either can be raised later: a login with an
 // older record verifies against it and is then re-hashed with the current parameters.
-import { base64url } from 'jose'
-import { bytesEqual } from '../../compare.ts'
+// Pure WebCrypto: the edge's local provider and the extension server's password changes
+// (`passwordchangerequests.ext.cattle.io`) share this one implementation, so their hashes always agree.
+import { base64urlDecode, base64urlEncode, bytesEqual } from './tokens.ts'
 
 /** Production Workers refuse WebCrypto PBKDF2 above this; a test holds the code to it. */
 export const PBKDF2_MAX_ITERATIONS = 100_000
@@ -30,7 +31,6 @@ export function parsePeppers(value: string | undefined): Pepper[] {
   })
 }
 
-
 async function derive(password: string, pepper: Pepper, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
   if (iterations > PBKDF2_MAX_ITERATIONS) throw new Error(`PBKDF2 iterations ${iterations} exceed the Workers cap ${PBKDF2_MAX_ITERATIONS}`)
   const hmacKey = await crypto.subtle.importKey('raw', pepper.key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
@@ -44,7 +44,7 @@ async function derive(password: string, pepper: Pepper, salt: Uint8Array, iterat
 export async function hashPassword(password: string, pepper: Pepper): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(16))
   const hash = await derive(password, pepper, salt, PASSWORD_ITERATIONS)
-  return ['pbkdf2-sha256', PASSWORD_ITERATIONS, pepper.id, base64url.encode(salt), base64url.encode(hash)].join('$')
+  return ['pbkdf2-sha256', PASSWORD_ITERATIONS, pepper.id, base64urlEncode(salt), base64urlEncode(hash)].join('$')
 }
 
 export interface Verification {
@@ -63,8 +63,8 @@ export async function verifyPassword(password: string, stored: string, peppers: 
   let saltBytes: Uint8Array
   let want: Uint8Array
   try {
-    saltBytes = base64url.decode(salt)
-    want = base64url.decode(hash)
+    saltBytes = base64urlDecode(salt)
+    want = base64urlDecode(hash)
   } catch {
     return { ok: false, rehash: false } // a damaged record refuses the login; it never throws
   }

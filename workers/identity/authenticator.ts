@@ -8,9 +8,12 @@ export interface Principal {
   identityJson?: string
   /** `'*'` for any cluster; otherwise the ids this credential is scoped to. */
   clusters: '*' | string[]
-  /** Present for drover tokens (login, API keys, kubeconfigs); absent for system and development credentials. */
-  token?: { name: string; kind: TokenKind; userId: string; username: string; authProvider: string; principalIds: string[] }
+  /** Present for drover tokens (login, API keys, kubeconfigs, ext tokens); absent for system and development credentials. */
+  token?: { name: string; kind: TokenKind | 'ext'; userId: string; username: string; authProvider: string; principalIds: string[] }
 }
+
+/** Every logged-in user is in these groups, as in Rancher. */
+export const USER_GROUPS = ['system:authenticated', 'system:cattle:authenticated']
 
 /**
  * The edge's one seam for authentication. The proxy and the /v3 API depend only on this.

@@ -1,11 +1,8 @@
 import { base64url } from 'jose'
+import { bytesEqual } from '../../protocol/api/tokens.ts'
 
-/** Compares every byte whatever differs first; only a length difference shows. */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length
-  for (let i = 0; i < a.length && i < b.length; i++) diff |= a[i]! ^ b[i]!
-  return diff === 0
-}
+// The salted hash a Token CR stores is the protocol's, shared with the extension API server's ext tokens.
+export { bytesEqual, saltedHash, saltedHashMatches } from '../../protocol/api/tokens.ts'
 
 export async function sha256(s: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)))
@@ -28,10 +25,4 @@ export function randomId(length: number, alphabet = ALPHABET): string {
 
 export function randomSecret(bytes = 32): string {
   return base64url.encode(crypto.getRandomValues(new Uint8Array(bytes)))
-}
-
-/** `sha256$<salt>$<digest>`: what a Token CR stores instead of the secret. */
-export async function saltedHash(secret: string): Promise<string> {
-  const salt = randomSecret(16)
-  return `sha256$${salt}$${btoa(String.fromCharCode(...(await sha256(`${salt}:${secret}`))))}`
 }

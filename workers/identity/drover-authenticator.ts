@@ -4,14 +4,14 @@ import { SECRET, type KubeClient } from '../../protocol/kube/index.ts'
 import type { Bindings } from '../env.ts'
 import type { KubeObject, Management } from '../mgmt/management.ts'
 import { minutesSetting } from '../mgmt/settings.ts'
-import type { Authenticator, Principal } from './authenticator.ts'
+import { USER_GROUPS, type Authenticator, type Principal } from './authenticator.ts'
 import { secretsEqual } from './compare.ts'
 import { CredentialCache, credentialDigest } from './credential-cache.ts'
+import { extTokenPrincipal, isExtTokenValue } from './ext-tokens.ts'
 import { tokenKeys, verifyToken } from './jwt.ts'
 import { revocationEpoch, tokenUsableUntil } from './revocation.ts'
 
-/** Every logged-in user is in these groups, as in Rancher. */
-export const USER_GROUPS = ['system:authenticated', 'system:cattle:authenticated']
+export { USER_GROUPS }
 const TOKEN_NAME = /^token-[a-z0-9]{5,}$/
 
 interface Secret extends KubeObject {
@@ -56,6 +56,20 @@ export function droverAuthenticator(env: Bindings, management: Management, opts:
         if (hit) return hit
         const epoch = revocationEpoch()
         const verified = await tokenPrincipal(env, edge, name, value.slice(sep + 1), now)
+        if (!verified) return null
+        cache.set(digest, verified.principal, { until: verified.until, epoch, keys }, now)
+        return verified.principal
+      }
+      // An ext token (`ext/<name>:<secret>`, from the extension API server) is settled by its Token CR
+      // (ext-tokens.ts) and cached like a verified drover token, within the same bounds.
+      if (isExtTokenValue(value)) {
+        const digest = await credentialDigest(value)
+        const now = clock()
+        const keys = env.DROVER_TOKEN_KEYS ?? ''
+        const hit = cache.get(digest, keys, now)
+        if (hit) return hit
+        const epoch = revocationEpoch()
+        const verified = await extTokenPrincipal(env, edge, value, now)
         if (!verified) return null
         cache.set(digest, verified.principal, { until: verified.until, epoch, keys }, now)
         return verified.principal

@@ -5,12 +5,9 @@ import { mgmtObject } from '../mgmt/management.ts'
 import { randomId, saltedHash } from './compare.ts'
 import { signToken, tokenKeys, type TokenKind } from './jwt.ts'
 import { revokeTokens } from './revocation.ts'
+import { KIND_LABEL, PROVIDER_LABEL, USER_ID_LABEL } from '../../protocol/api/tokens.ts'
 
-export const USER_ID_LABEL = 'authn.management.cattle.io/token-userId'
-export const KIND_LABEL = 'drover.io/token-kind'
-/** Kubeconfig tokens: one live token per user and cluster, found by this label. */
-export const KUBECONFIG_FOR_LABEL = 'drover.io/kubeconfig-for'
-export const PROVIDER_LABEL = 'drover.io/auth-provider'
+export { KIND_LABEL, KUBECONFIG_FOR_LABEL, PROVIDER_LABEL, USER_ID_LABEL } from '../../protocol/api/tokens.ts'
 
 export interface TokenSubject {
   userId: string

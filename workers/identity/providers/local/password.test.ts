@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { hashPassword, parsePeppers, passwordProblem, PBKDF2_MAX_ITERATIONS, verifyPassword } from './password.ts'
+import { hashPassword, parsePeppers, passwordProblem, PBKDF2_MAX_ITERATIONS, verifyPassword } from '../../../../protocol/api/password.ts'
 
 const pepper = { id: 'p1', key: crypto.getRandomValues(new Uint8Array(32)) }
 const other = { id: 'p0', key: crypto.getRandomValues(new Uint8Array(32)) }

@@ -4,7 +4,7 @@ import type { KubeObject } from '../../../mgmt/management.ts'
 import { ApiError } from '../../../errors.ts'
 import { secretsEqual } from '../../compare.ts'
 import type { UserObject } from '../../users.ts'
-import { burnVerification, hashPassword, parsePeppers, verifyPassword, type Pepper } from './password.ts'
+import { burnVerification, hashPassword, parsePeppers, verifyPassword, type Pepper } from '../../../../protocol/api/password.ts'
 
 import { BOOTSTRAP_ANNOTATION, BOOTSTRAP_SECRET, PASSWORD_NAMESPACE, USERNAME_LABEL, usernameHash } from '../../../../protocol/api/users.ts'
 
