@@ -1,8 +1,11 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { agentClusterRules } from '../workers/import/manifest.ts'
 import { MUTATING_POLICY_API } from '../infra/management/index.ts'
+import { extApiServiceManifests, extServingNames } from '../infra/management/ext-apiservice.ts'
+import { EXT_APISERVICE } from '../protocol/api/ext.ts'
 import { devCluster, execCommand, helmBin, type DevCluster } from './support/dev-cluster.ts'
 import { expectServerAccepts } from './support/server-apply.ts'
 
@@ -10,7 +13,8 @@ const CHART = join(import.meta.dirname, '..', 'infra', 'helm', 'drover')
 const VALUES = ['--set', 'serverUrl=https://drover.example.com', '--set', 'agentImage=ghcr.io/drover-dev/drover:v0.1.1', '--set', 'localAgent.httpsProxy=http://proxy:3128']
 
 type Obj = { kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown }
-type PodSpec = { securityContext: Record<string, unknown>; serviceAccountName: string; containers: { args: string[]; securityContext: Record<string, unknown>; resources: object; env: { name: string; value?: string }[] }[] }
+type PodSpec = { securityContext: Record<string, unknown>; serviceAccountName: string; containers: { image: string; args: string[]; securityContext: Record<string, unknown>; resources: object; env: { name: string; value?: string }[] }[] }
+type Probe = { httpGet: { path: string; port: string; scheme?: string } }
 
 describe('the Helm chart infra/helm/drover', () => {
   let helm: string
@@ -65,6 +69,58 @@ describe('the Helm chart infra/helm/drover', () => {
     }
     expect(get('Setting', 'agent-image')).toMatchObject({ value: 'ghcr.io/drover-dev/drover:v0.1.1' })
     expect(get('Setting', 'server-url')).toMatchObject({ value: 'https://drover.example.com' })
+  })
+
+  it('renders the extension API server: Deployment, Service, APIService, and a serving certificate its caBundle verifies', async () => {
+    const r = await template(...VALUES)
+    expect(r.code, r.stderr).toBe(0)
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj).filter(Boolean)
+    const get = <T = object>(kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name) as Obj & T
+    type Deployment = { spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: PodSpec & { containers: { livenessProbe: Probe; readinessProbe: Probe }[]; volumes: { name: string; secret?: { secretName: string } }[] } } } }
+    const ext = get<Deployment>('Deployment', 'drover-ext-apiserver')
+    const runner = get<Deployment>('Deployment', 'drover-controller-runner')
+    const pod = ext.spec.template.spec
+    const container = pod.containers[0]!
+    expect(pod.serviceAccountName).toBe('drover-ext-apiserver')
+    expect(get('ServiceAccount', 'drover-ext-apiserver')).toMatchObject({ metadata: { namespace: 'cattle-system' } })
+    expect(get('ClusterRoleBinding', 'drover-ext-apiserver')).toMatchObject({ roleRef: { name: 'drover-ext-apiserver' }, subjects: [{ kind: 'ServiceAccount', name: 'drover-ext-apiserver', namespace: 'cattle-system' }] })
+    expect(container.image).toBe(runner.spec.template.spec.containers[0]!.image)
+    // No --kubeconfig (in-cluster), no --requestheader-client-ca (the cluster's ConfigMap).
+    expect(container.args).toEqual(['ext-apiserver', '--listen', '0.0.0.0:8443', '--serving-cert', '/etc/drover/serving/tls.crt', '--serving-key', '/etc/drover/serving/tls.key'])
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'https', scheme: 'HTTPS' })
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'https', scheme: 'HTTPS' })
+    expect(pod.securityContext).toEqual(runner.spec.template.spec.securityContext)
+    expect(container.securityContext).toEqual(runner.spec.template.spec.containers[0]!.securityContext)
+    expect(container.resources).toHaveProperty('requests')
+    expect(ext.spec.template.metadata.annotations['checksum/serving-cert']).toMatch(/^[0-9a-f]{64}$/)
+
+    // The same Service and APIService infra/management/ext-apiservice.ts builds for a pod-run server.
+    const [service, apiService] = extApiServiceManifests({ caPem: 'unused', namespace: 'cattle-system' }) as [{ spec: { selector: Record<string, string> } }, { spec: Record<string, unknown> }]
+    const svc = get<{ spec: { selector: Record<string, string> } }>('Service', 'drover-ext-apiserver')
+    expect(svc).toMatchObject({ metadata: { namespace: 'cattle-system' }, spec: service.spec })
+    expect(ext.spec.template.metadata.labels).toMatchObject(svc.spec.selector)
+    expect(ext.spec.template.metadata.labels).toMatchObject(ext.spec.selector.matchLabels)
+    const { caBundle: _, ...apiSpec } = apiService.spec
+    const registered = get<{ spec: { caBundle: string } }>('APIService', EXT_APISERVICE)
+    expect(registered).toMatchObject({ spec: apiSpec })
+
+    const secretName = pod.volumes.find((v) => v.secret)!.secret!.secretName
+    const secret = get<{ type: string; data: Record<string, string> }>('Secret', secretName)
+    expect(secret.type).toBe('kubernetes.io/tls')
+    const pem = (k: string) => Buffer.from(secret.data[k]!, 'base64').toString()
+    expect(pem('ca.crt')).toBe(Buffer.from(registered.spec.caBundle, 'base64').toString())
+    const ca = new X509Certificate(pem('ca.crt'))
+    const cert = new X509Certificate(pem('tls.crt'))
+    expect(cert.verify(ca.publicKey)).toBe(true)
+    expect(cert.checkPrivateKey(createPrivateKey(pem('tls.key')))).toBe(true)
+    // The aggregator checks the first name; both are what the ext server's own tooling issues.
+    for (const name of extServingNames('cattle-system')) expect(cert.checkHost(name), name).toBe(name)
+
+    const off = await template(...VALUES, '--set', 'extApiServer.enabled=false')
+    expect(off.code, off.stderr).toBe(0)
+    expect(off.stdout).not.toContain('drover-ext-apiserver-serving')
+    expect(off.stdout).not.toContain('kind: APIService')
+    expect(off.stdout).toContain('name: drover-controller-runner')
   })
 
   it('is accepted by a real API server: CRDs first, then a server-side dry run of the rest', async () => {
