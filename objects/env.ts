@@ -1,5 +1,6 @@
 import type { ClusterIndex } from './cache/cluster-index.ts'
 import type { LoginThrottle } from './auth/login-throttle.ts'
+import type { ReplayGuard } from './auth/replay-guard.ts'
 import type { TokenState } from './auth/token-state.ts'
 import type { ClusterTunnel } from './tunnel/cluster-tunnel.ts'
 
@@ -9,4 +10,5 @@ export interface ObjectBindings {
   TOKENS: DurableObjectNamespace<TokenState>
   THROTTLE: DurableObjectNamespace<LoginThrottle>
   CACHE: DurableObjectNamespace<ClusterIndex>
+  REPLAY: DurableObjectNamespace<ReplayGuard>
 }

@@ -25,7 +25,7 @@ describe('wrangler deploy --dry-run --env production', () => {
     })
     expect(code, output).toBe(0)
     expect(output).toContain('--dry-run: exiting now')
-    for (const binding of ['env.TUNNEL (ClusterTunnel)', 'env.TOKENS (TokenState)', 'env.THROTTLE (LoginThrottle)', 'env.CACHE (ClusterIndex)']) expect(output).toContain(binding)
+    for (const binding of ['env.TUNNEL (ClusterTunnel)', 'env.TOKENS (TokenState)', 'env.THROTTLE (LoginThrottle)', 'env.CACHE (ClusterIndex)', 'env.REPLAY (ReplayGuard)']) expect(output).toContain(binding)
     expect(output).not.toMatch(/DROVER_STATIC_TOKENS/)
 
     const bundles = readdirSync(out).filter((f) => f.endsWith('.js'))

@@ -12,6 +12,7 @@ import { connect } from './routes/connect.ts'
 import { k8sProxy } from './routes/k8s-proxy.ts'
 import { importManifest } from './routes/import.ts'
 import { v3Public } from './identity/public-routes.ts'
+import { samlSpRoutes } from './identity/providers/saml/index.ts'
 import { system } from './routes/system.ts'
 import { v3 } from './v3/index.ts'
 import { clusterV1, v1 } from './v1/routes.ts'
@@ -40,6 +41,7 @@ export function createApp(opts: AppOptions = {}) {
   app.route('/cacerts', cacerts)
   app.route('/v3/connect', connect)
   app.route('/v3-public', v3Public)
+  app.route('/v1-saml', samlSpRoutes)
   app.route('/v3/import', importManifest)
   app.route('/v3/system', system)
   app.route('/v3', v3)

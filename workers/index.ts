@@ -1,5 +1,5 @@
 import { createApp } from './app.ts'
 
-export { ClusterIndex, ClusterTunnel, LoginThrottle, TokenState } from '../objects/index.ts'
+export { ClusterIndex, ClusterTunnel, LoginThrottle, ReplayGuard, TokenState } from '../objects/index.ts'
 
 export default createApp()

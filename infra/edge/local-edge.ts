@@ -100,6 +100,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions = {}): Promise<Local
         TOKENS: { className: 'TokenState', useSQLite: true },
         THROTTLE: { className: 'LoginThrottle', useSQLite: true },
         CACHE: { className: 'ClusterIndex', useSQLite: true },
+        REPLAY: { className: 'ReplayGuard', useSQLite: true },
       },
       bindings: opts.bindings ?? {},
       // The placeholder `Request.cf`: Miniflare would otherwise fetch one from the internet at start.

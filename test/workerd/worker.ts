@@ -9,7 +9,7 @@ import { droverAuthenticator } from '../../workers/identity/drover-authenticator
 import type { Bindings } from '../../workers/env.ts'
 import { withStaticTokens } from './static-tokens.ts'
 
-export { ClusterTunnel, LoginThrottle, TokenState } from '../../objects/index.ts'
+export { ClusterTunnel, LoginThrottle, ReplayGuard, TokenState } from '../../objects/index.ts'
 
 /**
  * The list index with cluster `local` sent to the MANAGEMENT relay (a real apiserver) when the test

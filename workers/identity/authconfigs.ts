@@ -13,7 +13,7 @@ import { PROVIDERS, providerById } from './providers/index.ts'
 
 const AUTH_CONFIG = mgmt('AuthConfig')
 /** Never shown: secret references are no business of a reader, and the values are never in the CR. */
-const HIDDEN = new Set(['apiVersion', 'kind', 'metadata', 'clientSecret', 'privateKey', 'serviceAccountPassword'])
+const HIDDEN = new Set(['apiVersion', 'kind', 'metadata', 'clientSecret', 'privateKey', 'serviceAccountPassword', 'spKey'])
 
 function present(c: V3Context, obj: AuthConfigObject): Norman {
   const id = obj.metadata.name ?? ''

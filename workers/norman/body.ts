@@ -6,7 +6,7 @@ export const MAX_BODY_BYTES = 1 << 20
 export const MAX_JSON_DEPTH = 32
 
 /** Reads at most `max` bytes; a larger body is a 413 and the rest of it is never buffered. */
-async function readLimited(req: Request, max: number): Promise<string> {
+export async function readLimited(req: Request, max: number): Promise<string> {
   const declared = Number(req.headers.get('content-length') ?? NaN)
   if (declared > max) throw new ApiError(413, `request body is larger than ${max} bytes`)
   if (!req.body) return ''
