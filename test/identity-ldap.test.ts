@@ -167,6 +167,19 @@ describe('Active Directory (Samba AD DC) through the extension API server', () =
     expect(res.body).toMatchObject({ type: 'activeDirectoryConfig', enabled: true })
   })
 
+  it('a binding to a directory user who never logged in makes their user, whom their first login becomes', async () => {
+    const crtb = await stack.api(admin).post<{ userId: string }>('/v3/clusterroletemplatebindings', { clusterId: 'local', roleTemplateId: 'cluster-owner', userPrincipalId: `activedirectory_user://${ad.USERS.alice.dn}` })
+    expect(crtb.status, JSON.stringify(crtb.body)).toBe(201)
+    expect(crtb.body.userId).toMatch(/^u-/)
+    const alice = await adLogin('alice', ad.USERS.alice.password)
+    const me = await stack.api(alice.body.token).get<{ data: { id: string; displayName: string }[] }>('/v3/users?me=true')
+    expect(me.body.data[0]).toMatchObject({ id: crtb.body.userId, displayName: 'Alice Liddell' })
+    const path = '/k8s/clusters/local/api/v1/namespaces/default/configmaps'
+    await eventually('the binding to reach the cluster', async () => ((await stack.api(alice.body.token).get(path)).status === 200 ? true : undefined), 60_000)
+    const unknown = await stack.api(admin).post('/v3/clusterroletemplatebindings', { clusterId: 'local', roleTemplateId: 'cluster-owner', userPrincipalId: 'nosuch_user://x' })
+    expect(unknown.status).toBe(422)
+  })
+
   it('logs users in by name, DOMAIN\\name and userPrincipalName, with nested groups', async () => {
     const expected = [`activedirectory_user://${ad.USERS.alice.dn}`, ...[ad.GROUP_DNS.developers, ad.GROUP_DNS.admins, ad.GROUP_DNS.everyone].map((dn) => `activedirectory_group://${dn}`)].sort()
     for (const name of ['alice', `${ad.NETBIOS_DOMAIN}\\alice`, `alice@${ad.REALM.toLowerCase()}`]) {

@@ -6,6 +6,8 @@ import type { KubeObject } from '../mgmt/management.ts'
 import { visibleClusters } from './clusters.ts'
 import { edgeKube, userKube, type V3Context } from './context.ts'
 import { crudRoutes } from './crud.ts'
+import { providerById } from '../identity/providers/index.ts'
+import { findOrCreateUser } from '../identity/users.ts'
 import { assertCanBind, assertHoldsClusterRules, assertHoldsNamespaceRules, flattenRoleTemplate, globalRoleRules } from './escalation.ts'
 import { RESOURCES } from './resources.ts'
 
@@ -16,6 +18,28 @@ function assertSubject(obj: KubeObject): void {
   if (!SUBJECT.some((k) => typeof obj[k] === 'string' && obj[k])) {
     throw new ApiError(422, 'a binding needs a subject: userId, userPrincipalId, groupId or groupPrincipalId', 'MissingRequired')
   }
+}
+
+/**
+ * A binding to a user principal of an external provider (from `/v3/principals?action=search`) for someone
+ * who has never logged in: as Rancher does, the User is made now, so the binding has a user to name and
+ * their first login lands on it. Called last, once every other check has passed, so a refused binding
+ * leaves no user behind. A `local://` principal must name an existing user.
+ */
+async function userForPrincipal(c: V3Context, obj: KubeObject): Promise<void> {
+  const principalId = typeof obj.userPrincipalName === 'string' ? obj.userPrincipalName : ''
+  if (obj.userName || !principalId) return
+  if (principalId.startsWith('local://')) {
+    const id = principalId.slice('local://'.length)
+    await userKube(c).get(mgmt('User'), id)
+    obj.userName = id
+    return
+  }
+  const m = /^([a-z0-9]+)_user:\/\/(.+)$/.exec(principalId)
+  const provider = m ? providerById(m[1]!) : undefined
+  if (!m || !provider || principalId.length > 1024) throw new ApiError(422, `userPrincipalId "${principalId.slice(0, 100)}" is not a user principal of a known auth provider`, 'InvalidBodyContent')
+  const user = await findOrCreateUser(edgeKube(c), { principalId, displayName: m[2]!, provider: provider.id })
+  obj.userName = user.metadata.name
 }
 
 /** Rancher does not let a binding change whom or what it grants: delete and create instead. */
@@ -53,10 +77,11 @@ export const globalRoles = crudRoutes(RESOURCES.globalRole, {
 export const globalRoleBindings = crudRoutes(RESOURCES.globalRoleBinding, {
   beforeWrite: async (c, obj, _body, existing) => {
     if (existing) return assertUnchanged(obj, existing)
-    if (!obj.userName && !obj.groupPrincipalName) throw new ApiError(422, 'userId or groupPrincipalId is required', 'MissingRequired')
+    if (!obj.userName && !obj.userPrincipalName && !obj.groupPrincipalName) throw new ApiError(422, 'userId, userPrincipalId or groupPrincipalId is required', 'MissingRequired')
     const role = String(obj.globalRoleName ?? '')
     if (!role) throw new ApiError(422, 'globalRoleId is required', 'MissingRequired')
     await assertHoldsClusterRules(userKube(c), await globalRoleRules(edgeKube(c), role), `global role ${role}`)
+    await userForPrincipal(c, obj)
   },
 })
 
@@ -74,6 +99,7 @@ export const clusterRoleTemplateBindings = crudRoutes(RESOURCES.clusterRoleTempl
     const downstream = c.var.management.in(cluster, c.var.principal.identity)
     await assertHoldsClusterRules(downstream, flat.rules, `role template ${flat.template.metadata.name} in ${cluster}`)
     for (const ext of flat.external) await assertCanBind(downstream, ext, `role template ${ext} in ${cluster}`)
+    await userForPrincipal(c, obj)
   },
 })
 
@@ -101,6 +127,7 @@ export const projectRoleTemplateBindings = crudRoutes(RESOURCES.projectRoleTempl
     const namespaces = await runner.list(NAMESPACE)
     const inProject = namespaces.items.filter((ns) => ns.metadata.annotations?.['field.cattle.io/projectId'] === `${cluster}:${project}`).map((ns) => ns.metadata.name ?? '')
     await assertHoldsNamespaceRules(c.var.management.in(cluster, c.var.principal.identity), inProject, flat.rules, `role template ${flat.template.metadata.name} in project ${cluster}:${project}`)
+    await userForPrincipal(c, obj)
   },
 })
 

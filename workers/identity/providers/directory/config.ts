@@ -114,9 +114,12 @@ async function linkCaller(c: V3Context, edge: KubeClient, principalId: string): 
   if (owner) return
   const me = await edge.get<UserObject>(mgmt('User'), userId)
   const labels = me.metadata.labels ?? {}
+  // A user is found by one external principal (its label): one already linked elsewhere stays as it is,
+  // and this provider's first login makes a user of its own.
+  if (labels[PRINCIPAL_LABEL]) return
   await edge.update(mgmt('User'), {
     ...me,
-    metadata: { ...me.metadata, labels: labels[PRINCIPAL_LABEL] ? labels : { ...labels, [PRINCIPAL_LABEL]: await principalHash(principalId) } },
+    metadata: { ...me.metadata, labels: { ...labels, [PRINCIPAL_LABEL]: await principalHash(principalId) } },
     principalIds: [...(me.principalIds ?? []), principalId],
   })
 }
