@@ -140,4 +140,20 @@ describe('the Helm chart infra/helm/drover', () => {
     // A dry run cannot create the chart's own namespaces first; everything else must validate.
     await expectServerAccepts(c, rendered, ownNamespaces, 'deployment.apps/drover-controller-runner created (server dry run)')
   })
+
+  it('keeps the ext server\'s serving certificate across helm install and upgrade (lookup)', async () => {
+    // The previous test applied a rendering; its Secret is what a first install would have made.
+    const ca = async () => (await c.kubectl(['get', '-n', 'cattle-system', 'secret/drover-ext-apiserver-serving', '-o', 'jsonpath={.data.ca\\.crt}'])).stdout
+    const bundle = async () => (await c.kubectl(['get', `apiservice/${EXT_APISERVICE}`, '-o', 'jsonpath={.spec.caBundle}'])).stdout
+    const before = await ca()
+    expect(before).toMatch(/^LS0t/)
+    const helmIn = (...args: string[]) => execCommand(helm, [...args, 'drover', CHART, '--kubeconfig', c.kubeconfigPath, '--namespace', 'cattle-system', ...VALUES], { timeoutMs: 120_000 })
+    const install = await helmIn('install', '--take-ownership', '--force-conflicts')
+    expect(install.code, install.stderr).toBe(0)
+    expect(await ca()).toBe(before)
+    const upgrade = await helmIn('upgrade')
+    expect(upgrade.code, upgrade.stderr).toBe(0)
+    expect(await ca()).toBe(before)
+    expect(await bundle()).toBe(before)
+  }, 180_000)
 })
