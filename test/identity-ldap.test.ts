@@ -131,6 +131,35 @@ describe('OpenLDAP through the extension API server', () => {
     await eventually('the group binding to be gone', async () => ((await stack.api(token).get(path)).status === 403 ? true : undefined), 60_000)
   })
 
+  it('a group removed in the directory stops granting access at the next group refresh; sessions whose groups hold stay', async () => {
+    const setMaxAge = async (value: string) => {
+      const res = await stack.api(admin).put('/v3/settings/auth-user-info-max-age-seconds', { value })
+      if (res.status === 404) expect((await stack.api(admin).post('/v3/settings', { name: 'auth-user-info-max-age-seconds', value })).status).toBe(201)
+      else expect(res.status, JSON.stringify(res.body)).toBe(200)
+    }
+    const alice = (await login('alice', USERS.alice.password)).body.token!
+    const bob = (await login('bob', USERS.bob.password)).body.token!
+    const devs = await stack.api(admin).post<{ id: string }>('/v3/clusterroletemplatebindings', { clusterId: 'local', roleTemplateId: 'cluster-owner', groupPrincipalId: `openldap_group://${GROUP_DNS.developers}` })
+    expect(devs.status).toBe(201)
+    const path = '/k8s/clusters/local/api/v1/namespaces/default/configmaps'
+    await eventually('the group binding', async () => ((await stack.api(alice).get(path)).status === 200 ? true : undefined), 60_000)
+    await setMaxAge('2')
+    try {
+      await slapd.modify(`dn: ${GROUP_DNS.developers}\nchangetype: modify\ndelete: member\nmember: ${USERS.alice.dn}\n`)
+      // The settings cache (10 s), the check's age (2 s) and the revocation bound (5 s) all pass.
+      await eventually('alice to be refused', async () => ((await stack.api(alice).get(path)).status === 401 ? true : undefined), 30_000)
+      expect((await stack.api(bob).get(path)).status).toBe(200)
+      const again = await login('alice', USERS.alice.password)
+      const mine = await stack.api(again.body.token).get<{ data: { id: string }[] }>('/v3/principals')
+      expect(mine.body.data.map((p) => p.id)).toEqual([`openldap_user://${USERS.alice.dn}`])
+      expect((await stack.api(again.body.token).get(path)).status).toBe(403)
+    } finally {
+      await slapd.modify(`dn: ${GROUP_DNS.developers}\nchangetype: modify\nadd: member\nmember: ${USERS.alice.dn}\n`)
+      await setMaxAge('3600')
+      await stack.api(admin).del(`/v3/clusterroletemplatebindings/${devs.body.id}`)
+    }
+  })
+
   it('restricted access lets in members of an allowed group only', async () => {
     const res = await stack.api(admin).put('/v3/authconfigs/openldap', { accessMode: 'restricted', allowedPrincipalIds: [`openldap_group://${GROUP_DNS.ops}`] })
     expect(res.status, JSON.stringify(res.body)).toBe(200)

@@ -11,6 +11,11 @@ export const SETTING_DEFAULTS = {
   'agent-tls-mode': 'strict',
   'auth-user-session-ttl-minutes': '960',
   'auth-user-session-idle-ttl-minutes': '960',
+  /**
+   * How old a directory session's groups may grow before they are checked against the directory again
+   * (Rancher's setting of the same name): a group removed there stops granting access by then.
+   */
+  'auth-user-info-max-age-seconds': '3600',
   'kubeconfig-default-token-ttl-minutes': '43200',
   'auth-token-max-ttl-minutes': '0',
   'cluster-registration-token-ttl-minutes': '43200',

@@ -39,6 +39,8 @@ export interface Slapd extends AsyncDisposable {
   tlsPort: number
   /** The CA that signed slapd's serving certificate (SANs localhost and 127.0.0.1). */
   caPem: string
+  /** Changes the directory as its administrator (`ldapmodify` with this LDIF), as an operator would. */
+  modify(ldif: string): Promise<void>
   stop(): Promise<void>
 }
 
@@ -174,7 +176,12 @@ export async function startSlapd(): Promise<Slapd> {
         await stop()
         throw err
       }
-      return { port, tlsPort, caPem: pki.caPem, stop, [Symbol.asyncDispose]: stop }
+      const modify = async (ldif: string) => {
+        const file = join(dir, `change-${Date.now()}.ldif`)
+        writeFileSync(file, ldif)
+        await run('ldapmodify', ['-x', '-H', `ldap://127.0.0.1:${port}/`, '-D', ROOT.dn, '-w', ROOT.password, '-f', file])
+      }
+      return { port, tlsPort, caPem: pki.caPem, modify, stop, [Symbol.asyncDispose]: stop }
     }
   } catch (err) {
     rmSync(dir, { recursive: true, force: true })

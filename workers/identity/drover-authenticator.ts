@@ -9,6 +9,7 @@ import { secretsEqual } from './compare.ts'
 import { CredentialCache, credentialDigest } from './credential-cache.ts'
 import { extTokenPrincipal, isExtTokenValue } from './ext-tokens.ts'
 import { tokenKeys, verifyToken } from './jwt.ts'
+import { groupsHeldUntil } from './group-refresh.ts'
 import { revocationEpoch, tokenUsableUntil } from './revocation.ts'
 
 export { USER_GROUPS }
@@ -98,6 +99,9 @@ async function tokenPrincipal(env: Bindings, edge: KubeClient, name: string, sec
   const idleMs = claims.kind === 'session' ? (await minutesSetting(edge, 'auth-user-session-idle-ttl-minutes')) * 60_000 : 0
   const usableUntil = await tokenUsableUntil(env, { name, userId: claims.userId, issuedAtMs: claims.issuedAtMs ?? 0 }, idleMs, now)
   if (usableUntil === null) return null
+  // A directory session's groups are checked against the directory once they are old (group-refresh.ts).
+  const groupsUntil = await groupsHeldUntil(env, edge, { name, authProvider: claims.authProvider, principalIds: claims.principalIds, issuedAtMs: claims.issuedAtMs ?? 0 }, now)
+  if (groupsUntil === null) return null
   const identity = {
     user: claims.userId,
     groups: [...USER_GROUPS, ...claims.groups],
@@ -110,7 +114,8 @@ async function tokenPrincipal(env: Bindings, edge: KubeClient, name: string, sec
     token: { name, kind: claims.kind, userId: claims.userId, username: claims.username, authProvider: claims.authProvider, principalIds: claims.principalIds },
   }
   // Without the clock tolerance verification allows: a cached token stops a little early, never late.
-  return { principal, until: claims.expiresAt === undefined ? usableUntil : Math.min(usableUntil, claims.expiresAt * 1000) }
+  const until = Math.min(usableUntil, groupsUntil)
+  return { principal, until: claims.expiresAt === undefined ? until : Math.min(until, claims.expiresAt * 1000) }
 }
 
 /** The cluster's registration Secret, looked up by the cluster id, compared in constant time, TTL checked. */
