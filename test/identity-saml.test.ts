@@ -181,6 +181,9 @@ describe('SAML (shibboleth) through the extension API server', () => {
     expect(principals.body.data.map((p) => p.id).sort()).toEqual(['shibboleth_group://developers', 'shibboleth_group://ops', 'shibboleth_user://alice'])
     const me = await stack.api(token).get<{ data: { displayName: string; principalIds: string[] }[] }>('/v3/users?me=true')
     expect(me.body.data[0]).toMatchObject({ displayName: 'Alice Example', principalIds: expect.arrayContaining(['shibboleth_user://alice']) })
+    // No directory behind the IdP: a search names the principal asked for, so roles can be bound to it.
+    const found = await stack.api(token).post<{ data: { id: string }[] }>('/v3/principals?action=search', { name: 'ops', principalType: 'group' })
+    expect(found.body.data.map((p) => p.id)).toContain('shibboleth_group://ops')
   })
 
   it('refuses a response whose signed assertion was changed (a group, or the uid)', async () => {

@@ -3,7 +3,7 @@
 import { Hono } from 'hono'
 import { EDGE_IDENTITY } from '../../../../protocol/api/identities.ts'
 import type { AppEnv } from '../../../env.ts'
-import { publicLinks, type IdentityProvider } from '../../provider.ts'
+import { publicLinks, type IdentityProvider, type PrincipalEntry } from '../../provider.ts'
 import { samlConfig } from './config.ts'
 import { SAML_KINDS, type SamlKind } from './kinds.ts'
 import { startLogin } from './login.ts'
@@ -26,9 +26,16 @@ function samlProvider(kind: SamlKind): IdentityProvider {
     },
     login: new Hono<AppEnv>().get('/login', (c) => startLogin(c, kind)),
     config: samlConfig(kind),
-    // The IdP has no directory to search: principals are known by id only (`shibboleth_group://ops`).
-    async searchPrincipals() {
-      return []
+    /**
+     * The IdP offers no directory to search, so, as Rancher's SAML providers do without an LDAP attached,
+     * the name asked for is the principal: a user and a group of that name, while the provider is enabled.
+     */
+    async searchPrincipals(c, name, type) {
+      if (!name || name.length > 255 || !(await cachedSettings(c.var.management.as(EDGE_IDENTITY), kind)).enabled) return []
+      const out: PrincipalEntry[] = []
+      if (type !== 'group') out.push({ id: `${kind.id}_user://${name}`, principalType: 'user', provider: kind.id, loginName: name, displayName: name })
+      if (type !== 'user') out.push({ id: `${kind.id}_group://${name}`, principalType: 'group', provider: kind.id, loginName: name, displayName: name })
+      return out
     },
   }
   return provider
