@@ -16,6 +16,7 @@ import { UsageError } from './usage.ts'
  *   --requestheader-allowed-names A,B    its allowed CNs (DROVER_EXT_REQUESTHEADER_ALLOWED_NAMES; default:
  *                                front-proxy-client with a CA file, else the ConfigMap's; "" allows any CN from that CA)
  *   --kubeconfig PATH            the management cluster (else in-cluster, else $KUBECONFIG)
+ * Environment only (a secret): DROVER_PASSWORD_PEPPERS, the edge's password peppers, for password changes.
  */
 export function parseExtApiServerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ExtApiServerOptions {
   const { values, positionals } = parseArgs({
@@ -52,6 +53,7 @@ export function parseExtApiServerArgs(argv: string[], env: NodeJS.ProcessEnv = p
     ...(ca ? { requestHeaderCaFile: ca } : {}),
     ...(names !== undefined ? { allowedNames: names.split(',').map((n) => n.trim()).filter(Boolean) } : {}),
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+    ...(env.DROVER_PASSWORD_PEPPERS ? { passwordPeppers: env.DROVER_PASSWORD_PEPPERS } : {}),
   }
 }
 

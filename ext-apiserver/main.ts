@@ -2,6 +2,7 @@
 // resources served. `drover ext-apiserver` (cli/ext-apiserver.ts) parses the flags and calls this.
 import { readFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
+import { parsePeppers, type Pepper } from '../protocol/api/password.ts'
 import { KubeClient } from '../protocol/kube/client.ts'
 import { kubeConfigTransport, loadKubeConfig } from '../node/kube/index.ts'
 import { createLogger, errorText } from '../node/log.ts'
@@ -27,6 +28,11 @@ export interface ExtApiServerOptions {
   allowedNames?: readonly string[]
   /** The management cluster; absent: the pod's service account (else $KUBECONFIG). */
   kubeconfig?: string
+  /**
+   * The edge's `DROVER_PASSWORD_PEPPERS` (`id:base64[,…]`, current first): password changes hash as the
+   * edge's local provider does. Absent: `passwordchangerequests` refuses with 503.
+   */
+  passwordPeppers?: string
 }
 
 /** A file cannot be read or the kubeconfig is unusable: reported without a stack. */
@@ -66,7 +72,15 @@ export async function startExtApiServer(opts: StartOptions): Promise<ExtApiServe
     throw new ExtApiServerConfigError(`cannot learn the front proxy's CA from the management cluster: ${errorText(e)}`)
   }
   const allowedNames = opts.allowedNames ?? requestHeader.allowedNames
-  const context: ExtContext = { client, logger }
+  let peppers: Pepper[]
+  try {
+    peppers = parsePeppers(opts.passwordPeppers)
+  } catch (e) {
+    transport.close()
+    throw new ExtApiServerConfigError(`DROVER_PASSWORD_PEPPERS: ${errorText(e)}`)
+  }
+  const authorizer = new SubjectAccessReviewer(client, logger)
+  const context: ExtContext = { client, logger, authorizer, peppers }
   const resources = typeof opts.resources === 'function' ? opts.resources(context) : opts.resources
   let server: ExtServer
   try {
@@ -78,7 +92,7 @@ export async function startExtApiServer(opts: StartOptions): Promise<ExtApiServe
       requestHeaderCa: requestHeader.caPem,
       allowedNames,
       resources,
-      authorizer: new SubjectAccessReviewer(client, logger),
+      authorizer,
       logger,
     })
   } catch (e) {

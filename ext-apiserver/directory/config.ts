@@ -1,22 +1,14 @@
 // What both directory reviews share: the config to bind with (stored, or a testAndApply candidate), the
 // parsing of an untrusted review, and a directory refusal as the review's status says it.
-import * as v from 'valibot'
 import type { DirectoryProvider, DirectoryRefusal } from '../../protocol/api/ext.ts'
 import type { KubeClient } from '../../protocol/kube/index.ts'
 import type { DirectoryConfig } from '../ldap/ad-config.ts'
 import { outward, type LdapRefusal } from '../ldap/directory.ts'
-import { StatusError } from '../server/resource.ts'
 import { DIALECTS } from './dialects.ts'
 import { ConfigUnavailable, storedFields, storedPassword } from './stored-config.ts'
 
 /** Parses an untrusted body into a review, or a 400 Status that names the first bad field. */
-export function parseReview<S extends v.GenericSchema>(schema: S, body: unknown): v.InferOutput<S> {
-  const parsed = v.safeParse(schema, body)
-  if (parsed.success) return parsed.output
-  const issue = parsed.issues[0]
-  const path = issue.path?.map((p) => String(p.key)).join('.') ?? ''
-  throw new StatusError(400, 'BadRequest', `${path ? `${path}: ` : ''}${issue.message}`)
-}
+export { parseObject as parseReview } from '../server/parse.ts'
 
 /**
  * The config to bind with: the candidate (testAndApply), whose password, when left out, is the stored

@@ -5,9 +5,9 @@ import { statusError } from './status.ts'
 export const MAX_BODY_BYTES = 1024 * 1024
 
 /** The parsed body; a StatusError 413 (too large), 415 (not JSON) or 400 (malformed) otherwise. */
-export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES, types: readonly string[] = ['application/json']): Promise<unknown> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
-  if (type !== 'application/json') throw statusError(415, `the body must be application/json, not "${type || 'none'}"`)
+  if (!types.includes(type)) throw statusError(415, `the body must be ${types.join(' or ')}, not "${type || 'none'}"`)
   // Refused before reading: Node then discards the unread body, so the client still reads this answer.
   const declared = Number(req.headers['content-length'])
   if (declared > limit) throw statusError(413, `the body is larger than ${limit} bytes`)

@@ -1,7 +1,8 @@
 // One request through the extension server, in kube-apiserver's order: probes (no authentication, for the
 // kubelet's and the operator's checks), front-proxy authentication (401), the request's verb and resource,
 // authorization against the management cluster (403), then the route: discovery, or a resource's handler
-// (404 unknown, 405 verb not served). Every failure is a Status, produced in `handle`'s one catch.
+// for the verb (404 unknown, 405 verb not served; a merge PATCH is get + update). Every failure is a
+// Status, produced in `handle`'s one catch.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import { EXT_GROUP, EXT_VERSION } from '../../protocol/api/ext.ts'
@@ -23,6 +24,7 @@ export interface HandlerOptions {
   maxBodyBytes?: number
 }
 
+const MERGE_PATCH = 'application/merge-patch+json'
 const PROBES = new Set(['/healthz', '/readyz', '/livez'])
 const READS = new Set(['GET', 'HEAD'])
 const ROOT = `/apis/${EXT_GROUP}/${EXT_VERSION}`
@@ -80,13 +82,48 @@ export function extHandler(opts: HandlerOptions): (req: IncomingMessage, res: Se
     )
     const resource = byPlural.get(plural)
     if (!resource || subresource !== undefined) throw statusError(404, 'the server could not find the requested resource')
-    if (verb !== 'create' || !resource.create || !resource.verbs.includes('create')) throw statusError(405, `${resource.type.kind} does not support ${verb} (supported: ${resource.verbs.join(', ')})`)
+    const unsupported = () => statusError(405, `${resource.type.kind} does not support ${verb} (supported: ${resource.verbs.join(', ')})`)
+    if (!resource.verbs.includes(verb)) throw unsupported()
     const dryRun = url.searchParams.getAll('dryRun')
     if (dryRun.some((v) => v !== 'All')) throw statusError(400, `dryRun must be "All", not "${dryRun.join(',')}"`)
-    const body = await readJsonBody(req, opts.maxBodyBytes)
-    const created = await resource.create({ body, user, dryRun: dryRun.length > 0, signal })
-    if (!created || typeof created !== 'object' || Array.isArray(created)) throw new Error(`${resource.type.plural} create returned no object`)
-    sendJson(res, 201, { ...created, apiVersion: apiVersionOf(resource.type), kind: resource.type.kind })
+    const typed = (obj: unknown) => {
+      if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new Error(`${resource.type.plural} ${verb} returned no object`)
+      return { ...obj, apiVersion: apiVersionOf(resource.type), kind: resource.type.kind }
+    }
+    const one = { name: name ?? '', user, dryRun: dryRun.length > 0, signal }
+    switch (verb) {
+      case 'create': {
+        if (!resource.create) throw unsupported()
+        const body = await readJsonBody(req, opts.maxBodyBytes)
+        return sendJson(res, 201, typed(await resource.create({ body, user, dryRun: dryRun.length > 0, signal })))
+      }
+      case 'get':
+        if (!resource.get) throw unsupported()
+        return sendJson(res, 200, typed(await resource.get(one)))
+      case 'list': {
+        if (!resource.list) throw unsupported()
+        const selectors = { fieldSelector: url.searchParams.get('fieldSelector') || undefined, labelSelector: url.searchParams.get('labelSelector') || undefined }
+        const items = (await resource.list({ user, signal, ...selectors })).map(typed)
+        return sendJson(res, 200, { apiVersion: apiVersionOf(resource.type), kind: `${resource.type.kind}List`, metadata: { resourceVersion: '' }, items })
+      }
+      case 'delete':
+        if (!resource.delete) throw unsupported()
+        return sendJson(res, 200, typed(await resource.delete(one)))
+      case 'update': {
+        if (!resource.update) throw unsupported()
+        const body = await readJsonBody(req, opts.maxBodyBytes)
+        return sendJson(res, 200, typed(await resource.update({ ...one, body })))
+      }
+      case 'patch': {
+        // A JSON merge patch onto what the caller may read, then an update: nothing else to keep in step.
+        if (!resource.update || !resource.get || !resource.verbs.includes('update')) throw unsupported()
+        const patch = await readJsonBody(req, opts.maxBodyBytes, [MERGE_PATCH])
+        const current = await resource.get(one)
+        return sendJson(res, 200, typed(await resource.update({ ...one, body: mergePatch(current, patch) })))
+      }
+      default:
+        throw unsupported()
+    }
   }
 
   async function authorize(user: RequestUser, attrs: Attributes, forbidden: string, signal: AbortSignal): Promise<void> {
@@ -95,6 +132,17 @@ export function extHandler(opts: HandlerOptions): (req: IncomingMessage, res: Se
     opts.logger.info({ user: user.name, ...attrs, reason: decision.reason }, 'request forbidden')
     throw statusError(403, decision.reason ? `${forbidden}: ${decision.reason}` : forbidden)
   }
+}
+
+/** RFC 7386: objects merge key by key, `null` removes, anything else replaces. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch
+  const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {}
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k]
+    else out[k] = mergePatch(out[k], v)
+  }
+  return out
 }
 
 function segment(raw: string): string {
