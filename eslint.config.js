@@ -5,7 +5,7 @@ import { dependencyRules } from './infra/lint/dependency-rules.js'
 export default tseslint.config(
   { ignores: ['node_modules/**', '.drover/**', '.wrangler/**', 'dist/**'] },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parser: tseslint.parser },
     plugins: { '@typescript-eslint': tseslint.plugin },
     rules: {

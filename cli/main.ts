@@ -15,6 +15,7 @@ process.exitCode = await runCommand(
     'ext-apiserver': async (argv) => (await import('./ext-apiserver.ts')).extApiServerCommand(argv),
     'build-kubernetes': async (argv) => (await import('./build-kubernetes.ts')).buildKubernetesCommand(argv),
     'build-programs': async (argv) => (await import('./build-programs.ts')).buildProgramsCommand(argv),
+    'build-ui': async (argv) => (await import('./build-ui.ts')).buildUiCommand(argv),
     login: async (argv) => (await import('./login.ts')).loginCommand(argv),
     logout: async (argv) => (await import('./login.ts')).logoutCommand(argv),
     clusters: async (argv) => (await import('./clusters.ts')).clustersCommand(argv),

@@ -13,6 +13,7 @@ import { health, readRecord } from '../infra/dev-cluster/state.ts'
 import { generateEdgeTls, startLocalEdge, type EdgeTls, type LocalEdge } from '../infra/edge/local-edge.ts'
 import { generateEdgeSecrets, type EdgeSecrets } from '../infra/edge/secrets.ts'
 import { ensurePrograms } from '../infra/build/programs.ts'
+import { ensureUi } from '../infra/build/ui.ts'
 import { ensureKubernetesBinaries } from '../infra/kubernetes/build.ts'
 import { applyManagement, waitForCrds } from './management-setup.ts'
 import { stderrLog } from './progress.ts'
@@ -213,6 +214,8 @@ export async function startCommand(argv: string[]): Promise<number> {
     await ensureKubernetesBinaries({ log: stderrLog })
     // The agent and the runner run bundled (dist/), as in the image: built again when a source changed.
     await ensurePrograms({ log: stderrLog })
+    // The web UI the edge serves at its URL (dist/ui), built again when ui/ changed.
+    await ensureUi({ log: stderrLog })
     step()
     mgmt = await managementCluster(values.kubeconfig)
     step()

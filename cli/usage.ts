@@ -51,6 +51,9 @@ export const COMMAND_USAGE: Record<string, string> = {
 `,
   'build-programs': `  build-programs                      bundle the agent, the runner and the ext-apiserver into dist/ (drover start does it when stale)
 `,
+  'build-ui': `  build-ui [--check-budget]           build the web UI into dist/ui/ and print its initial JavaScript size
+                                      gzipped (drover start does it when stale; --check-budget: fail over 300 KB)
+`,
 }
 
 /** The usage of one command, or the list of the given ones. */

@@ -72,6 +72,8 @@ export async function buildPrograms(opts: BuildOptions = {}): Promise<BuiltProgr
     for (const w of result.warnings) opts.log?.(`esbuild: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`)
     await writeFile(join(building, META), JSON.stringify(result.metafile))
     if (existsSync(outdir)) await rename(outdir, previous)
+    // The web UI is built into dist/ui by its own build (infra/build/ui.ts): it stays.
+    if (existsSync(join(previous, 'ui'))) await rename(join(previous, 'ui'), join(building, 'ui'))
     await rename(building, outdir)
     const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([file, o]) => [relative(building, join(ROOT, file)), o.bytes]))
     const code = Object.entries(outputs).filter(([file]) => file.endsWith('.mjs'))

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { build } from 'esbuild'
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from 'miniflare'
 import { generateServingPki } from '../dev-cluster/pki.ts'
+import { uiAssets } from './ui-assets.ts'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 
@@ -103,6 +104,8 @@ export async function startLocalEdge(opts: LocalEdgeOptions = {}): Promise<Local
         REPLAY: { className: 'ReplayGuard', useSQLite: true },
       },
       bindings: opts.bindings ?? {},
+      // The web UI as Workers static assets, configured as wrangler.toml's [assets] (infra/edge/ui-assets.ts).
+      assets: uiAssets(),
       // The placeholder `Request.cf`: Miniflare would otherwise fetch one from the internet at start.
       cf: false,
       ...(process.env.DROVER_EDGE_LOG ? { log: new Log(LogLevel.DEBUG) } : {}),

@@ -6,6 +6,7 @@
 //   node/      ← the Node programs (agent, runner, cli, infra, tests): protocol/ only
 //   objects/   ← workers/            workers/ → objects/, protocol/
 //   agent/, controller-runner/, ext-apiserver/ → protocol/, node/ (and infra/'s data, for the runner's built-ins)
+//   ui/src/    → protocol/api/ only (the browser talks to the public API)
 
 /** @param {string} folder */
 const projectFolder = (folder) => ({
@@ -23,6 +24,9 @@ const testFolders = ['test', 'bench']
 const siblingFolder = { regex: '^\\.\\./[^./][^/]*/', message: 'a provider is one folder: it may not import another provider (share through ../../provider.ts)' }
 const tunnelRoom = { regex: '^\\.\\./tunnel(/|$)', message: 'objects/auth/ may not import objects/tunnel/: rooms meet only in workers/' }
 
+/** The browser app speaks only the public API: of the project, it may import protocol/api/ alone. */
+const protocolBeyondApi = { regex: '^\\.{1,2}/(.*/)?protocol/(?!api/)', message: 'the web UI may import only protocol/api/ of protocol/ (the API contract)' }
+
 const objectsRules = [...['workers', ...nodeSideFolders].map(projectFolder), nodeBuiltins]
 const workersRules = [...nodeSideFolders.map(projectFolder), nodeBuiltins]
 
@@ -39,6 +43,7 @@ const forbidden = {
   'controller-runner/**/*.ts': [...edgeFolders, 'agent', 'ext-apiserver', 'cli', ...testFolders].map(projectFolder),
   'agent/**/*.ts': [...edgeFolders, 'controller-runner', 'ext-apiserver', 'cli', 'infra', ...testFolders].map(projectFolder),
   'ext-apiserver/**/*.ts': [...edgeFolders, 'controller-runner', 'agent', 'cli', 'infra', ...testFolders].map(projectFolder),
+  'ui/src/**/*.{ts,tsx}': [...[...edgeFolders, ...nodeSideFolders].map(projectFolder), protocolBeyondApi, nodeBuiltins, workerdModules],
   'infra/**/*.ts': [...edgeFolders, 'controller-runner', 'agent', 'ext-apiserver', 'cli', ...testFolders].map(projectFolder),
 }
 

@@ -1,0 +1,72 @@
+// The web UI's entry: who is signed in decides between the login page, the forced password change and
+// the shell with its pages. No token or session data is ever written to browser storage.
+import { render } from 'preact'
+import { useEffect } from 'preact/hooks'
+import { loadSchemas, schemas } from './api/capabilities.ts'
+import { loadMe, me } from './api/session.ts'
+import { Shell } from './components/Shell.tsx'
+import { ChangePassword } from './pages/ChangePassword.tsx'
+import { Clusters } from './pages/Clusters.tsx'
+import { ClusterStatus } from './pages/ClusterStatus.tsx'
+import { ImportCluster } from './pages/ImportCluster.tsx'
+import { Login } from './pages/Login.tsx'
+import { Placeholder } from './pages/Placeholder.tsx'
+import { navigate, path } from './router.tsx'
+
+function Page() {
+  const p = path.value
+  if (p === '/' || p === '/clusters') return <Clusters />
+  if (p === '/clusters/import') return <ImportCluster />
+  if (p === '/account/password') return <ChangePassword onDone={() => navigate('/clusters')} />
+  const cluster = /^\/clusters\/([^/]+)$/.exec(p)
+  if (cluster) {
+    const id = decodeURIComponent(cluster[1]!)
+    return (
+      <section aria-labelledby="cluster-heading">
+        <h1 id="cluster-heading">Cluster {id}</h1>
+        <ClusterStatus id={id} showRegistration />
+        <Placeholder title="Explorer" what="Browsing this cluster’s workloads, logs, shells and kubeconfig" />
+      </section>
+    )
+  }
+  if (p === '/users') return <Placeholder title="Users & access" what="Managing users, roles, members and API keys" />
+  if (p === '/settings') return <Placeholder title="Settings" what="Editing settings" />
+  return (
+    <section aria-labelledby="nf-heading">
+      <h1 id="nf-heading">Not found</h1>
+      <p>There is no page at {p}.</p>
+    </section>
+  )
+}
+
+function App() {
+  const user = me.value
+  useEffect(() => {
+    if (user) void loadSchemas()
+    else schemas.value = undefined
+  }, [user?.id])
+  useEffect(() => {
+    document.title = user === null ? 'Log in · drover' : 'drover'
+  }, [user])
+
+  if (user === undefined) return <p role="status" class="boot">Loading…</p>
+  if (user === null) return <Login onSignedIn={() => navigate(path.value === '/login' ? '/clusters' : path.value, { replace: true })} />
+  if (user.mustChangePassword) {
+    return (
+      <main id="main" class="login" tabIndex={-1}>
+        <ChangePassword onDone={() => navigate('/clusters', { replace: true })} />
+      </main>
+    )
+  }
+  if (path.value === '/login') navigate('/clusters', { replace: true })
+  return (
+    <Shell>
+      {schemas.value === undefined ? <p role="status">Loading…</p> : <Page />}
+    </Shell>
+  )
+}
+
+loadMe().catch(() => {
+  me.value = null
+})
+render(<App />, document.getElementById('app')!)
