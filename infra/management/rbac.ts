@@ -28,6 +28,10 @@ export const EDGE_USER = 'system:drover:edge'
 /** The list cache's identity (protocol/api/identities.ts CACHE_IDENTITY). */
 export const CACHE_USER = 'system:drover:cache'
 export const LOCAL_USER_PASSWORDS_NAMESPACE = 'cattle-local-user-passwords'
+/** Records of `kubeconfigs.ext.cattle.io` (ConfigMaps, no secrets); Rancher's name for the namespace. */
+export const KUBECONFIGS_NAMESPACE = 'cattle-kubeconfigs'
+/** Every drover user is in this group (the edge sets it for every logged-in user, as Rancher does). */
+export const CATTLE_AUTHENTICATED = 'system:cattle:authenticated'
 /** Secrets of auth providers (the edge reads and writes them); Rancher's name for the namespace. */
 export const GLOBAL_DATA_NAMESPACE = 'cattle-global-data'
 /** Names of the ClusterRoles that CRTB RoleBindings in a cluster's namespace refer to. */
@@ -43,6 +47,11 @@ const clusterRoleBinding = (name: string, role: string, subject: Subject): RbacO
   roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
   subjects: [subject],
 })
+/** A Role in `namespace` and its RoleBinding to `subject`, both named `name`. */
+const namespaced = (name: string, namespace: string, rules: PolicyRule[], subject: Subject): RbacObject[] => [
+  { apiVersion: RBAC, kind: 'Role', metadata: { name, namespace, labels }, rules },
+  { apiVersion: RBAC, kind: 'RoleBinding', metadata: { name, namespace, labels }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [subject] },
+]
 const user = (name: string): Subject => ({ kind: 'User', name, apiGroup: 'rbac.authorization.k8s.io' })
 
 /** RBAC management: the runner needs escalate and bind to materialise roles it does not hold itself. */
@@ -152,6 +161,13 @@ export function managementRbac(opts: ManagementRbacOptions = {}): RbacObject[] {
       subjects: [user(EDGE_USER)],
     },
     ...extApiServerRbac(ext),
+    // Rancher's imperative resources, which every drover user may use on themselves (the extension server
+    // keeps each to their own tokens and kubeconfigs, and checks cluster access and passwords itself).
+    clusterRole('drover-ext-user', [
+      { apiGroups: [EXT_GROUP], resources: ['tokens', 'kubeconfigs'], verbs: ['create', 'get', 'list', 'update', 'patch', 'delete'] },
+      { apiGroups: [EXT_GROUP], resources: ['selfusers', 'passwordchangerequests'], verbs: ['create'] },
+    ]),
+    clusterRoleBinding('drover-ext-user', 'drover-ext-user', { kind: 'Group', name: CATTLE_AUTHENTICATED, apiGroup: 'rbac.authorization.k8s.io' }),
     // Bound by CRTBs in a cluster's namespace `<id>` (RoleBindings, so only there).
     clusterRole(CLUSTER_NAMESPACE_ROLES.owner, [
       { apiGroups: [MGMT], resources: ['clusterroletemplatebindings', 'projects', 'projectroletemplatebindings', 'clusterregistrationtokens'], verbs: ALL },
@@ -167,15 +183,21 @@ export function managementRbac(opts: ManagementRbacOptions = {}): RbacObject[] {
  * The extension API server's own access: it authorizes each request with a SubjectAccessReview (what
  * `system:auth-delegator` grants, without the TokenReviews it does not use), reads the front proxy's CA
  * as aggregated apiservers do, reads AuthConfigs and the providers' Secrets in cattle-global-data
- * (service-account passwords), nothing else.
+ * (service-account passwords); for Rancher's imperative resources it keeps ext tokens as Token CRs, reads
+ * Users, Settings and Clusters, writes local password hashes (as the edge does) and kubeconfig records.
  */
 function extApiServerRbac(subject: Subject): RbacObject[] {
   return [
     clusterRole('drover-ext-apiserver', [
       { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
-      { apiGroups: [MGMT], resources: ['authconfigs'], verbs: READ },
+      { apiGroups: [MGMT], resources: ['authconfigs', 'settings', 'clusters'], verbs: READ },
+      { apiGroups: [MGMT], resources: ['tokens'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+      { apiGroups: [MGMT], resources: ['users'], verbs: ['get', 'patch'] },
     ]),
     clusterRoleBinding('drover-ext-apiserver', 'drover-ext-apiserver', subject),
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: KUBECONFIGS_NAMESPACE, labels } },
+    ...namespaced('drover-ext-apiserver-kubeconfigs', KUBECONFIGS_NAMESPACE, [{ apiGroups: [''], resources: ['configmaps'], verbs: ALL }], subject),
+    ...namespaced('drover-ext-apiserver-passwords', LOCAL_USER_PASSWORDS_NAMESPACE, [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'update'] }], subject),
     {
       apiVersion: RBAC,
       kind: 'Role',

@@ -137,3 +137,65 @@ const ext = (kind: string, plural: string): ResourceType => ({ group: EXT_GROUP,
 export const DIRECTORY_BIND_REVIEW = ext('DirectoryBindReview', 'directorybindreviews')
 export const DIRECTORY_PRINCIPAL_REVIEW = ext('DirectoryPrincipalReview', 'directoryprincipalreviews')
 export const SAML_RESPONSE_REVIEW = ext('SamlResponseReview', 'samlresponsereviews')
+
+// Rancher's imperative resources (Rancher 2.12+), served by the extension server for drover's own users.
+
+/** A token principal as Rancher's ext Token shows it. */
+export interface ExtTokenPrincipal {
+  name: string
+  displayName?: string
+  loginName?: string
+  principalType?: string
+  provider?: string
+}
+
+/**
+ * `tokens.ext.cattle.io`: stored as a Token CR (kind label `ext`, protocol/api/tokens.ts), so /v3/tokens
+ * shows and deletes it too. `spec.ttl` is in milliseconds (0 or absent: `auth-token-max-ttl-minutes`, no
+ * expiry when that is 0). `status.value` and `status.bearerToken` (`ext/<name>:<value>`) are answered only
+ * by the create.
+ */
+export interface ExtToken {
+  apiVersion: typeof EXT_API_VERSION
+  kind: 'Token'
+  metadata: { name?: string; uid?: string; resourceVersion?: string; creationTimestamp?: string; labels?: Record<string, string> }
+  spec: { userID: string; userPrincipal: ExtTokenPrincipal; kind: string; ttl: number; enabled: boolean; description: string; clusterName: string }
+  status: { current: boolean; expired: boolean; expiresAt: string; value?: string; bearerToken?: string }
+}
+
+/**
+ * `kubeconfigs.ext.cattle.io`: a kubeconfig for `spec.clusters` (ids; `["*"]` first: every cluster the
+ * user may get) through the edge's `server-url`, with one cluster-scoped ext token per cluster; `spec.ttl`
+ * in seconds (0 or absent: `kubeconfig-default-token-ttl-minutes`). `status.value` (the YAML) is answered
+ * only by the create; deleting it deletes its tokens.
+ */
+export interface ExtKubeconfig {
+  apiVersion: typeof EXT_API_VERSION
+  kind: 'Kubeconfig'
+  metadata: { name?: string; uid?: string; resourceVersion?: string; creationTimestamp?: string }
+  spec: { clusters: string[]; currentContext?: string; description?: string; ttl?: number }
+  status?: { summary: string; tokens: string[]; value?: string }
+}
+
+/** `selfusers.ext.cattle.io`: Rancher's "who am I", answered in `status.userID`. */
+export interface SelfUser {
+  apiVersion: typeof EXT_API_VERSION
+  kind: 'SelfUser'
+  status?: { userID: string }
+}
+
+/**
+ * `passwordchangerequests.ext.cattle.io`: a local user's new password. One's own needs `currentPassword`;
+ * a caller allowed `update` on `users.management.cattle.io/<userID>` may set another's without it.
+ */
+export interface PasswordChangeRequest {
+  apiVersion: typeof EXT_API_VERSION
+  kind: 'PasswordChangeRequest'
+  spec: { userID: string; currentPassword?: string; newPassword: string }
+  status?: { summary: string; conditions: { type: string; status: string; message?: string }[] }
+}
+
+export const EXT_TOKEN = ext('Token', 'tokens')
+export const EXT_KUBECONFIG = ext('Kubeconfig', 'kubeconfigs')
+export const SELF_USER = ext('SelfUser', 'selfusers')
+export const PASSWORD_CHANGE_REQUEST = ext('PasswordChangeRequest', 'passwordchangerequests')

@@ -76,3 +76,10 @@ export async function saltedHashMatches(secret: string, stored: string): Promise
   if (alg !== 'sha256' || !salt || !digest) return false
   return bytesEqual(enc.encode(await digestB64(salt, secret)), enc.encode(digest))
 }
+
+const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789'
+
+/** Rancher-style random name suffix (`token-xxxxx`) from a CSPRNG; the modulo bias is irrelevant for names. */
+export function randomName(prefix: string, length = 5): string {
+  return prefix + Array.from(crypto.getRandomValues(new Uint8Array(length)), (b) => NAME_ALPHABET[b % NAME_ALPHABET.length]).join('')
+}

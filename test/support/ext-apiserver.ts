@@ -29,7 +29,7 @@ export interface TestExtApiServer extends AsyncDisposable {
 export async function startTestExtApiServer(
   cluster: DevCluster,
   resources: StartOptions['resources'],
-  opts: { logger?: Logger } = {},
+  opts: { logger?: Logger; passwordPeppers?: string } = {},
 ): Promise<TestExtApiServer> {
   const frontProxy = frontProxyOf(cluster.record)
   const dir = await mkdtemp(join(tmpdir(), 'drover-ext-'))
@@ -55,6 +55,7 @@ export async function startTestExtApiServer(
       kubeconfig: cluster.kubeconfigPath,
       resources,
       logger: opts.logger ?? silentLogger,
+      ...(opts.passwordPeppers ? { passwordPeppers: opts.passwordPeppers } : {}),
     })
     const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: EXT_SERVICE.namespace } }
     const items = [namespace, ...extApiServiceManifests({ caPem: serving.caPem, localPort: server.port })]
