@@ -28,7 +28,7 @@ function ConditionCell(props: { c: ClusterResource; type: string }) {
 
 const COLUMNS: Column<Row>[] = [
   { id: 'state', label: 'State', cell: (r) => <span class={`badge state-${clusterState(r.value)}`}>{clusterState(r.value)}</span> },
-  { id: 'name', label: 'Name', sortField: 'metadata.name', cell: (r) => <Link href={`/clusters/${encodeURIComponent(r.value.id)}`}>{clusterName(r.value)}</Link> },
+  { id: 'name', label: 'Name', sortField: 'spec.displayName', cell: (r) => <Link href={`/clusters/${encodeURIComponent(r.value.id)}`}>{clusterName(r.value)}</Link> },
   { id: 'connected', label: 'Connected', cell: (r) => <ConditionCell c={r.value} type="Connected" /> },
   { id: 'ready', label: 'Ready', cell: (r) => <ConditionCell c={r.value} type="Ready" /> },
   { id: 'version', label: 'Kubernetes', sortField: 'status.version.gitVersion', cell: (r) => r.value.status?.version?.gitVersion ?? '—' },
@@ -50,7 +50,9 @@ function Cells(props: { row: Row; columns: Column<Row>[] }) {
 }
 
 function listUrl(search: string, sort: Sort, page: number, pageSize: number): string {
-  const q = new URLSearchParams({ page: String(page), pagesize: String(pageSize), sort: `${sort.descending ? '-' : ''}${sort.field}`, exclude: 'metadata.managedFields' })
+  // The id breaks ties, so the order (and so the paging) is stable.
+  const order = `${sort.descending ? '-' : ''}${sort.field}${sort.field === 'metadata.name' ? '' : ',metadata.name'}`
+  const q = new URLSearchParams({ page: String(page), pagesize: String(pageSize), sort: order, exclude: 'metadata.managedFields' })
   const term = search.trim().replace(/["\\]/g, '')
   if (term) q.set('filter', `metadata.name~"${term}",spec.displayName~"${term}"`)
   return `/v1/management.cattle.io.clusters?${q}`
@@ -59,7 +61,7 @@ function listUrl(search: string, sort: Sort, page: number, pageSize: number): st
 export function Clusters() {
   const [search, setSearch] = useState('')
   const [query, setQuery] = useState('')
-  const [sort, setSort] = useState<Sort>({ field: 'metadata.name', descending: false })
+  const [sort, setSort] = useState<Sort>({ field: 'spec.displayName', descending: false })
   const [page, setPage] = useState(1)
   const [pageSize, setPageSize] = useState(100)
   const [error, setError] = useState('')
