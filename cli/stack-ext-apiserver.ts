@@ -28,6 +28,8 @@ export interface StackExtApiServerOptions {
   /** Where the serving PKI, the server's kubeconfig and its log live (`.drover/`). */
   dir: string
   log: (line: string) => void
+  /** The edge's DROVER_PASSWORD_PEPPERS, for passwordchangerequests (passed in the environment, never argv). */
+  passwordPeppers?: string
 }
 
 export interface StackExtApiServer {
@@ -132,7 +134,7 @@ export async function startStackExtApiServer(opts: StackExtApiServerOptions, onE
   const args = ['ext-apiserver', '--listen', `127.0.0.1:${port}`, '--serving-cert', certFile, '--serving-key', keyFile, '--kubeconfig', kubeconfigFile]
   if (opts.requestHeaderCaFile) args.push('--requestheader-client-ca', opts.requestHeaderCaFile)
   let stopping = false
-  const child = spawnDrover('ext-apiserver', args, {}, logFile, (code) => {
+  const child = spawnDrover('ext-apiserver', args, opts.passwordPeppers ? { DROVER_PASSWORD_PEPPERS: opts.passwordPeppers } : {}, logFile, (code) => {
     if (stopping) return
     void unregister(opts.adminKubeconfig).catch(() => {})
     onExit(`the extension API server exited (code ${code}): LDAP/AD and SAML logins fail until the next start; APIService ${EXT_APISERVICE} was removed so kubectl discovery keeps working; its log is ${logFile}`)

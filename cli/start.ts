@@ -257,7 +257,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       try {
         const requestHeaderCaFile = await requestHeaderCaFor(mgmt.kubeconfig, values.kubeconfig ? undefined : MANAGEMENT)
         ext = await startStackExtApiServer(
-          { adminKubeconfig: mgmt.kubeconfig, dir, log: stderrLog, ...(requestHeaderCaFile ? { requestHeaderCaFile } : {}) },
+          { adminKubeconfig: mgmt.kubeconfig, dir, log: stderrLog, passwordPeppers: secrets.DROVER_PASSWORD_PEPPERS, ...(requestHeaderCaFile ? { requestHeaderCaFile } : {}) },
           (message) => stderrLog(`drover: ${message}`),
         )
         return `${ext.url}   (APIService ${EXT_APISERVICE}, Available)`
