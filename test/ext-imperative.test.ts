@@ -167,12 +167,20 @@ describe('selfusers.ext.cattle.io', () => {
 describe('kubeconfigs.ext.cattle.io through the edge', () => {
   const manifest = (spec: object) => JSON.stringify({ apiVersion: 'ext.cattle.io/v1', kind: 'Kubeconfig', spec })
 
-  it('points at the edge by the server-url setting (an administrator\'s value over the runner\'s default)', async () => {
+  it('points at the edge by the server-url setting (an administrator\'s value over the runner\'s default); ["*"] is every cluster the user may get', async () => {
     const set = (value: string) => stack.cluster.kubectl(['patch', 'settings.management.cattle.io', 'server-url', '--type=merge', '-p', JSON.stringify({ value })])
     expect((await set('https://drover.example.test/')).code).toBe(0)
     const made = await kubectl(alice.kubeconfig, ['create', '-f', '-', '-o', 'jsonpath={.status.value}'], manifest({ clusters: ['local'] }))
     expect(made.code, made.stderr).toBe(0)
     expect((parse(made.stdout) as { clusters: { cluster: { server: string } }[] }).clusters[0]!.cluster.server).toBe('https://drover.example.test/k8s/clusters/local')
+    // ["*"]: every cluster the user may get — alice is a member of local only (c-other is not hers).
+    const other = await stack.cluster.kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'management.cattle.io/v3', kind: 'Cluster', metadata: { name: 'c-other' }, spec: { displayName: 'other' } }) })
+    expect(other.code, other.stderr).toBe(0)
+    const all = await kubectl(alice.kubeconfig, ['create', '-f', '-', '-o', 'jsonpath={.status.value}'], manifest({ clusters: ['*'] }))
+    expect(all.code, all.stderr).toBe(0)
+    expect((parse(all.stdout) as { clusters: { name: string }[] }).clusters.map((c) => c.name)).toEqual(['local'])
+    const asAdmin = await kubectl(adminKubeconfig, ['create', '-f', '-', '-o', 'jsonpath={.status.value}'], manifest({ clusters: ['*'] }))
+    expect((parse(asAdmin.stdout) as { clusters: { name: string }[] }).clusters.map((c) => c.name).sort()).toEqual(['c-other', 'local'])
     expect((await set('')).code).toBe(0)
   })
 

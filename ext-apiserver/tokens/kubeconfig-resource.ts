@@ -75,8 +75,10 @@ export function kubeconfigResource(ctx: ExtContext): ExtResource {
       if (spec.clusters[0] === '*') {
         const all = (await client.list<Cluster & KubeObject>(mgmt('Cluster'), { signal: req.signal })).items.map((c) => c.metadata.name ?? '')
         ids = []
-        for (const id of all) if (await mayGetCluster(req.user, id, req.signal)) ids.push(id)
-        ids = ids.slice(0, MAX_CLUSTERS)
+        for (const id of all) {
+          if (ids.length >= MAX_CLUSTERS) break
+          if (await mayGetCluster(req.user, id, req.signal)) ids.push(id)
+        }
       } else {
         ids = [...new Set(spec.clusters)]
         for (const id of ids) {
