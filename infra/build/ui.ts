@@ -76,12 +76,17 @@ export async function buildUi(opts: { outDir?: string; log?: (line: string) => v
   const building = `${outDir}.building-${process.pid}`
   const previous = `${outDir}.previous-${process.pid}`
   const { build } = await import('vite')
+  // Vite builds for whatever NODE_ENV says (vitest sets `test`, which keeps libraries' development code).
+  const nodeEnv = process.env.NODE_ENV
+  process.env.NODE_ENV = 'production'
   try {
     await build(uiViteConfig({ outDir: building }))
     await mkdir(join(outDir, '..'), { recursive: true })
     if (existsSync(outDir)) await rename(outDir, previous)
     await rename(building, outDir)
   } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV
+    else process.env.NODE_ENV = nodeEnv
     await rm(building, { recursive: true, force: true })
     await rm(previous, { recursive: true, force: true })
   }

@@ -3,7 +3,7 @@
 import { render } from 'preact'
 import { useEffect } from 'preact/hooks'
 import { loadSchemas, schemas } from './api/capabilities.ts'
-import { loadMe, me } from './api/session.ts'
+import { loadMe, logout, me } from './api/session.ts'
 import { Shell } from './components/Shell.tsx'
 import { ChangePassword } from './pages/ChangePassword.tsx'
 import { Clusters } from './pages/Clusters.tsx'
@@ -55,6 +55,7 @@ function App() {
     return (
       <main id="main" class="login" tabIndex={-1}>
         <ChangePassword onDone={() => navigate('/clusters', { replace: true })} />
+        <button type="button" onClick={() => void logout().then(() => navigate('/login', { replace: true }))}>Log out instead</button>
       </main>
     )
   }

@@ -6,6 +6,7 @@ import { clusterName, clusterState, condition, type ClusterResource } from '../a
 import { errorText, get, HttpError } from '../api/http.ts'
 import { watch } from '../api/live.ts'
 import { CopyButton } from '../components/CopyButton.tsx'
+import { Link } from '../router.tsx'
 
 interface RegistrationToken {
   command?: string
@@ -94,6 +95,11 @@ export function ClusterStatus(props: { id: string; showRegistration: boolean }) 
           error ?? 'Loading…'
         )}
       </p>
+      {state === 'active' && (
+        <p>
+          Its agent is connected and the cluster is ready. <Link href="/clusters">All clusters</Link>
+        </p>
+      )}
       {props.showRegistration && state !== 'active' && (
         <section aria-labelledby="register-heading">
           <h2 id="register-heading">Register the cluster</h2>
