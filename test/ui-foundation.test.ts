@@ -2,12 +2,14 @@
 // controller runner, cluster local's agent): the admin logs in through the page with the printed
 // credentials, changes the generated password as required, sees cluster `local` live, imports a second dev
 // cluster and watches it turn Active without a reload once its agent runs (as the manifest's service
-// account, as the README does), then logs out. On every page: axe-core finds no serious or critical
-// violation, and the browser reports no CSP violation. Screenshots: test-artifacts/ui/.
+// account, as the README does) and sees the row follow its agent dropping, then logs out; a standard user
+// gets only the menu entries their grants allow, and nothing they may not list is fetched. On every page:
+// axe-core finds no serious or critical violation, and the browser reports no CSP violation. Screenshots:
+// test-artifacts/ui/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser, type TestBrowser, type TestPage } from './support/browser.ts'
 import { devCluster, type DevCluster } from './support/dev-cluster.ts'
-import { adminToken, mgmtStack, type MgmtStack } from './support/mgmt-stack.ts'
+import { adminToken, createUser, mgmtStack, type MgmtStack } from './support/mgmt-stack.ts'
 import { startAgent, type AgentProcess } from './support/proxy-fixture.ts'
 
 const NEW_PASSWORD = 'ui-foundation-new-password-1'
@@ -88,7 +90,7 @@ describe('the web UI, served by the edge', () => {
     await check(p, '02-change-password')
     // Nothing of the session is in script's reach: no storage, and R_SESS is HttpOnly.
     expect(await page.evaluate('[localStorage.length, sessionStorage.length, document.cookie]')).toEqual([0, 0, ''])
-    const cookie = (await browser.context.cookies()).find((c) => c.name === 'R_SESS')
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'R_SESS')
     expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax' })
     await page.getByLabel('Current password').fill(stack.admin.password)
     await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD)
@@ -102,6 +104,7 @@ describe('the web UI, served by the edge', () => {
     await expect.poll(() => local.locator('[data-col="connected"]').textContent(), WAIT).toBe('Yes')
     expect(await local.locator('[data-col="version"]').textContent()).toMatch(/^v1\.\d+/)
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor(WAIT)
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Clusters', 'Import cluster', 'Users & access', 'Settings'])
     await check(p, '03-clusters')
     // Search goes to the server: no row matches a name that no cluster has.
     await page.getByLabel('Search').fill('no-such-cluster')
@@ -167,10 +170,29 @@ describe('the web UI, served by the edge', () => {
     await page.getByRole('button', { name: 'Log out' }).click()
     await page.getByLabel('Username', { exact: true }).waitFor(WAIT)
     expect(new URL(page.url()).pathname).toBe('/login')
-    expect((await browser.context.cookies()).find((c) => c.name === 'R_SESS')).toBeUndefined()
+    expect((await page.context().cookies()).find((c) => c.name === 'R_SESS')).toBeUndefined()
     const after = await page.evaluate("fetch('/v3/users?me=true', { credentials: 'same-origin' }).then((r) => r.status)")
     expect(after).toBe(401)
     expect(p.consoleErrors.filter((e) => !/401/.test(e))).toEqual([])
     expect(await p.cspViolations()).toEqual([])
   }, 600_000)
+
+  it('shows a standard user only what they may use, and fetches nothing else', async () => {
+    const admin = await stack.login(stack.admin.username, NEW_PASSWORD)
+    const user = await createUser(stack, admin, 'ui-standard')
+    const p = await browser.open('/clusters')
+    const { page } = p
+    const requests: string[] = []
+    page.on('request', (r) => requests.push(new URL(r.url()).pathname))
+    await page.getByLabel('Username', { exact: true }).fill('ui-standard')
+    await page.getByLabel('Password', { exact: true }).fill(user.password)
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('heading', { name: 'Clusters' }).waitFor(WAIT)
+    await page.getByText('You may not list clusters.').waitFor(WAIT)
+    // Rancher's built-in `user` role may create clusters and read settings, not list clusters or users.
+    const nav = await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()
+    expect(nav).toEqual(['Import cluster', 'Settings'])
+    expect(requests.filter((r) => r.startsWith('/v1/management.cattle.io') || r === '/v3/clusters')).toEqual([])
+    await check(p, '08-standard-user')
+  })
 })

@@ -30,7 +30,7 @@ export interface TestPage {
 
 export interface TestBrowser extends AsyncDisposable {
   browser: Browser
-  context: BrowserContext
+  /** A page in a context of its own (its own cookies: one browser session per call). */
   open(url: string): Promise<TestPage>
 }
 
@@ -41,16 +41,19 @@ export async function launchBrowser(origin: string): Promise<TestBrowser> {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium (.ci/run does) or set DROVER_CHROMIUM`)
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] })
   try {
-    const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL: origin, viewport: { width: 1280, height: 800 } })
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin })
-    // Through the DevTools protocol, so it runs despite the page's CSP (which allows no inline script).
-    // (Browser code is passed as text: this file is type-checked for Node, without the DOM.)
-    await context.addInitScript({
-      content: "window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' blocked ' + e.blockedURI))",
-    })
     await mkdir(SCREENSHOTS, { recursive: true })
+    const newContext = async (): Promise<BrowserContext> => {
+      const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL: origin, viewport: { width: 1280, height: 800 } })
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin })
+      // Through the DevTools protocol, so it runs despite the page's CSP (which allows no inline script).
+      // (Browser code is passed as text: this file is type-checked for Node, without the DOM.)
+      await context.addInitScript({
+        content: "window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' blocked ' + e.blockedURI))",
+      })
+      return context
+    }
     const open = async (url: string): Promise<TestPage> => {
-      const page = await context.newPage()
+      const page = await (await newContext()).newPage()
       const consoleErrors: string[] = []
       const cspConsole: string[] = []
       page.on('console', (m) => {
@@ -82,7 +85,6 @@ export async function launchBrowser(origin: string): Promise<TestBrowser> {
     }
     return {
       browser,
-      context,
       open,
       async [Symbol.asyncDispose]() {
         await browser.close()

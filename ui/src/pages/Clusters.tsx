@@ -79,7 +79,10 @@ export function Clusters() {
     return () => clearTimeout(t)
   }, [search])
 
+  const allowed = may(CLUSTER_TYPE, 'GET')
+
   useEffect(() => {
+    if (!allowed) return
     let current = true
     get<Page>(listUrl(query, sort, page, pageSize))
       .then((p) => {
@@ -93,9 +96,10 @@ export function Clusters() {
     return () => {
       current = false
     }
-  }, [query, sort, page, pageSize, reloads])
+  }, [allowed, query, sort, page, pageSize, reloads])
 
   useEffect(() => {
+    if (!allowed) return
     let pending: ReturnType<typeof setTimeout> | undefined
     const reload = () => {
       clearTimeout(pending)
@@ -117,10 +121,15 @@ export function Clusters() {
       clearTimeout(pending)
       stop()
     }
-  }, [])
+  }, [allowed])
 
   const { count, pages } = total.value
-  return (
+  return !may(CLUSTER_TYPE, 'GET') ? (
+    <section aria-labelledby="clusters-heading">
+      <h1 id="clusters-heading">Clusters</h1>
+      <p>You may not list clusters. An administrator can make you a member of one.</p>
+    </section>
+  ) : (
     <section aria-labelledby="clusters-heading">
       <div class="page-head">
         <h1 id="clusters-heading">Clusters</h1>

@@ -1,6 +1,7 @@
 // Import a cluster: name it, create it (`POST /v3/clusters`), then the registration commands and the
 // cluster's state, followed live until it is Active.
 import { useState } from 'preact/hooks'
+import { CLUSTER_TYPE, may } from '../api/capabilities.ts'
 import { errorText, post } from '../api/http.ts'
 import { ClusterStatus } from './ClusterStatus.tsx'
 
@@ -31,7 +32,9 @@ export function ImportCluster() {
   return (
     <section aria-labelledby="import-heading">
       <h1 id="import-heading">Import a cluster</h1>
-      {!created ? (
+      {!created && !may(CLUSTER_TYPE, 'POST') ? (
+        <p>You may not create clusters.</p>
+      ) : !created ? (
         <form onSubmit={submit} class="card narrow">
           <label>
             Cluster name
