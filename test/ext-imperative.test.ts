@@ -157,6 +157,26 @@ describe('tokens.ext.cattle.io through the edge', () => {
   })
 })
 
+describe('ext tokens in the management cluster', () => {
+  it('only the extension server makes them: an administrator can neither create one nor swap a hash or kind', async () => {
+    const asAdmin = (args: string[], input?: string) => stack.cluster.kubectl(['--as', stack.admin.userId, '--as-group', 'system:authenticated', ...args], input === undefined ? undefined : { input })
+    const forged = await asAdmin(['create', '-f', '-'], JSON.stringify({
+      apiVersion: 'management.cattle.io/v3', kind: 'Token',
+      metadata: { name: 'token-forge1', labels: { 'drover.io/token-kind': 'ext', 'authn.management.cattle.io/token-userId': bob.id } },
+      token: 'sha256$salt$digest', userId: bob.id, authProvider: 'local', enabled: true,
+    }))
+    expect(forged.code).not.toBe(0)
+    expect(forged.stderr).toMatch(/ext tokens are made by the extension API server only/)
+    const mine = JSON.parse((await kubectl(alice.kubeconfig, ['create', '-f', '-', '-o', 'json'], tokenManifest())).stdout) as ExtTokenJson
+    const swap = await asAdmin(['patch', 'tokens.management.cattle.io', mine.metadata.name, '--type=merge', '-p', '{"token":"sha256$salt$digest"}'])
+    expect(swap.stderr).toMatch(/kind and hash never change/)
+    const relabel = await asAdmin(['label', 'tokens.management.cattle.io', mine.metadata.name, '--overwrite', 'drover.io/token-kind=api-key'])
+    expect(relabel.stderr).toMatch(/kind and hash never change/)
+    // The administrator may still delete it (and the runner revokes it at the edge).
+    expect((await asAdmin(['delete', 'tokens.management.cattle.io', mine.metadata.name])).code).toBe(0)
+  })
+})
+
 describe('selfusers.ext.cattle.io', () => {
   it('answers the caller\'s user id', async () => {
     const me = await kubectl(bob.kubeconfig, ['create', '-f', '-', '-o', 'jsonpath={.status.userID}'], JSON.stringify({ apiVersion: 'ext.cattle.io/v1', kind: 'SelfUser' }))

@@ -42,7 +42,7 @@ export function renderRbacTemplate(): string {
  * `--api-versions admissionregistration.k8s.io/v1/MutatingAdmissionPolicy` to include it.
  */
 export function renderAdmissionTemplate(): string {
-  const objects = managementAdmission({ runner: { namespace: RELEASE_NAMESPACE, name: 'drover-controller-runner' } })
+  const objects = managementAdmission({ runner: { namespace: RELEASE_NAMESPACE, name: 'drover-controller-runner' }, extApiServer: { namespace: RELEASE_NAMESPACE, name: 'drover-ext-apiserver' } })
   const header = '# Generated from infra/management/admission.ts by `npm run gen:crds`; do not edit.\n'
   const doc = (o: object) => `---\n${stringify(o, { lineWidth: 0 })}`
   const mutating = objects.filter(isMutating)

@@ -16,7 +16,8 @@
 // could delete these policies anyway). The edge writes cluster status and creates objects on behalf of a
 // user it has verified (default GlobalRoleBindings, OIDC users), so it may set `creatorId`.
 import { FINALIZERS, OWNER_LABELS } from '../../protocol/api/ownership.ts'
-import { EDGE_USER } from './rbac.ts'
+import { EXT_TOKEN_KIND, KIND_LABEL } from '../../protocol/api/tokens.ts'
+import { EDGE_USER, EXT_APISERVER_ACCOUNT } from './rbac.ts'
 
 const MGMT = 'management.cattle.io'
 const CREATOR = 'field.cattle.io/creatorId'
@@ -26,6 +27,8 @@ export interface AdmissionOptions {
   runner?: { namespace: string; name: string }
   /** Include the MutatingAdmissionPolicy (default true): false for a cluster that does not serve MUTATING_POLICY_API. */
   mutating?: boolean
+  /** The extension API server's service account (default cattle-system/drover-ext-apiserver): it alone makes ext tokens. */
+  extApiServer?: { namespace: string; name: string }
 }
 
 /**
@@ -135,6 +138,9 @@ const unchanged = (field: string) => `${str('object', field)} == ${str('oldObjec
 export function managementAdmission(opts: AdmissionOptions = {}): AdmissionObject[] {
   const runner = opts.runner ?? { namespace: 'cattle-system', name: 'drover-controller-runner' }
   const runnerUser = `system:serviceaccount:${runner.namespace}:${runner.name}`
+  const extAccount = opts.extApiServer ?? EXT_APISERVER_ACCOUNT
+  const extUser = `system:serviceaccount:${extAccount.namespace}:${extAccount.name}`
+  const tokenKind = (obj: string) => mapValue(`${obj}.metadata`, 'labels', KIND_LABEL)
   const trusted = `request.userInfo.username == ${q(runnerUser)} || (has(request.userInfo.groups) && 'system:masters' in request.userInfo.groups)`
   const notTrusted = { name: 'not-trusted', expression: `!(${trusted})` }
   const isCreate = "request.operation == 'CREATE'"
@@ -197,6 +203,14 @@ export function managementAdmission(opts: AdmissionOptions = {}): AdmissionObjec
       { expression: "object.kind != 'Cluster' || !has(object.spec) || !has(object.spec.internal) || object.spec.internal == false", message: 'only the management cluster itself is internal' },
     ], { matchConditions: [notTrusted] }),
     // The labels that say which cluster or project a namespace belongs to are the runner's alone.
+    // An ext token is a Token CR whose hash the edge accepts as a credential (workers/identity/ext-tokens.ts):
+    // only the extension server makes them, and nobody turns another Token into one or swaps its hash.
+    ...policy('ext-token-credentials', [rule(['tokens'], ['CREATE', 'UPDATE'])], [
+      {
+        expression: `${isCreate} ? ${tokenKind('object')} != ${q(EXT_TOKEN_KIND)} : (${tokenKind('object')} == ${tokenKind('oldObject')} && ${unchanged('token')})`,
+        message: 'ext tokens are made by the extension API server only (tokens.ext.cattle.io), and a token\'s kind and hash never change',
+      },
+    ], { matchConditions: [notTrusted, { name: 'not-ext-apiserver', expression: `request.userInfo.username != ${q(extUser)}` }] }),
     ...policy('namespace-owner-labels', [rule(['namespaces'], ['CREATE', 'UPDATE'], [''])], [
       {
         expression: `${[OWNER_LABELS.cluster, OWNER_LABELS.project].map((l) => (`(${isCreate} ? ${mapValue('object.metadata', 'labels', l)} == '' : ${mapValue('object.metadata', 'labels', l)} == ${mapValue('oldObject.metadata', 'labels', l)})`)).join(' && ')}`,

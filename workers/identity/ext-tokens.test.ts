@@ -16,6 +16,8 @@ import { REVOCATION_CACHE_MS, revokeTokens, revokeUserTokens } from './revocatio
 const bindings: Bindings = env
 const management = tunnelManagement(() => env.MANAGEMENT)
 const edge = management.as(EDGE_IDENTITY)
+/** Only the extension server may make ext tokens (admission policy drover-ext-token-credentials). */
+const extServer = management.as({ user: 'system:serviceaccount:cattle-system:drover-ext-apiserver', groups: ['system:serviceaccounts', 'system:serviceaccounts:cattle-system', 'system:authenticated'], extra: {} })
 
 interface Made {
   name: string
@@ -27,7 +29,7 @@ interface Made {
 async function extToken(userId: string, fields: Record<string, unknown> = {}, kind = EXT_TOKEN_KIND): Promise<Made> {
   const name = `token-${randomId(8)}`
   const secret = randomSecret()
-  await edge.create<Token>(mgmt('Token'), mgmtObject('Token', {
+  await extServer.create<Token>(mgmt('Token'), mgmtObject('Token', {
     metadata: { name, labels: { [USER_ID_LABEL]: userId, [KIND_LABEL]: kind } },
     token: await saltedHash(secret),
     userId,
