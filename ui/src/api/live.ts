@@ -5,8 +5,9 @@
 import { signal } from '@preact/signals'
 import type { SteveEvent, Subscription } from '../../../protocol/api/steve/subscribe.ts'
 
-export type LiveState = 'connecting' | 'live' | 'reconnecting'
-export const liveState = signal<LiveState>('connecting')
+/** `idle` until a page subscribes to something. */
+export type LiveState = 'idle' | 'connecting' | 'live' | 'reconnecting'
+export const liveState = signal<LiveState>('idle')
 
 export interface Watcher {
   /** A create, change or remove of one object. */

@@ -22,7 +22,7 @@ const NAV: NavEntry[] = [
   { href: '/settings', label: 'Settings', shown: () => may('management.cattle.io.setting', 'GET') },
 ]
 
-const LIVE_TEXT = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' } as const
+const LIVE_TEXT = { idle: '', connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' } as const
 
 function UserMenu() {
   const [open, setOpen] = useState(false)
@@ -63,7 +63,7 @@ export function Shell(props: { children: ComponentChildren }) {
       <a class="skip" href="#main">Skip to content</a>
       <header class="top">
         <Link href="/clusters" class="brand">drover</Link>
-        <span class={`live live-${liveState.value}`} role="status" aria-label={`Live updates: ${LIVE_TEXT[liveState.value]}`}>
+        <span class={`live live-${liveState.value}`} role="status" aria-label={liveState.value === 'idle' ? undefined : `Live updates: ${LIVE_TEXT[liveState.value]}`}>
           {LIVE_TEXT[liveState.value]}
         </span>
         <UserMenu />
