@@ -1,6 +1,7 @@
 // The resources `drover ext-apiserver` serves under ext.cattle.io/v1 (discovery lists them in this order).
 import type { ExtContext } from './context.ts'
 import { directoryBindReviews } from './directory/bind-review.ts'
+import { groupMembershipRefreshRequests } from './directory/group-refresh.ts'
 import { directoryPrincipalReviews } from './directory/principal-review.ts'
 import { samlResponseReviews } from './saml/response-review.ts'
 import type { ExtResource } from './server/resource.ts'
@@ -19,5 +20,6 @@ export function extResources(ctx: ExtContext): ExtResource[] {
     kubeconfigResource(ctx),
     selfUsers(ctx),
     passwordChangeRequests(ctx),
+    groupMembershipRefreshRequests(ctx.client, ctx.logger),
   ]
 }

@@ -160,6 +160,30 @@ describe('OpenLDAP through the extension API server', () => {
     }
   })
 
+  it('groupmembershiprefreshrequests ends, now, the sessions whose groups no longer hold', async () => {
+    const alice = (await login('alice', USERS.alice.password)).body.token!
+    const bob = (await login('bob', USERS.bob.password)).body.token!
+    const me = await stack.api(alice).get<{ data: { id: string }[] }>('/v3/users?me=true')
+    const aliceId = me.body.data[0]!.id
+    await slapd.modify(`dn: ${GROUP_DNS.developers}\nchangetype: modify\ndelete: member\nmember: ${USERS.alice.dn}\n`)
+    try {
+      const request = (userId: string) => stack.cluster.kubectl(['create', '-o', 'json', '-f', '-'], { input: JSON.stringify({ apiVersion: 'ext.cattle.io/v1', kind: 'GroupMembershipRefreshRequest', spec: { userId } }) })
+      const one = await request(aliceId)
+      expect(one.code, one.stderr).toBe(0)
+      expect(JSON.parse(one.stdout).status).toMatchObject({ summary: 'Completed', usersChecked: 1, sessionsEnded: expect.any(Number) })
+      expect(JSON.parse(one.stdout).status.sessionsEnded).toBeGreaterThanOrEqual(1)
+      await eventually('alice to be refused', async () => ((await stack.api(alice).get('/v3/users?me=true')).status === 401 ? true : undefined), 30_000)
+      // Everyone at once: bob's groups hold, so his session stays.
+      const all = await request('*')
+      expect(JSON.parse(all.stdout).status).toMatchObject({ summary: 'Completed', sessionsEnded: 0 })
+      expect((await stack.api(bob).get('/v3/users?me=true')).status).toBe(200)
+      const nobody = await request('u-nosuch')
+      expect(JSON.parse(nobody.stdout).status).toMatchObject({ summary: 'Failed' })
+    } finally {
+      await slapd.modify(`dn: ${GROUP_DNS.developers}\nchangetype: modify\nadd: member\nmember: ${USERS.alice.dn}\n`)
+    }
+  })
+
   it('restricted access lets in members of an allowed group only', async () => {
     const res = await stack.api(admin).put('/v3/authconfigs/openldap', { accessMode: 'restricted', allowedPrincipalIds: [`openldap_group://${GROUP_DNS.ops}`] })
     expect(res.status, JSON.stringify(res.body)).toBe(200)

@@ -192,7 +192,7 @@ function extApiServerRbac(subject: Subject): RbacObject[] {
       { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
       { apiGroups: [MGMT], resources: ['authconfigs', 'settings', 'clusters'], verbs: READ },
       { apiGroups: [MGMT], resources: ['tokens'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
-      { apiGroups: [MGMT], resources: ['users'], verbs: ['get', 'patch'] },
+      { apiGroups: [MGMT], resources: ['users'], verbs: ['get', 'list', 'patch'] },
     ]),
     clusterRoleBinding('drover-ext-apiserver', 'drover-ext-apiserver', subject),
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: KUBECONFIGS_NAMESPACE, labels } },

@@ -199,3 +199,23 @@ export const EXT_TOKEN = ext('Token', 'tokens')
 export const EXT_KUBECONFIG = ext('Kubeconfig', 'kubeconfigs')
 export const SELF_USER = ext('SelfUser', 'selfusers')
 export const PASSWORD_CHANGE_REQUEST = ext('PasswordChangeRequest', 'passwordchangerequests')
+
+/**
+ * `POST /apis/ext.cattle.io/v1/groupmembershiprefreshrequests` (Rancher's): check now, against the
+ * directory, the groups of one user's directory sessions (`spec.userId`) or everyone's (`*`); a session
+ * whose groups no longer hold, or whose user is gone or disabled there, is ended. Stored nowhere.
+ */
+export interface GroupMembershipRefreshRequest {
+  apiVersion: typeof EXT_API_VERSION
+  kind: 'GroupMembershipRefreshRequest'
+  metadata?: { name?: string }
+  spec: { userId: string }
+  status?: {
+    summary: 'Completed' | 'Failed'
+    conditions: { type: 'UserRefreshInitiated' | 'Completed'; status: 'True' | 'False'; message?: string }[]
+    /** Users whose directory sessions were checked, and sessions ended. */
+    usersChecked: number
+    sessionsEnded: number
+  }
+}
+export const GROUP_MEMBERSHIP_REFRESH_REQUEST = ext('GroupMembershipRefreshRequest', 'groupmembershiprefreshrequests')

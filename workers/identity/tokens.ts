@@ -48,6 +48,8 @@ export async function issueToken(env: Pick<Bindings, 'DROVER_TOKEN_KEYS'>, edge:
       userId: req.subject.userId,
       authProvider: req.subject.authProvider,
       userPrincipal: { metadata: { name: req.subject.principalIds[0] ?? `local://${req.subject.userId}` }, principalType: 'user', provider: req.subject.authProvider, loginName: req.subject.username },
+      // The groups signed into the token, readable where the signature is not (a group refresh compares them).
+      groupPrincipals: req.subject.groups.map((g) => ({ metadata: { name: g }, principalType: 'group', provider: req.subject.authProvider })),
       ttl: req.ttlMs,
       expiresAt: expiresAtS ? new Date(expiresAtS * 1000).toISOString() : '',
       isDerived: req.kind !== 'session',
