@@ -2,8 +2,12 @@
 // registered behind APIService v1.ext.cattle.io, the edge in workerd, the local agent and the runner. The
 // edge never reaches the directory: every bind goes edge → local tunnel → kube-apiserver → aggregator →
 // extension server → slapd.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { extResources } from '../ext-apiserver/resources.ts'
+import { execCommand } from './support/dev-cluster.ts'
 import { startTestExtApiServer, type TestExtApiServer } from './support/ext-apiserver.ts'
 import { adminToken, createUser, eventually, mgmtStack, type MgmtStack } from './support/mgmt-stack.ts'
 import * as ad from './support/samba.ts'
@@ -249,6 +253,36 @@ describe('Active Directory (Samba AD DC) through the extension API server', () =
       const res = await adLogin(u, p)
       expect(res.status, u).toBe(401)
       expect(res.body.message, u).toBe('authentication failed: wrong username or password')
+    }
+  })
+})
+
+describe('FreeIPA-style LDAP, and the command line', () => {
+  it('freeipa binds the same directory with its own principal ids', async () => {
+    const res = await stack.api(admin).post('/v3/authconfigs/freeipa?action=testAndApply', { ldapConfig: ldapConfig(), username: 'alice', password: USERS.alice.password })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    const alice = await stack.api().post<{ token?: string }>('/v3-public/freeIpaProviders/freeipa?action=login', { username: 'alice', password: USERS.alice.password, responseType: 'json' })
+    expect(alice.status).toBe(201)
+    const mine = await stack.api(alice.body.token).get<{ data: { id: string }[] }>('/v3/principals')
+    expect(mine.body.data.map((p) => p.id)).toContain(`freeipa_group://${GROUP_DNS.developers}`)
+  })
+
+  it('drover login takes a directory user by name and password', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drover-ldap-cli-'))
+    try {
+      const env = { ...process.env, DROVER_CONFIG: join(dir, 'config.json') }
+      const drover = join(import.meta.dirname, '..', 'bin', 'drover.js')
+      const r = await execCommand(process.execPath, [drover, 'login', stack.edge.url.origin, '--cacert', stack.edge.caFile, '--provider', 'openldap', '--username', 'bob', '--password-stdin'], { env, input: `${USERS.bob.password}\n` })
+      expect(r.code, r.stderr).toBe(0)
+      const stored = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { servers: Record<string, { session: { token: string; provider: string } }> }
+      const session = stored.servers[stack.edge.url.origin]!.session
+      expect(session.provider).toBe('openldap')
+      expect((await stack.api(session.token).get('/v3/users?me=true')).status).toBe(200)
+      const wrong = await execCommand(process.execPath, [drover, 'login', stack.edge.url.origin, '--cacert', stack.edge.caFile, '--provider', 'openldap', '--username', 'bob', '--password-stdin'], { env, input: 'nope\n' })
+      expect(wrong.code).toBe(1)
+      expect(wrong.stderr).toMatch(/wrong username or password/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })
