@@ -11,10 +11,19 @@ import { ClusterStatus } from './pages/ClusterStatus.tsx'
 import { ImportCluster } from './pages/ImportCluster.tsx'
 import { Login } from './pages/Login.tsx'
 import { Placeholder } from './pages/Placeholder.tsx'
+import { accessRoutes } from './pages/access/routes.tsx'
+import { explorerRoutes } from './pages/explorer/routes.tsx'
+import { podRoutes } from './pages/pod/routes.tsx'
 import { navigate, path } from './router.tsx'
+import { matchRoute } from './routes.ts'
+
+/** Each area's own routes (pages/<area>/routes.tsx) before the shell's fallbacks. */
+const AREA_ROUTES = [...explorerRoutes, ...podRoutes, ...accessRoutes]
 
 function Page() {
   const p = path.value
+  const area = matchRoute(AREA_ROUTES, p)
+  if (area) return area
   if (p === '/' || p === '/clusters') return <Clusters />
   if (p === '/clusters/import') return <ImportCluster />
   if (p === '/account/password') return <ChangePassword onDone={() => navigate('/clusters')} />

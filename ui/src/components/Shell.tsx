@@ -7,17 +7,18 @@ import { CLUSTER_TYPE, may } from '../api/capabilities.ts'
 import { errorText } from '../api/http.ts'
 import { liveState } from '../api/live.ts'
 import { logout, me } from '../api/session.ts'
+import { accessNav } from '../pages/access/routes.tsx'
+import { explorerNav } from '../pages/explorer/routes.tsx'
+import { podNav } from '../pages/pod/routes.tsx'
 import { Link, navigate } from '../router.tsx'
-
-interface NavEntry {
-  href: string
-  label: string
-  shown: () => boolean
-}
+import type { NavEntry } from '../routes.ts'
 
 const NAV: NavEntry[] = [
   { href: '/clusters', label: 'Clusters', shown: () => may(CLUSTER_TYPE, 'GET') },
   { href: '/clusters/import', label: 'Import cluster', shown: () => may(CLUSTER_TYPE, 'POST') },
+  ...explorerNav,
+  ...podNav,
+  ...accessNav,
   { href: '/users', label: 'Users & access', shown: () => may('management.cattle.io.user', 'GET') },
   { href: '/settings', label: 'Settings', shown: () => may('management.cattle.io.setting', 'GET') },
 ]
