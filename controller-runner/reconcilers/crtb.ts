@@ -25,6 +25,16 @@ export interface CrtbDeps {
 /** Owners manage the cluster and its bindings; everyone else reads. */
 const isOwnerTemplate = (rt: RoleTemplate) => rt.metadata.name === 'cluster-owner' || rt.administrative === true
 
+/** ClusterRoles `<C>-clustermember` (get) and `<C>-clusterowner` (also update, delete) on Cluster C, owned by it. */
+export async function ensureClusterAccessRoles(client: KubeClient, cluster: Cluster): Promise<void> {
+  const c = cluster.metadata.name!
+  const clusterRule = (verbs: string[]) => [{ apiGroups: ['management.cattle.io'], resources: ['clusters'], resourceNames: [c], verbs }]
+  const role = (name: string, verbs: string[]) =>
+    ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels: labels('cluster', c), ownerReferences: [ownerRef(cluster)] }, rules: clusterRule(verbs) }) as KubeObject
+  await apply(client, CLUSTER_ROLE, role(names.clusterMemberRole(c), ['get']))
+  await apply(client, CLUSTER_ROLE, role(names.clusterOwnerRole(c), ['get', 'update', 'patch', 'delete']))
+}
+
 export class CrtbReconciler implements Reconciler {
   constructor(private readonly deps: CrtbDeps) {}
 
@@ -53,11 +63,7 @@ export class CrtbReconciler implements Reconciler {
     const { client } = this.deps
     const c = cluster.metadata.name!
     const ns = crtb.metadata.namespace!
-    const clusterRule = (verbs: string[]) => [{ apiGroups: ['management.cattle.io'], resources: ['clusters'], resourceNames: [c], verbs }]
-    const role = (name: string, verbs: string[]) =>
-      ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels: labels('cluster', c), ownerReferences: [ownerRef(cluster)] }, rules: clusterRule(verbs) }) as KubeObject
-    await apply(client, CLUSTER_ROLE, role(names.clusterMemberRole(c), ['get']))
-    await apply(client, CLUSTER_ROLE, role(names.clusterOwnerRole(c), ['get', 'update', 'patch', 'delete']))
+    await ensureClusterAccessRoles(client, cluster)
     const own = labels('cluster', c, { 'drover.io/crtb': labelValue(`${ns}.${crtb.metadata.name}`) })
     await apply<Binding>(
       client,

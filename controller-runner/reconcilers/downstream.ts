@@ -24,7 +24,8 @@ const SELECT = {
   grb: OWNER_LABELS.globalRoleBindingDownstream,
   // The management cluster's CRTB bindings carry `drover.io/crtb` too, and `drover.io/cluster` besides.
   crtb: `${OWNER_LABELS.crtb},!${OWNER_LABELS.cluster}`,
-  prtb: OWNER_LABELS.prtb,
+  // So do a PRTB's management grants (prtb-access.ts), in cluster `local` which is downstream too.
+  prtb: `${OWNER_LABELS.prtb},!${OWNER_LABELS.cluster}`,
   roleTemplate: OWNER_LABELS.roleTemplate,
 } as const
 

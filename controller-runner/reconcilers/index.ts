@@ -141,8 +141,12 @@ export function buildReconcilers(ctx: ReconcilerContext): Reconcilers {
       name: 'projectroletemplatebindings',
       type: k.prtb,
       workers: 4,
-      reconciler: new PrtbReconciler({ bindings: caches.prtbs, roleTemplates: caches.roleTemplates, client }),
-      watches: [{ type: k.roleTemplate, map: (o) => bindingsOfTemplate(caches.prtbs, o.metadata.name ?? '') }],
+      reconciler: new PrtbReconciler({ bindings: caches.prtbs, roleTemplates: caches.roleTemplates, projects: caches.projects, clusters: caches.clusters, client }),
+      watches: [
+        { type: k.roleTemplate, map: (o) => bindingsOfTemplate(caches.prtbs, o.metadata.name ?? '') },
+        // A binding made before its project's reconcile, or whose project comes back, is granted then.
+        { type: k.project, map: (o) => caches.prtbs.list(o.metadata.name).map(key) },
+      ],
     },
     { name: 'tokens', type: k.token, workers: 2, reconciler: new TokenReconciler({ tokens: caches.tokens, client, clock: ctx.clock, ...(ctx.onTokenDeleted ? { onTokenDeleted: ctx.onTokenDeleted } : {}) }) },
     usersController(ctx, client),

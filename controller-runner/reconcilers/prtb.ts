@@ -1,11 +1,13 @@
 // Project → its management namespace `<P>` (where its PRTBs live). ProjectRoleTemplateBinding `<C>:<P>`:
-// checked here (scope, template), materialised by the downstream controller under cluster C's key as
+// checked here (scope, template); in the management cluster it lets its subject see the Project and its
+// Cluster (prtb-access.ts); downstream, the downstream controller materialises it under cluster C's key as
 // RoleBinding `prtb-<name>` in every namespace annotated `field.cattle.io/projectId: <C>:<P>`.
-import type { Project, ProjectRoleTemplateBinding, RoleTemplate } from '../../protocol/crds/index.ts'
+import type { Cluster, Project, ProjectRoleTemplateBinding, RoleTemplate } from '../../protocol/crds/index.ts'
 import { apiVersionOf, mgmt, NAMESPACE, type KubeClient, type KubeObject } from '../../protocol/kube/index.ts'
 import { TerminalError, type Cache, type Reconciler, type Request, type Result } from '../runtime/types.ts'
-import { FINALIZERS, labelValue, removeFinalizer } from './meta.ts'
+import { addFinalizer, FINALIZERS, labelValue, removeFinalizer } from './meta.ts'
 import { deleteOwnedNamespace, ensureOwnedNamespace, ownedBy, refuse } from './ownership.ts'
+import { grantProjectAccess, revokeProjectAccess } from './prtb-access.ts'
 import { subjectsOf } from './rbac.ts'
 import { templateClosure } from './rules.ts'
 
@@ -34,6 +36,8 @@ export class ProjectReconciler implements Reconciler {
 export interface PrtbDeps {
   bindings: Cache<ProjectRoleTemplateBinding>
   roleTemplates: Cache<RoleTemplate>
+  projects: Cache<Project>
+  clusters: Cache<Cluster>
   client: KubeClient
 }
 
@@ -66,18 +70,27 @@ export class PrtbReconciler implements Reconciler {
   constructor(private readonly deps: PrtbDeps) {}
 
   async reconcile({ name, namespace }: Request): Promise<Result> {
-    const prtb = this.deps.bindings.get(name, namespace)
-    if (!prtb) return {}
-    // Earlier runners held deletion for downstream cleanup; the downstream controller now prunes without it.
-    if (prtb.metadata.deletionTimestamp) {
-      await removeFinalizer(this.deps.client, PRTB, prtb, FINALIZERS.downstream)
+    const cached = this.deps.bindings.get(name, namespace)
+    if (!cached) return {}
+    // The finalizer holds deletion until the management grant (in the cluster's namespace, which the
+    // binding cannot own across namespaces) is gone; downstream, the downstream controller prunes.
+    if (cached.metadata.deletionTimestamp) {
+      await revokeProjectAccess(this.deps.client, cached)
+      await removeFinalizer(this.deps.client, PRTB, cached, FINALIZERS.downstream)
       return {}
     }
-    if (!(await prtbScope(this.deps.client, prtb))) {
-      await refuse(this.deps.client, { ...prtb, apiVersion: apiVersionOf(PRTB), kind: PRTB.kind }, 'ScopeMismatch', `projectName ${JSON.stringify(prtb.projectName ?? '')} is not the project whose namespace (${namespace}) it lives in; nothing is granted`)
+    const cluster = await prtbScope(this.deps.client, cached)
+    if (!cluster) {
+      await refuse(this.deps.client, { ...cached, apiVersion: apiVersionOf(PRTB), kind: PRTB.kind }, 'ScopeMismatch', `projectName ${JSON.stringify(cached.projectName ?? '')} is not the project whose namespace (${namespace}) it lives in; nothing is granted`)
     }
-    templateClosure(this.deps.roleTemplates, prtb.roleTemplateName ?? '')
-    subjectsOf(prtb)
+    templateClosure(this.deps.roleTemplates, cached.roleTemplateName ?? '')
+    const subjects = subjectsOf(cached)
+    const project = this.deps.projects.get(namespace!, cluster)
+    const c = this.deps.clusters.get(cluster!)
+    // A project or cluster on its way out takes the grant with it (owner references, the cluster's cleanup).
+    if (!project || project.metadata.deletionTimestamp || !c || c.metadata.deletionTimestamp) return {}
+    const prtb = await addFinalizer(this.deps.client, PRTB, cached, FINALIZERS.downstream)
+    await grantProjectAccess(this.deps.client, prtb, project, c, subjects)
     return {}
   }
 }

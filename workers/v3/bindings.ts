@@ -4,6 +4,7 @@ import { mgmt, NAMESPACE } from '../../protocol/kube/index.ts'
 import { ApiError } from '../errors.ts'
 import type { KubeObject } from '../mgmt/management.ts'
 import { visibleClusters } from './clusters.ts'
+import { visibleProjects } from './project-visibility.ts'
 import { edgeKube, userKube, type V3Context } from './context.ts'
 import { crudRoutes } from './crud.ts'
 import { providerById } from '../identity/providers/index.ts'
@@ -104,7 +105,7 @@ export const clusterRoleTemplateBindings = crudRoutes(RESOURCES.clusterRoleTempl
 })
 
 export const projects = crudRoutes(RESOURCES.project, {
-  fallbackNamespaces: clusterNamespaces,
+  list: visibleProjects,
   present: (_c, obj, fields) => ({ ...fields, id: `${obj.metadata.namespace}:${obj.metadata.name}` }),
   beforeWrite: async (_c, obj) => {
     const spec = (obj.spec ??= {}) as Record<string, unknown>
