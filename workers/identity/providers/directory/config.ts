@@ -4,13 +4,11 @@
 import * as v from 'valibot'
 import { mgmt, type KubeClient } from '../../../../protocol/kube/index.ts'
 import { ApiError } from '../../../errors.ts'
-import { mgmtObject } from '../../../mgmt/management.ts'
 import { jsonBody, parseInput } from '../../../norman/body.ts'
 import { edgeKube, userKube, type V3Context } from '../../../v3/context.ts'
-import { userIdOf } from '../../authenticator.ts'
+import { draftAuthConfig, revokeProviderSessions, saveAuthConfig, type AuthConfigDraft } from '../../authconfig-write.ts'
 import { storeProviderSecret } from '../../client-secret.ts'
 import type { AuthConfigObject, ProviderConfig } from '../../provider.ts'
-import { PROVIDER_LABEL, removeTokens, tokensWhere } from '../../tokens.ts'
 import { PRINCIPAL_LABEL, principalHash, findUserByPrincipal, type UserObject } from '../../users.ts'
 import { configSchema, DIRECTORY_FIELDS, type ConfigBody } from './config-schema.ts'
 import { PASSWORD_KEY, passwordRef, type DirectoryKind } from './kinds.ts'
@@ -20,43 +18,21 @@ import { bindReview } from './reviews.ts'
 const AUTH_CONFIG = mgmt('AuthConfig')
 const FIELDS = [...DIRECTORY_FIELDS, 'enabled', 'accessMode', 'allowedPrincipalIds'] as const
 
-interface Draft {
-  existing: AuthConfigObject | undefined
-  next: AuthConfigObject
-  /** A new service account password, to store once the caller may write the config. */
-  password?: string
-}
+type Draft = AuthConfigDraft
 
 function draft(c: V3Context, kind: DirectoryKind, existing: AuthConfigObject | undefined, body: ConfigBody): Draft {
-  const next: AuthConfigObject = existing
-    ? { ...existing, metadata: { ...existing.metadata } }
-    : mgmtObject('AuthConfig', { metadata: { name: kind.id, annotations: { 'field.cattle.io/creatorId': userIdOf(c.var.principal) } }, type: kind.configType })
-  for (const key of FIELDS) if (body[key] !== undefined) Object.assign(next, { [key]: body[key] })
-  const ref = passwordRef(kind)
-  const password = body.serviceAccountPassword && body.serviceAccountPassword !== ref ? body.serviceAccountPassword : undefined
-  if (password) next.serviceAccountPassword = ref
-  return { existing, next, password }
+  return draftAuthConfig(c, existing, body, { id: kind.id, configType: kind.configType, fields: FIELDS, secret: { field: 'serviceAccountPassword', ref: passwordRef(kind) } })
 }
 
-/** Saves as the caller: a dry run first, so the password is stored only for a caller allowed to save. */
+/** Saves as the caller; a new password is stored only once a dry run showed the caller may save. */
 async function save(c: V3Context, kind: DirectoryKind, d: Draft): Promise<AuthConfigObject> {
-  const kube = userKube(c)
-  const write = (dryRun: boolean) => (d.existing ? kube.update<AuthConfigObject>(AUTH_CONFIG, d.next, { dryRun }) : kube.create<AuthConfigObject>(AUTH_CONFIG, d.next, { dryRun }))
-  await write(true)
-  if (d.password) await storeProviderSecret(edgeKube(c), kind.id, { name: passwordRef(kind).split(':')[1]!, key: PASSWORD_KEY }, d.password)
-  const saved = await write(false)
-  if (saved.enabled !== true) await revokeProviderTokens(c, kind)
+  const store = d.secret === undefined ? undefined : () => storeProviderSecret(edgeKube(c), kind.id, { name: passwordRef(kind).split(':')[1]!, key: PASSWORD_KEY }, d.secret!)
+  const saved = await saveAuthConfig(c, d, store)
+  if (saved.enabled !== true) await revokeProviderSessions(c, kind.id)
   return saved
 }
 
-/** Every session and key of the provider stops working: it no longer vouches for them. */
-async function revokeProviderTokens(c: V3Context, kind: DirectoryKind): Promise<void> {
-  const edge = edgeKube(c)
-  const names = (await tokensWhere(edge, `${PROVIDER_LABEL}=${kind.id}`)).map((t) => t.metadata.name ?? '').filter(Boolean)
-  await removeTokens(c.env, edge, names)
-}
-
-const changed = (d: Draft) => DIRECTORY_FIELDS.some((k) => JSON.stringify(d.next[k]) !== JSON.stringify(d.existing?.[k])) || d.password !== undefined
+const changed = (d: Draft) => DIRECTORY_FIELDS.some((k) => JSON.stringify(d.next[k]) !== JSON.stringify(d.existing?.[k])) || d.secret !== undefined
 
 /** PUT: access settings at any time; how to reach the directory only while disabled (else testAndApply). */
 async function write(c: V3Context, kind: DirectoryKind, input: unknown): Promise<{ saved: AuthConfigObject; created: boolean }> {
@@ -86,7 +62,7 @@ async function testAndApply(c: V3Context, kind: DirectoryKind): Promise<AuthConf
   await (d.existing ? kube.update(AUTH_CONFIG, d.next, { dryRun: true }) : kube.create(AUTH_CONFIG, d.next, { dryRun: true }))
   const config: Record<string, unknown> = {}
   for (const key of DIRECTORY_FIELDS) if (d.next[key] !== undefined) config[key] = d.next[key]
-  if (d.password) config.serviceAccountPassword = d.password
+  if (d.secret) config.serviceAccountPassword = d.secret
   const status = await bindReview(edgeKube(c), { provider: kind.id, username: body.username, password: body.password, config })
   if (!status.authenticated) {
     const err = refusalError(kind, status)

@@ -4,14 +4,12 @@
 import * as v from 'valibot'
 import { mgmt } from '../../../../protocol/kube/index.ts'
 import { ApiError } from '../../../errors.ts'
-import { mgmtObject } from '../../../mgmt/management.ts'
 import { jsonBody, parseInput } from '../../../norman/body.ts'
 import { edgeKube, userKube, type V3Context } from '../../../v3/context.ts'
-import { userIdOf } from '../../authenticator.ts'
+import { draftAuthConfig, revokeProviderSessions, saveAuthConfig, type AuthConfigDraft } from '../../authconfig-write.ts'
 import { readClientSecret, storeClientSecret } from '../../client-secret.ts'
 import { accessAllowed } from '../../external-login.ts'
 import type { AuthConfigObject } from '../../provider.ts'
-import { PROVIDER_LABEL, removeTokens, tokensWhere } from '../../tokens.ts'
 import { exchangeCode, identityOf } from './client.ts'
 import { CLIENT_SECRET_REF, CONFIG_TYPE, DEFAULT_HOSTNAME, hostnameProblem, PROVIDER, settingsOf, USER_PRINCIPAL_PREFIX } from './config.ts'
 import { groupPrincipals } from './subject.ts'
@@ -60,49 +58,31 @@ export function validate(next: AuthConfigObject): void {
   if (!next.clientSecret) throw bad('clientSecret is required to enable the provider')
 }
 
-/** Every github session and key stops working: the provider no longer vouches for them. */
-async function revokeProviderTokens(c: V3Context): Promise<void> {
-  const edge = edgeKube(c)
-  const names = (await tokensWhere(edge, `${PROVIDER_LABEL}=${PROVIDER}`)).map((t) => t.metadata.name ?? '').filter(Boolean)
-  await removeTokens(c.env, edge, names)
-}
 
-interface Proposal {
-  existing: AuthConfigObject | undefined
-  next: AuthConfigObject
-  /** A client secret sent with the write (never the stored reference). */
-  newSecret: string | undefined
-}
+type Proposal = AuthConfigDraft
 
 /** The stored config with the body's fields applied, checked, not yet saved. */
 async function propose(c: V3Context, body: ConfigBody): Promise<Proposal> {
   const existing = await userKube(c).find<AuthConfigObject>(AUTH_CONFIG, PROVIDER)
-  const next: AuthConfigObject = existing
-    ? { ...existing, metadata: { ...existing.metadata } }
-    : mgmtObject('AuthConfig', { metadata: { name: PROVIDER, annotations: { 'field.cattle.io/creatorId': userIdOf(c.var.principal) } }, type: CONFIG_TYPE })
-  for (const key of FIELDS) if (body[key] !== undefined) Object.assign(next, { [key]: body[key] })
-  if (next.hostname) next.hostname = next.hostname.toLowerCase()
-  const newSecret = body.clientSecret && body.clientSecret !== CLIENT_SECRET_REF ? body.clientSecret : undefined
-  if (newSecret) next.clientSecret = CLIENT_SECRET_REF
-  validate(next)
-  return { existing, next, newSecret }
+  const p = draftAuthConfig(c, existing, body, { id: PROVIDER, configType: CONFIG_TYPE, fields: FIELDS, secret: { field: 'clientSecret', ref: CLIENT_SECRET_REF } })
+  if (p.next.hostname) p.next.hostname = p.next.hostname.toLowerCase()
+  validate(p.next)
+  return p
 }
 
 /**
- * Saves a proposal as the caller, so the apiserver's RBAC decides who may. `beforeSave` (a new client
- * secret, a test login) runs only after a dry run of the same write has been allowed; the CR keeps just
- * a reference to the secret. A config left disabled revokes the provider's sessions.
+ * Saves a proposal as the caller, so the apiserver's RBAC decides who may. `beforeSave` (a test login)
+ * and storing a new client secret run only after a dry run of the same write has been allowed; the CR
+ * keeps just a reference to the secret. A config left disabled revokes the provider's sessions.
  */
 async function save(c: V3Context, p: Proposal, beforeSave?: () => Promise<void>): Promise<{ saved: AuthConfigObject; created: boolean }> {
-  const kube = userKube(c)
-  const write = (dryRun: boolean) => (p.existing ? kube.update(AUTH_CONFIG, p.next, { dryRun }) : kube.create(AUTH_CONFIG, p.next, { dryRun }))
-  if (p.newSecret || beforeSave) {
-    await write(true)
+  const secret = p.secret
+  const first = secret || beforeSave ? async () => {
     await beforeSave?.()
-    if (p.newSecret) await storeClientSecret(edgeKube(c), PROVIDER, p.newSecret)
-  }
-  const saved = await write(false)
-  if (saved.enabled !== true) await revokeProviderTokens(c)
+    if (secret) await storeClientSecret(edgeKube(c), PROVIDER, secret)
+  } : undefined
+  const saved = await saveAuthConfig(c, p, first)
+  if (saved.enabled !== true) await revokeProviderSessions(c, PROVIDER)
   return { saved, created: !p.existing }
 }
 
@@ -121,7 +101,7 @@ export async function testAndApply(c: V3Context): Promise<AuthConfigObject> {
   const proposal = await propose(c, { ...input.githubConfig, enabled: input.enabled ?? input.githubConfig.enabled ?? true })
   const settings = settingsOf(proposal.next)
   const test = async () => {
-    const clientSecret = proposal.newSecret ?? (await readClientSecret(edgeKube(c), PROVIDER, settings.clientSecretRef))
+    const clientSecret = proposal.secret ?? (await readClientSecret(edgeKube(c), PROVIDER, settings.clientSecretRef))
     const token = await exchangeCode(settings, { clientId: settings.clientId, clientSecret, code: input.code })
     const identity = await identityOf(settings, token)
     const me = `${USER_PRINCIPAL_PREFIX}${identity.user.id}`

@@ -8,6 +8,7 @@ import { EDGE_IDENTITY } from '../../../../protocol/api/identities.ts'
 import type { KubeClient } from '../../../../protocol/kube/index.ts'
 import type { AppEnv } from '../../../env.ts'
 import { ApiError } from '../../../errors.ts'
+import { shortCache } from '../../authconfig-write.ts'
 import { minutesSetting } from '../../../mgmt/settings.ts'
 import { parseBody } from '../../../norman/body.ts'
 import type { V3Context } from '../../../v3/context.ts'
@@ -96,15 +97,9 @@ export const githubLogin = new Hono<AppEnv>()
     return loginResponse(c, issued, body.responseType, ttlMs)
   })
 
-const LIST_CACHE_MS = 5_000
-let listCache: { at: number; settings: ReturnType<typeof loadSettings> } | undefined
+const listCache = shortCache<Awaited<ReturnType<typeof loadSettings>>>(5_000)
 
 /** The settings as the edge reads them, shared by an isolate for a few seconds (the public provider list). */
 export function cachedSettings(edge: KubeClient, now = Date.now()): ReturnType<typeof loadSettings> {
-  if (!listCache || now - listCache.at > LIST_CACHE_MS) {
-    const settings = loadSettings(edge)
-    listCache = { at: now, settings }
-    settings.catch(() => (listCache = undefined))
-  }
-  return listCache.settings
+  return listCache(edge, PROVIDER, loadSettings, now)
 }

@@ -3,12 +3,10 @@
 import * as v from 'valibot'
 import { mgmt } from '../../../../protocol/kube/index.ts'
 import { ApiError } from '../../../errors.ts'
-import { mgmtObject } from '../../../mgmt/management.ts'
 import { parseInput } from '../../../norman/body.ts'
 import { edgeKube, userKube, type V3Context } from '../../../v3/context.ts'
-import { userIdOf } from '../../authenticator.ts'
+import { draftAuthConfig, revokeProviderSessions, saveAuthConfig } from '../../authconfig-write.ts'
 import type { AuthConfigObject } from '../../provider.ts'
-import { PROVIDER_LABEL, removeTokens, tokensWhere } from '../../tokens.ts'
 import { discover } from './client.ts'
 import { CLIENT_SECRET_REF, CONFIG_TYPE, DEFAULT_GROUPS_CLAIM, DEFAULT_SCOPE, issuerProblem, PROVIDER, storeClientSecret } from './config.ts'
 
@@ -68,12 +66,6 @@ async function validate(next: AuthConfigObject): Promise<void> {
   }
 }
 
-/** Every genericoidc session and key stops working: the provider no longer vouches for them. */
-async function revokeProviderTokens(c: V3Context): Promise<void> {
-  const edge = edgeKube(c)
-  const names = (await tokensWhere(edge, `${PROVIDER_LABEL}=${PROVIDER}`)).map((t) => t.metadata.name ?? '').filter(Boolean)
-  await removeTokens(c.env, edge, names)
-}
 
 /**
  * Creates or updates `genericoidc` as the caller, so the apiserver's RBAC decides who may. A new client
@@ -82,21 +74,11 @@ async function revokeProviderTokens(c: V3Context): Promise<void> {
  */
 export async function writeConfig(c: V3Context, input: unknown): Promise<{ saved: AuthConfigObject; created: boolean }> {
   const body: ConfigBody = parseInput(configSchema, input)
-  const kube = userKube(c)
-  const existing = await kube.find<AuthConfigObject>(AUTH_CONFIG, PROVIDER)
-  const next: AuthConfigObject = existing
-    ? { ...existing, metadata: { ...existing.metadata } }
-    : mgmtObject('AuthConfig', { metadata: { name: PROVIDER, annotations: { 'field.cattle.io/creatorId': userIdOf(c.var.principal) } }, type: CONFIG_TYPE })
-  for (const key of FIELDS) if (body[key] !== undefined) Object.assign(next, { [key]: body[key] })
-  const newSecret = body.clientSecret && body.clientSecret !== CLIENT_SECRET_REF ? body.clientSecret : undefined
-  if (newSecret) next.clientSecret = CLIENT_SECRET_REF
-  await validate(next)
-  const save = (dryRun: boolean) => (existing ? kube.update(AUTH_CONFIG, next, { dryRun }) : kube.create(AUTH_CONFIG, next, { dryRun }))
-  if (newSecret) {
-    await save(true)
-    await storeClientSecret(edgeKube(c), newSecret)
-  }
-  const saved = await save(false)
-  if (saved.enabled !== true) await revokeProviderTokens(c)
+  const existing = await userKube(c).find<AuthConfigObject>(AUTH_CONFIG, PROVIDER)
+  const d = draftAuthConfig(c, existing, body, { id: PROVIDER, configType: CONFIG_TYPE, fields: FIELDS, secret: { field: 'clientSecret', ref: CLIENT_SECRET_REF } })
+  await validate(d.next)
+  const secret = d.secret
+  const saved = await saveAuthConfig(c, d, secret ? () => storeClientSecret(edgeKube(c), secret).then(() => {}) : undefined)
+  if (saved.enabled !== true) await revokeProviderSessions(c, PROVIDER)
   return { saved, created: !existing }
 }

@@ -3,6 +3,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import * as v from 'valibot'
 import type { AppEnv } from '../../../env.ts'
 import { ApiError } from '../../../errors.ts'
+import { shortCache } from '../../authconfig-write.ts'
 import { EDGE_IDENTITY } from '../../../../protocol/api/identities.ts'
 import type { KubeClient } from '../../../../protocol/kube/index.ts'
 import { minutesSetting } from '../../../mgmt/settings.ts'
@@ -88,15 +89,9 @@ export const oidcLogin = new Hono<AppEnv>()
     return loginResponse(c, issued, body.responseType, ttlMs)
   })
 
-const LIST_CACHE_MS = 5_000
-let listCache: { at: number; settings: ReturnType<typeof loadSettings> } | undefined
+const listCache = shortCache<Awaited<ReturnType<typeof loadSettings>>>(5_000)
 
 /** The settings as the edge reads them, shared by an isolate for a few seconds (the public provider list). */
 export function cachedSettings(edge: KubeClient, now = Date.now()): ReturnType<typeof loadSettings> {
-  if (!listCache || now - listCache.at > LIST_CACHE_MS) {
-    const settings = loadSettings(edge)
-    listCache = { at: now, settings }
-    settings.catch(() => (listCache = undefined))
-  }
-  return listCache.settings
+  return listCache(edge, PROVIDER, loadSettings, now)
 }

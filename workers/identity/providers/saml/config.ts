@@ -8,14 +8,12 @@
 import * as v from 'valibot'
 import { mgmt } from '../../../../protocol/kube/index.ts'
 import { ApiError } from '../../../errors.ts'
-import { mgmtObject } from '../../../mgmt/management.ts'
 import { jsonBody, parseInput } from '../../../norman/body.ts'
 import { edgeKube, userKube, type V3Context } from '../../../v3/context.ts'
-import { userIdOf } from '../../authenticator.ts'
+import { draftAuthConfig, revokeProviderSessions, saveAuthConfig, type AuthConfigDraft } from '../../authconfig-write.ts'
 import { storeProviderSecret } from '../../client-secret.ts'
 import { LOOPBACK_HOST } from '../../external-login.ts'
 import type { AuthConfigObject, ProviderConfig } from '../../provider.ts'
-import { PROVIDER_LABEL, removeTokens, tokensWhere } from '../../tokens.ts'
 import { SP_KEY_KEY, spKeyRef, type SamlKind } from './kinds.ts'
 import { invalidConfig, samlReview } from './reviews.ts'
 import { settingsOf, spUrls } from './settings.ts'
@@ -65,52 +63,33 @@ export function apiHostProblem(value: string): string | null {
   return null
 }
 
-interface Draft {
-  existing: AuthConfigObject | undefined
-  next: AuthConfigObject
-  /** A new SP key, to store once the caller may write the config. */
-  spKey?: string
-}
+type Draft = AuthConfigDraft
 
 function draft(c: V3Context, kind: SamlKind, existing: AuthConfigObject | undefined, body: ConfigBody): Draft {
-  const next: AuthConfigObject = existing
-    ? { ...existing, metadata: { ...existing.metadata } }
-    : mgmtObject('AuthConfig', { metadata: { name: kind.id, annotations: { 'field.cattle.io/creatorId': userIdOf(c.var.principal) } }, type: kind.configType })
-  for (const key of FIELDS) if (body[key] !== undefined) Object.assign(next, { [key]: body[key] })
-  const ref = spKeyRef(kind)
-  const spKey = body.spKey && body.spKey !== ref ? body.spKey : undefined
-  if (spKey) next.spKey = ref
-  if (body.spKey === '') delete next.spKey
-  const problem = apiHostProblem(typeof next.rancherApiHost === 'string' ? next.rancherApiHost : '')
+  const d = draftAuthConfig(c, existing, body, { id: kind.id, configType: kind.configType, fields: FIELDS, secret: { field: 'spKey', ref: spKeyRef(kind) } })
+  if (body.spKey === '') delete d.next.spKey
+  const problem = apiHostProblem(typeof d.next.rancherApiHost === 'string' ? d.next.rancherApiHost : '')
   if (problem) throw bad(problem)
-  return { existing, next, spKey }
+  return d
 }
 
 /** The extension server parses the candidate metadata and key pair (and builds an AuthnRequest with them). */
 async function checkWithExtServer(c: V3Context, kind: SamlKind, d: Draft): Promise<void> {
   const config: Record<string, unknown> = {}
   for (const key of SAML_FIELDS) if (d.next[key] !== undefined) config[key] = d.next[key]
-  config.spKey = d.spKey ?? (d.next.spKey ? spKeyRef(kind) : '')
+  config.spKey = d.secret ?? (d.next.spKey ? spKeyRef(kind) : '')
   const urls = spUrls(kind, settingsOf(d.next), c.req.url)
   const status = await samlReview(edgeKube(c), { provider: kind.id, entityId: urls.entityId, acsUrl: urls.acsUrl, requestId: '_config-check-0000000000', relayState: 'check', config })
   if (status.refusal || !status.redirectUrl) throw invalidConfig(kind.id, status, 'save')
 }
 
-async function revokeProviderTokens(c: V3Context, kind: SamlKind): Promise<void> {
-  const edge = edgeKube(c)
-  const names = (await tokensWhere(edge, `${PROVIDER_LABEL}=${kind.id}`)).map((t) => t.metadata.name ?? '').filter(Boolean)
-  await removeTokens(c.env, edge, names)
-}
-
-/** Saves as the caller: a dry run first, so the extension server is asked and the key stored only for a caller allowed to save. */
+/** Saves as the caller: the extension server is asked and the key stored only once a dry run showed the caller may save. */
 async function save(c: V3Context, kind: SamlKind, d: Draft): Promise<{ saved: AuthConfigObject; created: boolean }> {
-  const kube = userKube(c)
-  const write = (dryRun: boolean) => (d.existing ? kube.update<AuthConfigObject>(AUTH_CONFIG, d.next, { dryRun }) : kube.create<AuthConfigObject>(AUTH_CONFIG, d.next, { dryRun }))
-  await write(true)
-  if (d.next.enabled === true) await checkWithExtServer(c, kind, d)
-  if (d.spKey) await storeProviderSecret(edgeKube(c), kind.id, { name: spKeyRef(kind).split(':')[1]!, key: SP_KEY_KEY }, d.spKey)
-  const saved = await write(false)
-  if (saved.enabled !== true) await revokeProviderTokens(c, kind)
+  const saved = await saveAuthConfig(c, d, async () => {
+    if (d.next.enabled === true) await checkWithExtServer(c, kind, d)
+    if (d.secret) await storeProviderSecret(edgeKube(c), kind.id, { name: spKeyRef(kind).split(':')[1]!, key: SP_KEY_KEY }, d.secret)
+  })
+  if (saved.enabled !== true) await revokeProviderSessions(c, kind.id)
   return { saved, created: !d.existing }
 }
 

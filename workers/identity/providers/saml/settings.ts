@@ -4,6 +4,7 @@
 // also the SP entity ID unless `entityID` says otherwise. The IdP side is the extension server's business.
 import { mgmt, type KubeClient } from '../../../../protocol/kube/index.ts'
 import { ApiError } from '../../../errors.ts'
+import { shortCache } from '../../authconfig-write.ts'
 import type { AccessSettings } from '../../external-login.ts'
 import type { AuthConfigObject } from '../../provider.ts'
 import type { SamlKind } from './kinds.ts'
@@ -52,15 +53,9 @@ export async function enabledSettings(edge: KubeClient, kind: SamlKind): Promise
   return settings
 }
 
-const LIST_CACHE_MS = 5_000
-const listCache = new Map<string, { at: number; settings: Promise<SamlSettings> }>()
+const listCache = shortCache<SamlSettings>(5_000)
 
 /** The settings shared by an isolate for a few seconds (the public provider list, asked on every page). */
 export function cachedSettings(edge: KubeClient, kind: SamlKind, now = Date.now()): Promise<SamlSettings> {
-  const hit = listCache.get(kind.id)
-  if (hit && now - hit.at <= LIST_CACHE_MS) return hit.settings
-  const settings = loadSettings(edge, kind)
-  listCache.set(kind.id, { at: now, settings })
-  settings.catch(() => listCache.delete(kind.id))
-  return settings
+  return listCache(edge, kind.id, (e) => loadSettings(e, kind), now)
 }
