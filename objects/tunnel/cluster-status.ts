@@ -34,6 +34,27 @@ export async function pushStatus(local: TunnelTarget, clusterId: string, patch: 
   }
 }
 
+/**
+ * The bound within which a Cluster's `connected` follows its agents (README: "Connected follows it within
+ * 5 s"; test/e2e-quickstart.test.ts holds a live edge to it, test/tunnel-status-restart.test.ts an edge
+ * restarted under a dead agent).
+ */
+export const STATUS_BOUND_MS = 5_000
+
+/**
+ * While its Cluster is pushed as connected, the tunnel object wakes this often to check that an agent
+ * socket is really there. Nothing else would wake it when the runtime restarted (a deploy, a crash, a
+ * local edge stopped) and its agents died meanwhile: no close event reaches the new instance. An overdue
+ * alarm fires as soon as the object can run again, so the bound holds whatever happened while it was away.
+ * One alarm per connected cluster per period; it reads storage only, and hibernation resumes after it.
+ */
+export const WATCHDOG_MS = 4_000
+
+/** Whether a pushed (or pending) status patch says connected. */
+export function saysConnected(patch: string | undefined): boolean {
+  return patch !== undefined && (JSON.parse(patch) as { status?: { connected?: boolean } }).status?.connected === true
+}
+
 /** Retry delay after the n-th failed push (the management cluster may be unreachable for a while). */
 export function retryDelayMs(attempt: number): number {
   return Math.min(30_000, 1_000 * 2 ** Math.min(attempt, 5))

@@ -2,13 +2,16 @@ import { DurableObject } from 'cloudflare:workers'
 import type { ObjectBindings } from '../env.ts'
 import { FEATURE_BATCH, TUNNEL_FEATURES_HEADER, TUNNEL_SUBPROTOCOL, type Identity } from '../../protocol/tunnel/index.ts'
 import { LOCAL_CLUSTER } from '../../protocol/api/identities.ts'
-import { pushStatus, retryDelayMs, statusPatch } from './cluster-status.ts'
 import { isEnvelopeHeader, openEnvelope, type OpenedEnvelope } from './envelope.ts'
 import { errorResponse, proxyHttp, proxyUpgrade, requestHead } from './proxy.ts'
+import { checkOnWake, retryNow, statusAlarm, statusChanged, type StatusHost } from './status-alarm.ts'
 import { TunnelHub, type TunnelStatus } from './tunnel-hub.ts'
 
 /** Agent sockets one cluster's tunnel accepts (agent replicas: one or two; reconnects overlap briefly). */
 export const MAX_AGENT_SOCKETS = 16
+
+/** Storage key prefix (on `local`'s object) of the clusters whose status push waits for `local`'s agent. */
+const WAITING = 'waitingForLocal:'
 
 /**
  * One per cluster (`idFromName(clusterId)`): holds that cluster's agent WebSockets through the
@@ -24,6 +27,16 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
     super(ctx, env)
     // Agents' keepalives are answered without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('drover-ping', 'drover-pong'))
+    // A new instance — after hibernation, eviction or a restart of the runtime — whose agents are gone.
+    checkOnWake(this.statusHost, ctx.getWebSockets().length)
+  }
+
+  private readonly statusHost: StatusHost = {
+    kv: this.ctx.storage.kv,
+    setAlarm: (at) => void this.ctx.storage.setAlarm(at),
+    status: () => this.hubFor().status(),
+    // The management cluster's own status goes through this very object.
+    local: () => (this.clusterId === LOCAL_CLUSTER ? this : this.env.TUNNEL.get(this.env.TUNNEL.idFromName(LOCAL_CLUSTER))),
   }
 
   private hubFor(clusterId?: string): TunnelHub {
@@ -94,31 +107,33 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
     return sockets.length
   }
 
-  /** Agents came or went, or reported new facts: push the Cluster's status, through an alarm so it is retried. */
+  /** Agents came or went, or reported new facts: push the Cluster's status. */
   private statusChanged(): void {
-    const patch = JSON.stringify(statusPatch(this.hubFor().status()))
-    const kv = this.ctx.storage.kv
-    if (kv.get('pushedStatus') === patch && !kv.get('pendingStatus')) return
-    kv.put('pendingStatus', patch)
-    kv.put('pushAttempt', 0)
-    void this.ctx.storage.setAlarm(Date.now())
+    statusChanged(this.statusHost)
+    // `local` got an agent: the other clusters' pushes that failed without one go now.
+    if (this.clusterId === LOCAL_CLUSTER && this.hub?.connected) {
+      const waiting = [...this.ctx.storage.kv.list<true>({ prefix: WAITING })].map(([k]) => k.slice(WAITING.length))
+      for (const id of waiting) {
+        this.ctx.storage.kv.delete(WAITING + id)
+        if (id !== LOCAL_CLUSTER) void this.env.TUNNEL.get(this.env.TUNNEL.idFromName(id)).retryStatusPush().catch(() => {})
+      }
+    }
+  }
+
+  /** (On `local`) a push of cluster `clusterId` failed: it is told when `local` next has an agent. */
+  async wakeOnAgent(clusterId: string): Promise<void> {
+    if (this.hubFor().connected) void this.env.TUNNEL.get(this.env.TUNNEL.idFromName(clusterId)).retryStatusPush().catch(() => {})
+    else this.ctx.storage.kv.put(WAITING + clusterId, true)
+  }
+
+  /** `local` has an agent again: a pending push is retried now. */
+  retryStatusPush(): void {
+    retryNow(this.statusHost)
   }
 
   override async alarm(): Promise<void> {
-    const kv = this.ctx.storage.kv
-    const patch = kv.get('pendingStatus') as string | undefined
-    const clusterId = kv.get('clusterId') as string | undefined
-    if (!patch || !clusterId) return
-    // The management cluster's own status goes through this very object.
-    const local = clusterId === LOCAL_CLUSTER ? this : this.env.TUNNEL.get(this.env.TUNNEL.idFromName(LOCAL_CLUSTER))
-    if (await pushStatus(local, clusterId, JSON.parse(patch))) {
-      kv.put('pushedStatus', patch)
-      if (kv.get('pendingStatus') === patch) kv.delete('pendingStatus')
-      return
-    }
-    const attempt = Number(kv.get('pushAttempt') ?? 0)
-    kv.put('pushAttempt', attempt + 1)
-    await this.ctx.storage.setAlarm(Date.now() + retryDelayMs(attempt))
+    this.hubFor()
+    if (this.clusterId) await statusAlarm(this.statusHost, this.clusterId)
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {

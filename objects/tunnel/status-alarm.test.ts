@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+import { WATCHDOG_MS } from './cluster-status.ts'
+import { checkOnWake, statusAlarm, type StatusHost } from './status-alarm.ts'
+import type { TunnelStatus } from './tunnel-hub.ts'
+
+/** A host over a Map, with `local` answering `code` to every push. */
+function host(connected: boolean, code = 200) {
+  const kv = new Map<string, unknown>()
+  const alarms: number[] = []
+  const pushes: unknown[] = []
+  const waiting: string[] = []
+  const h: StatusHost = {
+    kv: { get: <T>(k: string) => kv.get(k) as T | undefined, put: (k, v) => void kv.set(k, v), delete: (k) => kv.delete(k) },
+    setAlarm: (at) => void alarms.push(at - Date.now()),
+    status: (): TunnelStatus => ({ clusterId: 'c-1', connected, sessions: [] }),
+    local: () => ({
+      fetch: async (req: Request) => (pushes.push(await req.json()), Response.json(code === 200 ? {} : { type: 'error', status: code }, { status: code })),
+      wakeOnAgent: async (id: string) => void waiting.push(id),
+    }),
+  }
+  return { h, kv, alarms, pushes, waiting }
+}
+
+describe('the tunnel object status alarm', () => {
+  it('re-arms the watchdog while the pushed status says connected', async () => {
+    const t = host(true)
+    await statusAlarm(t.h, 'c-1')
+    expect(t.pushes).toEqual([{ status: { connected: true } }])
+    expect(t.alarms.at(-1)).toBeGreaterThan(WATCHDOG_MS - 100)
+    await statusAlarm(t.h, 'c-1')
+    expect(t.pushes).toHaveLength(1)
+  })
+
+  it('reports disconnected when it wakes to find the pushed "connected" has no socket behind it', async () => {
+    const t = host(false)
+    t.kv.set('pushedStatus', JSON.stringify({ status: { connected: true } }))
+    checkOnWake(t.h, 0)
+    expect(t.alarms).toHaveLength(1)
+    await statusAlarm(t.h, 'c-1')
+    expect(t.pushes).toEqual([{ status: { connected: false } }])
+    expect(t.kv.get('pushedStatus')).toBe(JSON.stringify({ status: { connected: false } }))
+  })
+
+  it('does not wake a new instance whose sockets are there or whose status says disconnected', () => {
+    const t = host(true)
+    t.kv.set('pushedStatus', JSON.stringify({ status: { connected: true } }))
+    checkOnWake(t.h, 1)
+    t.kv.set('pushedStatus', JSON.stringify({ status: { connected: false } }))
+    checkOnWake(t.h, 0)
+    expect(t.alarms).toEqual([])
+  })
+
+  it('retries a failed push and asks local to wake it when its agent is back', async () => {
+    const t = host(false, 503)
+    t.kv.set('pushedStatus', JSON.stringify({ status: { connected: true } }))
+    await statusAlarm(t.h, 'c-1')
+    expect(t.waiting).toEqual(['c-1'])
+    expect(t.alarms).toHaveLength(1)
+    expect(t.kv.get('pendingStatus')).toBe(JSON.stringify({ status: { connected: false } }))
+  })
+})

@@ -1,0 +1,70 @@
+import { pushStatus, retryDelayMs, saysConnected, statusPatch, WATCHDOG_MS } from './cluster-status.ts'
+import type { TunnelTarget } from './envelope.ts'
+import type { TunnelStatus } from './tunnel-hub.ts'
+
+/** What the status alarm needs of its Durable Object (a plain object in tests). */
+export interface StatusHost {
+  kv: Pick<SyncKvStorage, 'get' | 'put' | 'delete'>
+  setAlarm(at: number): void
+  /** What the object's live sockets say now. */
+  status(): TunnelStatus
+  /** Cluster `local`'s tunnel, through which pushes go, and where a failed push waits for its agent. */
+  local(): TunnelTarget & { wakeOnAgent?(clusterId: string): Promise<void> }
+}
+
+// Storage keys (the object's SQLite KV): the last status the management cluster accepted, the one still
+// to push, and how many pushes of it failed.
+const PUSHED = 'pushedStatus'
+const PENDING = 'pendingStatus'
+const ATTEMPT = 'pushAttempt'
+
+/** Agents came or went, or reported new facts: queue the new status and push it at once (from the alarm, so it is retried). */
+export function statusChanged(host: StatusHost): void {
+  const patch = JSON.stringify(statusPatch(host.status()))
+  if (host.kv.get(PUSHED) === patch && !host.kv.get(PENDING)) return
+  host.kv.put(PENDING, patch)
+  host.kv.put(ATTEMPT, 0)
+  host.setAlarm(Date.now())
+}
+
+/** A new instance that finds its Cluster said connected and no socket: check at once rather than at the next watchdog. */
+export function checkOnWake(host: StatusHost, openSockets: number): void {
+  if (openSockets === 0 && saysConnected(host.kv.get<string>(PUSHED))) host.setAlarm(Date.now())
+}
+
+/**
+ * The object's one alarm: the status push and its retries, and the watchdog. What the sockets say now is
+ * compared with what was pushed first, so a status that went stale while the object was away (its agents
+ * died while the runtime was down) is corrected by the next alarm, which an overdue alarm makes immediate.
+ */
+export async function statusAlarm(host: StatusHost, clusterId: string): Promise<void> {
+  const kv = host.kv
+  const now = JSON.stringify(statusPatch(host.status()))
+  if (now !== (kv.get<string>(PENDING) ?? kv.get<string>(PUSHED))) {
+    kv.put(PENDING, now)
+    kv.put(ATTEMPT, 0)
+  }
+  const patch = kv.get<string>(PENDING)
+  if (patch) {
+    const local = host.local()
+    if (!(await pushStatus(local, clusterId, JSON.parse(patch)))) {
+      const attempt = Number(kv.get(ATTEMPT) ?? 0)
+      kv.put(ATTEMPT, attempt + 1)
+      host.setAlarm(Date.now() + retryDelayMs(attempt))
+      // Most often `local` has no agent yet (the edge just restarted): be woken the moment it has one,
+      // rather than at a retry that may be 30 s away.
+      await local.wakeOnAgent?.(clusterId).catch(() => {})
+      return
+    }
+    kv.put(PUSHED, patch)
+    if (kv.get(PENDING) === patch) kv.delete(PENDING)
+  }
+  if (saysConnected(kv.get<string>(PUSHED))) host.setAlarm(Date.now() + WATCHDOG_MS)
+}
+
+/** `local` got an agent: the pushes that failed for want of one are retried now. */
+export function retryNow(host: StatusHost): void {
+  if (!host.kv.get(PENDING)) return
+  host.kv.put(ATTEMPT, 0)
+  host.setAlarm(Date.now())
+}
