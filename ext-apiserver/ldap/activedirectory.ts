@@ -7,10 +7,11 @@
 // entry found. Principal ids are Rancher's `activedirectory_user://<dn>` and `activedirectory_group://<dn>`.
 import { InvalidCredentialsError, type Client, type Entry } from 'ldapts'
 import type { AdConfig } from './ad-config.ts'
-import { bindServiceAccount, close, connectAsServiceAccount } from './connection.ts'
+import { bindServiceAccount } from './connection.ts'
 import { groupsOf } from './groups.ts'
 import { attr, principal, type PrincipalScope } from './principal.ts'
 import { fromError, refuse, type LdapLogin, type LdapRefusal } from './refusal.ts'
+import { withServiceAccount } from './session.ts'
 import { findUsers, isDisabled } from './users.ts'
 
 /** How a typed login name reads: a UPN, or an account name with the domain typed or defaulted (`''`: none). */
@@ -50,13 +51,7 @@ export async function authenticateAd(config: AdConfig, username: string, passwor
   if (password === '') return refuse('invalid-credentials', 'empty password (an unauthenticated bind would succeed)')
   const login = parseLoginName(username, config.defaultLoginDomain)
   if (!login) return refuse('not-found', `${JSON.stringify(username)} is not a login name (name, DOMAIN\\name or name@domain)`)
-  let client: Client
-  try {
-    client = await connectAsServiceAccount(config)
-  } catch (err) {
-    return fromError(err, 'service account bind')
-  }
-  try {
+  return withServiceAccount(config, 'directory read', async (client) => {
     const { entries, what } = await find(client, config, login)
     const [entry, ...others] = entries
     if (!entry) return refuse('not-found', `no ${config.userObjectClass} with ${what} under ${config.userSearchBase}`)
@@ -78,9 +73,5 @@ export async function authenticateAd(config: AdConfig, username: string, passwor
     const user = principal(entry, scope, 'user', config.userNameAttribute, config.userLoginAttribute)
     const groups = await groupsOf(client, config, entry, entry.dn, scope)
     return { ok: true, user, groups }
-  } catch (err) {
-    return fromError(err, 'directory read')
-  } finally {
-    await close(client)
-  }
+  })
 }

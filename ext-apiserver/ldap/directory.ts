@@ -4,14 +4,15 @@
 // (`openldap_user://<dn>`, `openldap_group://<dn>`). An Active Directory config goes to activedirectory.ts.
 //
 // A refusal's `reason` is for logs; callers answer with `outward(refusal)` (refusal.ts).
-import { InvalidCredentialsError, type Client } from 'ldapts'
+import { InvalidCredentialsError } from 'ldapts'
 import { isAdConfig, type DirectoryConfig } from './ad-config.ts'
 import { authenticateAd } from './activedirectory.ts'
 import type { LdapConfig } from './config.ts'
-import { bindServiceAccount, close, connectAsServiceAccount } from './connection.ts'
+import { bindServiceAccount } from './connection.ts'
 import { groupsOf } from './groups.ts'
 import { principal, type PrincipalScope } from './principal.ts'
 import { fromError, refuse, type LdapLogin, type LdapRefusal } from './refusal.ts'
+import { withServiceAccount } from './session.ts'
 import { findUsers, isDisabled, memberValue } from './users.ts'
 
 export type { LdapPrincipal } from './principal.ts'
@@ -31,13 +32,7 @@ export async function authenticate(config: DirectoryConfig, username: string, pa
 async function authenticateLdap(config: LdapConfig, username: string, password: string, scope: PrincipalScope): Promise<LdapLogin | LdapRefusal> {
   if (password === '') return refuse('invalid-credentials', 'empty password (an unauthenticated bind would succeed)')
   if (username === '') return refuse('not-found', 'empty username')
-  let client: Client
-  try {
-    client = await connectAsServiceAccount(config)
-  } catch (err) {
-    return fromError(err, 'service account bind')
-  }
-  try {
+  return withServiceAccount(config, 'directory read', async (client) => {
     const [entry, ...others] = await findUsers(client, config, config.userLoginAttribute, username)
     if (!entry) return refuse('not-found', `no ${config.userObjectClass} with ${config.userLoginAttribute}=${JSON.stringify(username)} under ${config.userSearchBase}`)
     if (others.length > 0) return refuse('ambiguous', `more than one entry with ${config.userLoginAttribute}=${JSON.stringify(username)}`)
@@ -53,9 +48,5 @@ async function authenticateLdap(config: LdapConfig, username: string, password: 
     const user = principal(entry, scope, 'user', config.userNameAttribute, config.userLoginAttribute)
     const groups = await groupsOf(client, config, entry, memberValue(config, entry), scope)
     return { ok: true, user, groups }
-  } catch (err) {
-    return fromError(err, 'directory read')
-  } finally {
-    await close(client)
-  }
+  })
 }

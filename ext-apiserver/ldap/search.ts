@@ -2,12 +2,12 @@
 // principal search behind Rancher's `/v3/principals?action=search` (users by prefix of each user search
 // attribute, groups by substring of the group search attribute, as Rancher matches them; each kind
 // bounded to SEARCH_LIMIT entries) and a user's groups now, for the periodic group refresh.
-import { AndFilter, EqualityFilter, OrFilter, SubstringFilter, type Client, type Filter } from 'ldapts'
+import { AndFilter, EqualityFilter, OrFilter, SubstringFilter, type Filter } from 'ldapts'
 import { defaultScope, type DirectoryConfig } from './ad-config.ts'
-import { close, connectAsServiceAccount } from './connection.ts'
 import { groupsOf } from './groups.ts'
 import { principal, type LdapPrincipal, type PrincipalScope } from './principal.ts'
-import { fromError, refuse, type LdapRefusal } from './refusal.ts'
+import { refuse, type LdapRefusal } from './refusal.ts'
+import { withServiceAccount } from './session.ts'
 import { isDisabled, memberValue, readUser } from './users.ts'
 
 /** The most entries of each kind one search answers (the server's own limit may be lower). */
@@ -39,21 +39,6 @@ function all(filters: (Filter | undefined)[]): AndFilter {
   return new AndFilter({ filters: filters.filter((f): f is Filter => f !== undefined) })
 }
 
-async function withServiceAccount<T>(config: DirectoryConfig, step: string, work: (client: Client) => Promise<T | LdapRefusal>): Promise<T | LdapRefusal> {
-  let client: Client
-  try {
-    client = await connectAsServiceAccount(config)
-  } catch (err) {
-    return fromError(err, 'service account bind')
-  }
-  try {
-    return await work(client)
-  } catch (err) {
-    return fromError(err, step)
-  } finally {
-    await close(client)
-  }
-}
 
 /** Users and/or groups whose names start with (groups: contain) `name`; `name` is matched literally, never parsed. */
 export async function searchPrincipals(config: DirectoryConfig, name: string, type?: 'user' | 'group', opts: SearchOptions = {}): Promise<PrincipalSearch | LdapRefusal> {
