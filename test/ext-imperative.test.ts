@@ -172,6 +172,12 @@ describe('ext tokens in the management cluster', () => {
     expect(swap.stderr).toMatch(/kind and hash never change/)
     const relabel = await asAdmin(['label', 'tokens.management.cattle.io', mine.metadata.name, '--overwrite', 'drover.io/token-kind=api-key'])
     expect(relabel.stderr).toMatch(/kind and hash never change/)
+    // Nor make it speak for someone else, or add a group to it.
+    for (const patch of [{ userId: bob.id }, { groupPrincipals: [{ metadata: { name: 'system:masters' }, principalType: 'group', provider: 'local' }] }, { clusterName: 'c-other' }]) {
+      const edited = await asAdmin(['patch', 'tokens.management.cattle.io', mine.metadata.name, '--type=merge', '-p', JSON.stringify(patch)])
+      expect(edited.code, JSON.stringify(patch)).not.toBe(0)
+      expect(edited.stderr).toMatch(/user, principals, groups, cluster and expiry never change/)
+    }
     // The administrator may still delete it (and the runner revokes it at the edge).
     expect((await asAdmin(['delete', 'tokens.management.cattle.io', mine.metadata.name])).code).toBe(0)
   })

@@ -133,6 +133,8 @@ function clusterFinalizer(): AdmissionObject[] {
 
 const BINDING_SUBJECT = ['userName', 'userPrincipalName', 'groupName', 'groupPrincipalName'] as const
 const unchanged = (field: string) => `${str('object', field)} == ${str('oldObject', field)}`
+/** A field of any type (an object, a list) present in both and equal, or absent in both. */
+const sameOptional = (field: string) => `(has(object.${field}) == has(oldObject.${field}) && (!has(object.${field}) || object.${field} == oldObject.${field}))`
 
 /** Every admission policy (and its binding) the management cluster needs. */
 export function managementAdmission(opts: AdmissionOptions = {}): AdmissionObject[] {
@@ -209,6 +211,12 @@ export function managementAdmission(opts: AdmissionOptions = {}): AdmissionObjec
       {
         expression: `${isCreate} ? ${tokenKind('object')} != ${q(EXT_TOKEN_KIND)} : (${tokenKind('object')} == ${tokenKind('oldObject')} && ${unchanged('token')})`,
         message: 'ext tokens are made by the extension API server only (tokens.ext.cattle.io), and a token\'s kind and hash never change',
+      },
+      // The edge takes an ext token's user, groups and cluster from the CR (not from a signature): whom it
+      // speaks for is fixed at creation, or one edit could turn it into another user's or add any group.
+      {
+        expression: `${isCreate} || ${tokenKind('oldObject')} != ${q(EXT_TOKEN_KIND)} || (${['userId', 'clusterName', 'authProvider', 'expiresAt'].map(unchanged).join(' && ')} && ${['userPrincipal', 'groupPrincipals'].map(sameOptional).join(' && ')})`,
+        message: "an ext token's user, principals, groups, cluster and expiry never change: create a new token instead",
       },
     ], { matchConditions: [notTrusted, { name: 'not-ext-apiserver', expression: `request.userInfo.username != ${q(extUser)}` }] }),
     ...policy('namespace-owner-labels', [rule(['namespaces'], ['CREATE', 'UPDATE'], [''])], [
