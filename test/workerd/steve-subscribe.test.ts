@@ -134,6 +134,39 @@ describe('/v1/subscribe against a real management apiserver', () => {
     s.ws.close()
   }, 60_000)
 
+  it('sends a user granted objects by name the events of those objects only', async () => {
+    const namedId = (await call<{ id: string }>('POST', '/v3/users', admin, { username: 'sub-named', password: 'sub-named-password-1234' })).id
+    for (const name of ['sub-named-a', 'sub-named-b']) await call('POST', '/v1/rbac.authorization.k8s.io.clusterroles', admin, { metadata: { name }, rules: [] })
+    await call('POST', '/v1/rbac.authorization.k8s.io.clusterroles', admin, {
+      metadata: { name: 'sub-get-named-a' },
+      rules: [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], resourceNames: ['sub-named-a'], verbs: ['get'] }],
+    })
+    await call('POST', '/v1/rbac.authorization.k8s.io.clusterrolebindings', admin, {
+      metadata: { name: 'sub-named-gets' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'sub-get-named-a' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: namedId }],
+    })
+    for (let i = 0; i < 300; i++) {
+      const res = await app.request('/v1/rbac.authorization.k8s.io.clusterroles?pagesize=1', { headers: { authorization: `Bearer ${admin}` } }, env)
+      await res.text()
+      if (res.headers.get('x-drover-list') === 'index') break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const token = await login('sub-named', 'sub-named-password-1234')
+    const s = await subscribe(token)
+    s.send({ resourceType: 'rbac.authorization.k8s.io.clusterrole' })
+    await s.until('resource.start', (e) => e.some((x) => x.name === 'resource.start' || x.name === 'resource.error'))
+    expect(s.events[0]?.name).toBe('resource.start')
+    for (const name of ['sub-named-b', 'sub-named-a']) {
+      const current = await call<{ metadata: Record<string, unknown>; rules?: unknown[] }>('GET', `/v1/rbac.authorization.k8s.io.clusterroles/${name}`, admin)
+      await call('PUT', `/v1/rbac.authorization.k8s.io.clusterroles/${name}`, admin, { metadata: { name, resourceVersion: current.metadata.resourceVersion, labels: { touched: 'yes' } }, rules: [] })
+    }
+    await s.until('the granted change', (e) => names(e, 'resource.change').includes('sub-named-a'))
+    // In revision order: b's change, which came first, was never sent.
+    expect(s.events.flatMap((e) => (e.data?.id ? [e.data.id] : []))).toEqual(['sub-named-a'])
+    s.ws.close()
+  }, 60_000)
+
   it('refuses a type the user may not watch with resource.error', async () => {
     const s = await subscribe(one)
     s.send({ resourceType: 'secret' })

@@ -202,6 +202,27 @@ describe('/v1 against a real management apiserver', () => {
     expect(ids(everyNamespace)).toEqual(expect.arrayContaining(['v1-a', 'v1-b', 'default']))
   })
 
+  it('lists a cluster-scoped type granted by name only: exactly those objects, read as the caller', async () => {
+    const named = await must<{ id: string }>('POST', '/v3/users', admin, { username: 'v1-named', password: 'v1-named-password-1234' })
+    for (const name of ['v1-named-a', 'v1-named-b']) await must('POST', '/v1/rbac.authorization.k8s.io.clusterroles', admin, { metadata: { name }, rules: [] })
+    await must('POST', '/v1/rbac.authorization.k8s.io.clusterroles', admin, {
+      metadata: { name: 'v1-get-named-a' },
+      rules: [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], resourceNames: ['v1-named-a', 'v1-gone'], verbs: ['get'] }],
+    })
+    await must('POST', '/v1/rbac.authorization.k8s.io.clusterrolebindings', admin, {
+      metadata: { name: 'v1-named-gets' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'v1-get-named-a' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: named.id }],
+    })
+    const token = await login('v1-named', 'v1-named-password-1234')
+    const list = await must<Collection>('GET', '/v1/rbac.authorization.k8s.io.clusterroles', token)
+    // The granted name that does not exist is simply absent; nothing else shows.
+    expect(ids(list)).toEqual(['v1-named-a'])
+    expect(list.count).toBe(1)
+    const filtered = await must<Collection>('GET', '/v1/rbac.authorization.k8s.io.clusterroles?filter=metadata.name=v1-named-b', token)
+    expect(ids(filtered)).toEqual([])
+  })
+
   it('answers from the list index once it holds the type, with the same per-caller results', async () => {
     const index = env.CACHE.get(env.CACHE.idFromName('local'))
     const warmed = await index.warm('local', { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true }, 60_000)

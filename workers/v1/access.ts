@@ -4,10 +4,11 @@
 // ask. Answers are kept per (cluster, identity, type, verb) for the revocation bound, so a revoked grant
 // stops showing within REVOCATION_CACHE_MS, as a revoked token does.
 import { SteveError } from '../../protocol/api/steve/index.ts'
-import { SELF_SUBJECT_ACCESS_REVIEW, type SelfSubjectAccessReview } from '../../protocol/kube/index.ts'
+import { isNamespaceType, SELF_SUBJECT_ACCESS_REVIEW, type SelfSubjectAccessReview } from '../../protocol/kube/index.ts'
 import { REVOCATION_CACHE_MS } from '../identity/revocation.ts'
 import { candidateNamespaces, MAX_CANDIDATE_NAMESPACES } from './bindings.ts'
 import type { SteveType } from './discovery.ts'
+import { rulesFor, type ResourceRule } from './rules.ts'
 import { once, type ClusterScope } from './scope.ts'
 import { mapLimited, TtlCache } from './ttl-cache.ts'
 
@@ -15,8 +16,15 @@ export const ACCESS_CACHE_MS = REVOCATION_CACHE_MS
 /** Access reviews in flight at once for one request. */
 export const REVIEW_CONCURRENCY = 4
 
-/** `'all'`: cluster-wide. Otherwise the namespaces (sorted), empty when none. */
+/**
+ * `'all'`: cluster-wide. Otherwise, for a namespaced type, the namespaces (sorted), empty when none; for a
+ * cluster-scoped type (namespaces themselves aside), the names of the objects the caller may get one by
+ * one (`resourceNames` grants, as a cluster member's on their Cluster): Steve lists those too.
+ */
 export type NamespaceAccess = 'all' | readonly string[]
+
+/** The most objects a named grant shows in one list: each is fetched by name as the caller. */
+export const MAX_NAMED_OBJECTS = 500
 
 const cache = new TtlCache<NamespaceAccess>(ACCESS_CACHE_MS, 10_000)
 
@@ -42,7 +50,7 @@ export async function verbsOn(scope: ClusterScope, type: SteveType, verbs: reado
 
 async function decide(scope: ClusterScope, type: SteveType, verb: string): Promise<NamespaceAccess> {
   if (await review(scope, type, verb, undefined)) return 'all'
-  if (!type.namespaced) return []
+  if (!type.namespaced) return isNamespaceType(type) ? [] : namedGrants((await rulesFor(scope)).cluster, type)
   const candidates = await candidateNamespaces(scope)
   if (candidates.length > MAX_CANDIDATE_NAMESPACES) {
     throw new SteveError(
@@ -55,6 +63,26 @@ async function decide(scope: ClusterScope, type: SteveType, verb: string): Promi
   return candidates.filter((_, i) => allowed[i])
 }
 
+
+/**
+ * The names a caller may `get` of a cluster-scoped type by name only (their rules' `resourceNames`). A
+ * hint of where to look: each object is then read as the caller, so the apiserver still decides.
+ */
+export function namedGrants(rules: readonly ResourceRule[], type: Pick<SteveType, 'group' | 'plural'>): string[] {
+  const names = new Set<string>()
+  for (const r of rules) {
+    if (!r.resourceNames.length || !r.verbs.some((v) => v === 'get' || v === '*')) continue
+    if (!r.apiGroups.some((g) => g === '*' || g === type.group) || !r.resources.some((x) => x === '*' || x === type.plural)) continue
+    for (const n of r.resourceNames) names.add(n)
+  }
+  return [...names].sort().slice(0, MAX_NAMED_OBJECTS)
+}
+
+/** Whether an object of the type passes the access: by namespace, or by name for a cluster-scoped type. */
+export function allowsObject(access: NamespaceAccess, type: Pick<SteveType, 'namespaced'>, object: { namespace?: string | undefined; name: string }): boolean {
+  if (access === 'all') return true
+  return type.namespaced ? object.namespace !== undefined && access.includes(object.namespace) : access.includes(object.name)
+}
 
 /** One SelfSubjectAccessReview as the caller. */
 export async function review(scope: ClusterScope, type: SteveType, verb: string, namespace: string | undefined): Promise<boolean> {

@@ -21,7 +21,7 @@ import {
 } from '../../protocol/api/steve/index.ts'
 import type { CachedList } from '../../objects/cache/list-cache.ts'
 import { isNamespaceType, KubeError, NAMESPACE, type KubeClient } from '../../protocol/kube/index.ts'
-import { isEmpty, namespaceAccess, verbsOn, type NamespaceAccess } from './access.ts'
+import { isEmpty, namespaceAccess, REVIEW_CONCURRENCY, verbsOn, type NamespaceAccess } from './access.ts'
 import { cachedPage } from './cached.ts'
 import { assertFieldsExist } from './fields.ts'
 import { rememberColumns } from './columns.ts'
@@ -30,7 +30,8 @@ import { isRecord } from './kube-json.ts'
 import { namespacesWithGrants, rulesFor } from './rules.ts'
 import { isVisible, methodsFor } from './schemas.ts'
 import type { ClusterScope } from './scope.ts'
-import { listPages, type Obj, type Row, type TablePage } from './table.ts'
+import { getObject, listPages, type Obj, type Row, type TablePage } from './table.ts'
+import { mapLimited } from './ttl-cache.ts'
 
 /** Objects one pass-through list holds in memory at most (an isolate has 128 MB). */
 export const MAX_PASS_THROUGH_OBJECTS = 20_000
@@ -79,8 +80,9 @@ export async function listAnswer(scope: ClusterScope, req: ListRequest): Promise
     throw SteveError.of('NotFound', `schema ${type.id} not found`)
   }
   const within: NamespaceAccess = req.namespace === undefined ? access : access === 'all' ? [req.namespace] : access.filter((ns) => ns === req.namespace)
-  // Namespaces shown by Steve's rule (a grant inside, not on them) are not the index's to pick.
-  const useIndex = !(isNamespaceType(type) && access !== 'all')
+  // Namespaces shown by Steve's rule (a grant inside, not on them), and objects granted by name, are not
+  // the index's to pick: they are read one by one as the caller.
+  const useIndex = access === 'all' || type.namespaced
   const base = { type: typeRef(type), v1Url: scope.v1Url, kubeUrl: scope.kubeUrl }
   // Each object is formatted once, with the links the caller's verbs allow on it.
   const format = (row: Row): SteveResource => {
@@ -193,6 +195,11 @@ export async function* visiblePages(scope: ClusterScope, type: SteveType, access
     for await (const page of pages(scope.system, undefined)) {
       yield { ...page, rows: page.rows.filter((row) => names.has(String((row.object.metadata as Obj | undefined)?.name))) }
     }
+  } else {
+    // Granted by name: each object read as the caller (one the apiserver refuses or that is gone is skipped).
+    const named = await mapLimited(access, REVIEW_CONCURRENCY, (name) => getObject(scope.user, type, name, undefined).catch(() => undefined))
+    const found = named.filter((p): p is TablePage => p !== undefined && p.rows.length > 0)
+    if (found.length) yield remembered(scope, type, { ...found[0]!, rows: found.flatMap((p) => p.rows) })
   }
 }
 

@@ -30,7 +30,7 @@ import {
 } from '../../protocol/api/steve/index.ts'
 import { isRedacted } from '../../objects/cache/redact.ts'
 import { systemClock, type Clock } from '../../protocol/tunnel/clock.ts'
-import { ACCESS_CACHE_MS, isEmpty, namespaceAccess, verbsOn, type NamespaceAccess } from './access.ts'
+import { ACCESS_CACHE_MS, allowsObject, isEmpty, namespaceAccess, verbsOn, type NamespaceAccess } from './access.ts'
 import { typeFor, typeRef, type SteveType } from './discovery.ts'
 import { isRecord } from './kube-json.ts'
 import { LINK_VERBS } from './list.ts'
@@ -183,7 +183,8 @@ export class SubscribeSession {
     const namespace = change.namespace ?? undefined
     const metadata = isRecord(change.object.metadata) ? change.object.metadata : {}
     const labels = isRecord(metadata.labels) ? (metadata.labels as Record<string, string>) : undefined
-    if (!eventMatches(sub, active.selector, { id: change.id, namespace, ...(labels ? { labels } : {}) }, active.access === 'all' ? 'all' : new Set(active.access))) return
+    if (!allowsObject(active.access, type, { namespace, name: String(metadata.name ?? '') })) return
+    if (!eventMatches(sub, active.selector, { id: change.id, namespace, ...(labels ? { labels } : {}) }, 'all')) return
     if (active.notifier) return active.notifier.changed(change.revision)
     let object = change.object
     let cells = change.cells ?? undefined
