@@ -73,9 +73,13 @@ async function managementCluster(kubeconfig: string | undefined): Promise<{ kube
   }
 }
 
-async function startEdge(secrets: EdgeSecrets, tls: EdgeTls, port: number, persistDir: string): Promise<LocalEdge> {
+/** The local stack audits every request with its headers (redacted) unless DROVER_AUDIT_POLICY says otherwise. */
+const LOCAL_AUDIT_POLICY = '{"enabled":true,"level":1}'
+
+async function startEdge(secrets: EdgeSecrets, tls: EdgeTls, port: number, persistDir: string, auditLog: string): Promise<LocalEdge> {
   try {
-    return await startLocalEdge({ bindings: { ...secrets }, tls, port, persistDir })
+    const bindings = { ...secrets, DROVER_AUDIT_POLICY: process.env.DROVER_AUDIT_POLICY || LOCAL_AUDIT_POLICY }
+    return await startLocalEdge({ bindings, tls, port, persistDir, auditLog })
   } catch (e) {
     if ((e as { code?: string }).code === 'EADDRINUSE' || /EADDRINUSE|address already in use/i.test(String(e))) {
       throw new StartError(`port ${port} is in use: stop what holds it, or pass --port <another port>`)
@@ -241,7 +245,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     const caFile = join(dir, 'edge-ca.crt')
     await writeFile(caFile, tls.caPem)
     stderrLog(`starting the edge in workerd on port ${port}…`)
-    edge = await withoutExitOnSignal(() => startEdge(secrets, tls, port, join(dir, 'edge-data')))
+    edge = await withoutExitOnSignal(() => startEdge(secrets, tls, port, join(dir, 'edge-data'), join(dir, 'logs', 'audit.log')))
     step()
     const url = edge.url.origin
     await applyManagement(mgmt.kubeconfig, { serverUrl: url, caPem: tls.caPem })

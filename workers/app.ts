@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { auditLog } from './audit/middleware.ts'
 import type { Authenticator } from './identity/authenticator.ts'
 import { requireUser } from './identity/middleware.ts'
 import { droverAuthenticator } from './identity/drover-authenticator.ts'
@@ -27,6 +28,8 @@ export function createApp(opts: AppOptions = {}) {
   const managementFor = opts.management ?? tunnelObjects
   const authenticatorFor = opts.authenticator ?? droverAuthenticator
   const app = new Hono<AppEnv>()
+  // The audit line wraps everything, so it records the response the client got (errors included).
+  app.use(auditLog)
   // Browser defences first, so that errors thrown anywhere get the edge's headers too.
   app.use(edgeHeaders, sameOriginForCookies)
   app.use('/v3-public/*', noCrossSiteLogin)

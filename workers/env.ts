@@ -12,6 +12,8 @@ export interface Bindings extends ObjectBindings {
   DROVER_LOCAL_AGENT_TOKEN?: string
   /** Secret: the controller runner's credential; it acts as `system:drover:runner` in every cluster. */
   DROVER_RUNNER_TOKEN?: string
+  /** Var or secret: the audit policy, JSON (workers/audit/policy.ts); no audit log when absent. */
+  DROVER_AUDIT_POLICY?: string
 }
 
 export interface Variables {

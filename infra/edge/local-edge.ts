@@ -1,3 +1,4 @@
+import { createWriteStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { build } from 'esbuild'
@@ -24,6 +25,11 @@ export interface LocalEdgeOptions {
    * front (which production does not have): for benchmarks only (`LocalEdge.directUrl`).
    */
   directSocket?: boolean
+  /**
+   * Where the worker's audit lines (console.log JSON of kind `drover.audit`, workers/audit/) go: appended
+   * to this file instead of the process's stdout, which keeps everything else the worker logs.
+   */
+  auditLog?: string
 }
 
 export interface EdgeTls {
@@ -72,6 +78,19 @@ async function compatibilityDate(): Promise<string> {
   return m[1]!
 }
 
+/** The audit lines workerd prints (one JSON per line) appended to `file`; other lines as Miniflare prints them. */
+function splitAuditLines(file: string): { handle: (log: { level: string; message: string }) => void; close: () => Promise<void> } {
+  const audit = createWriteStream(file, { flags: 'a', mode: 0o600 })
+  const line = (m: string) => (m.endsWith('\n') ? m : `${m}\n`)
+  return {
+    handle: ({ level, message }) => {
+      if (message.startsWith('{"kind":"drover.audit"')) audit.write(line(message))
+      else (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(line(message))
+    },
+    close: () => new Promise((r) => audit.end(r)),
+  }
+}
+
 /**
  * The edge worker and its Durable Objects in workerd (through Miniflare), on HTTPS on loopback: the
  * same bundle production runs, with the bindings wrangler.toml declares.
@@ -88,6 +107,7 @@ async function compatibilityDate(): Promise<string> {
 export async function startLocalEdge(opts: LocalEdgeOptions = {}): Promise<LocalEdge> {
   // HTTPS like production: kubectl sends no bearer token over plain HTTP.
   const tls = opts.tls ?? (await generateEdgeTls())
+  const audit = opts.auditLog ? splitAuditLines(opts.auditLog) : undefined
   const miniflare = new Miniflare(
     convertV4MiniflareOptions({
       https: true,
@@ -109,6 +129,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions = {}): Promise<Local
       // The placeholder `Request.cf`: Miniflare would otherwise fetch one from the internet at start.
       cf: false,
       ...(process.env.DROVER_EDGE_LOG ? { log: new Log(LogLevel.DEBUG) } : {}),
+      ...(audit ? { handleStructuredLogs: audit.handle } : {}),
       host: '127.0.0.1',
       port: opts.port ?? 0,
       ...(opts.directSocket ? { unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }] } : {}),
@@ -119,6 +140,9 @@ export async function startLocalEdge(opts: LocalEdgeOptions = {}): Promise<Local
   )
   const url = await miniflare.ready
   const directUrl = opts.directSocket ? await miniflare.unsafeGetDirectURL() : undefined
-  const dispose = () => miniflare.dispose()
+  const dispose = async () => {
+    await miniflare.dispose()
+    await audit?.close()
+  }
   return { url, ...(directUrl ? { directUrl } : {}), caPem: tls.caPem, miniflare, dispose, [Symbol.asyncDispose]: dispose }
 }
