@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -34,6 +35,8 @@ export interface StackState {
   managementKubeconfig: string
   /** The edge's CA, for clients of https://127.0.0.1 (kubectl, curl --cacert, NODE_EXTRA_CA_CERTS). */
   caFile: string
+  /** Bearer token that scrapes the edge's `/metrics` (Prometheus text). */
+  metricsToken: string
 }
 
 async function loadOrCreate<T>(file: string, make: () => Promise<T>): Promise<T> {
@@ -76,7 +79,7 @@ async function managementCluster(kubeconfig: string | undefined): Promise<{ kube
 /** The local stack audits every request with its headers (redacted) unless DROVER_AUDIT_POLICY says otherwise. */
 const LOCAL_AUDIT_POLICY = '{"enabled":true,"level":1}'
 
-async function startEdge(secrets: EdgeSecrets, tls: EdgeTls, port: number, persistDir: string, auditLog: string): Promise<LocalEdge> {
+async function startEdge(secrets: EdgeSecrets & { DROVER_METRICS_TOKEN: string }, tls: EdgeTls, port: number, persistDir: string, auditLog: string): Promise<LocalEdge> {
   try {
     const bindings = { ...secrets, DROVER_AUDIT_POLICY: process.env.DROVER_AUDIT_POLICY || LOCAL_AUDIT_POLICY }
     return await startLocalEdge({ bindings, tls, port, persistDir, auditLog })
@@ -240,7 +243,10 @@ export async function startCommand(argv: string[]): Promise<number> {
       }
     })()
 
-    const secrets = await loadOrCreate(join(dir, 'edge-secrets.json'), generateEdgeSecrets)
+    const edgeSecrets = await loadOrCreate(join(dir, 'edge-secrets.json'), generateEdgeSecrets)
+    // Kept apart from the edge's secrets so a .drover/ of an earlier version gains it without a migration.
+    const metrics = await loadOrCreate(join(dir, 'edge-metrics-token.json'), async () => ({ DROVER_METRICS_TOKEN: randomBytes(32).toString('base64url') }))
+    const secrets = { ...edgeSecrets, ...metrics }
     const tls = await loadOrCreate(join(dir, 'edge-tls.json'), generateEdgeTls)
     const caFile = join(dir, 'edge-ca.crt')
     await writeFile(caFile, tls.caPem)
@@ -282,6 +288,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       adminToken: token,
       managementKubeconfig: mgmt.kubeconfig,
       caFile,
+      metricsToken: metrics.DROVER_METRICS_TOKEN,
     }
     await writeFile(statePath, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
     const seconds = ((Date.now() - started) / 1000).toFixed(1)
@@ -294,7 +301,8 @@ export async function startCommand(argv: string[]): Promise<number> {
         `  admin token:    in .drover/state.json`,
         `  kubeconfig:     ${mgmt.kubeconfig}   (the management cluster, direct)`,
         `  ext apiserver:  ${extLine}`,
-        `  logs:           ${join(dir, 'logs')}`,
+        `  logs:           ${join(dir, 'logs')}   (audit: audit.log)`,
+        `  metrics:        ${url}/metrics   (Authorization: Bearer <metricsToken in .drover/state.json>)`,
         'Ctrl-C stops everything this command started.',
         '',
       ].join('\n'),

@@ -11,4 +11,6 @@ export interface ObjectBindings {
   THROTTLE: DurableObjectNamespace<LoginThrottle>
   CACHE: DurableObjectNamespace<ClusterIndex>
   REPLAY: DurableObjectNamespace<ReplayGuard>
+  /** Workers Analytics Engine dataset for the edge's figures (production; objects/metrics/edge-metrics.ts). */
+  METRICS?: AnalyticsEngineDataset
 }

@@ -12,6 +12,7 @@ import { until } from './support/streams.ts'
 const TOKEN = 'token-obsrv:user-secret-token-value'
 const CLUSTER = 'c-obs'
 const SECRET = 'pa55-w0rd-never-in-a-log'
+const METRICS_TOKEN = 'metrics-scrape-token-0123456789'
 const POLICY = { enabled: true, level: 3, filters: [{ action: 'deny', requestURI: '^/k8s/clusters/[^/]+/version' }] }
 
 describe('the edge for its operator', () => {
@@ -26,11 +27,24 @@ describe('the edge for its operator', () => {
   beforeAll(async () => {
     cluster = await devCluster('observability', { mode: 'lite' })
     await grantClusterAdmin(cluster, 'ops')
-    edge = await startEdge([{ token: TOKEN, identity: { user: 'ops-user', groups: ['ops'], extra: {} }, clusters: '*' }], { 'agent-obs-token': CLUSTER }, { DROVER_AUDIT_POLICY: JSON.stringify(POLICY) }, { auditLog: auditFile })
+    edge = await startEdge([{ token: TOKEN, identity: { user: 'ops-user', groups: ['ops'], extra: {} }, clusters: '*' }], { 'agent-obs-token': CLUSTER }, { DROVER_AUDIT_POLICY: JSON.stringify(POLICY), DROVER_METRICS_TOKEN: METRICS_TOKEN }, { auditLog: auditFile })
     agent = startAgent(edge, 'agent-obs-token', cluster.kubeconfigPath)
     kc = await edgeKubeconfig(dir, edge, CLUSTER, TOKEN)
     await waitConnected(kc)
   }, 300_000)
+
+  /** `/metrics` parsed: `name{labels}` → value. */
+  const scrape = async (): Promise<Map<string, number>> => {
+    const res = await edge.fetch('/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
+    const out = new Map<string, number>()
+    for (const line of (await res.text()).split('\n')) {
+      const m = /^([a-z_]+(?:\{[^}]*\})?) (\S+)$/.exec(line)
+      if (m) out.set(m[1]!, Number(m[2]))
+    }
+    return out
+  }
 
   afterAll(async () => {
     await agent?.kill()
@@ -67,5 +81,34 @@ describe('the edge for its operator', () => {
     // waitConnected asked /version through the edge: denied by the filter.
     expect(lines().some((l) => String(l.requestURI).endsWith('/version'))).toBe(false)
     expect(lines().length).toBeGreaterThanOrEqual(2)
+  })
+
+  it('reports the proxied requests, the connected agent and the tunnel bytes at /metrics', async () => {
+    const before = await scrape()
+    const ok = (m: Map<string, number>) => m.get('drover_edge_requests_total{route="k8s-proxy",status="200"}') ?? 0
+    for (let i = 0; i < 3; i++) expect((await kubectlVia(kc, ['get', 'configmaps', '-n', 'default'])).code).toBe(0)
+    const missing = await kubectlVia(kc, ['get', 'configmap', 'not-there'])
+    expect(missing.code).not.toBe(0)
+    const m = await scrape()
+    expect(ok(m) - ok(before)).toBeGreaterThanOrEqual(3)
+    expect(m.get('drover_edge_requests_total{route="k8s-proxy",status="404"}')).toBeGreaterThanOrEqual(1)
+    expect(m.get('drover_edge_request_duration_seconds_count{route="k8s-proxy",status="200"}')).toBe(ok(m))
+    expect(m.get('drover_edge_tunnel_agents_connected')).toBe(1)
+    expect(m.get(`drover_edge_tunnel_sessions{cluster="${CLUSTER}"}`)).toBe(1)
+    expect(m.get('drover_edge_tunnel_bytes_total{direction="in"}')).toBeGreaterThan(0)
+    expect(m.get('drover_edge_tunnel_bytes_total{direction="out"}')).toBeGreaterThan(0)
+    expect(m.has('drover_edge_tunnel_streams_open')).toBe(true)
+  })
+
+  it('counts a refused credential as an auth failure', async () => {
+    const before = (await scrape()).get('drover_edge_auth_failures_total{route="k8s-proxy"}') ?? 0
+    const res = await edge.fetch(`/k8s/clusters/${CLUSTER}/api/v1/namespaces`, { headers: { authorization: 'Bearer token-wrong:nope' } })
+    expect(res.status).toBe(401)
+    expect((await scrape()).get('drover_edge_auth_failures_total{route="k8s-proxy"}')).toBe(before + 1)
+  })
+
+  it('serves /metrics only to the bearer of the metrics token', async () => {
+    expect((await edge.fetch('/metrics')).status).toBe(401)
+    expect((await edge.fetch('/metrics', { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(401)
   })
 })

@@ -27,6 +27,8 @@ describe('wrangler deploy --dry-run --env production', () => {
     expect(output).toContain('--dry-run: exiting now')
     for (const binding of ['env.TUNNEL (ClusterTunnel)', 'env.TOKENS (TokenState)', 'env.THROTTLE (LoginThrottle)', 'env.CACHE (ClusterIndex)', 'env.REPLAY (ReplayGuard)']) expect(output).toContain(binding)
     expect(output).not.toMatch(/DROVER_STATIC_TOKENS/)
+    // The edge's metrics go to Workers Analytics Engine in production (objects/metrics/edge-metrics.ts).
+    expect(output).toMatch(/env\.METRICS\s+\(drover_edge\)\s+Analytics Engine Dataset/)
 
     const bundles = readdirSync(out).filter((f) => f.endsWith('.js'))
     expect(bundles).toEqual(['index.js'])

@@ -11,6 +11,7 @@ import { noCrossSiteLogin, sameOriginForCookies } from './identity/origin-check.
 import { cacerts } from './routes/cacerts.ts'
 import { connect } from './routes/connect.ts'
 import { k8sProxy } from './routes/k8s-proxy.ts'
+import { metrics, requestMetrics } from './routes/metrics.ts'
 import { importManifest } from './routes/import.ts'
 import { v3Public } from './identity/public-routes.ts'
 import { samlSpRoutes } from './identity/providers/saml/index.ts'
@@ -29,7 +30,7 @@ export function createApp(opts: AppOptions = {}) {
   const authenticatorFor = opts.authenticator ?? droverAuthenticator
   const app = new Hono<AppEnv>()
   // The audit line wraps everything, so it records the response the client got (errors included).
-  app.use(auditLog)
+  app.use(auditLog, requestMetrics)
   // Browser defences first, so that errors thrown anywhere get the edge's headers too.
   app.use(edgeHeaders, sameOriginForCookies)
   app.use('/v3-public/*', noCrossSiteLogin)
@@ -41,6 +42,7 @@ export function createApp(opts: AppOptions = {}) {
   })
   // Rancher answers /ping with "pong"; load balancers and agents use it as a liveness probe.
   app.get('/ping', (c) => c.text('pong'))
+  app.route('/metrics', metrics)
   app.route('/cacerts', cacerts)
   app.route('/v3/connect', connect)
   app.route('/v3-public', v3Public)

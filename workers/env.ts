@@ -14,6 +14,8 @@ export interface Bindings extends ObjectBindings {
   DROVER_RUNNER_TOKEN?: string
   /** Var or secret: the audit policy, JSON (workers/audit/policy.ts); no audit log when absent. */
   DROVER_AUDIT_POLICY?: string
+  /** Secret: the bearer token that may scrape `/metrics` (the local stack's); no `/metrics` when absent. */
+  DROVER_METRICS_TOKEN?: string
 }
 
 export interface Variables {

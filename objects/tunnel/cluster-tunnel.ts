@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers'
 import type { ObjectBindings } from '../env.ts'
 import { FEATURE_BATCH, TUNNEL_FEATURES_HEADER, TUNNEL_SUBPROTOCOL, type Identity } from '../../protocol/tunnel/index.ts'
 import { LOCAL_CLUSTER } from '../../protocol/api/identities.ts'
+import { recordTunnelBytes, recordTunnelChange, registerTunnel } from '../metrics/edge-metrics.ts'
 import { isEnvelopeHeader, openEnvelope, type OpenedEnvelope } from './envelope.ts'
 import { errorResponse, proxyHttp, proxyUpgrade, requestHead } from './proxy.ts'
 import { checkOnWake, retryNow, statusAlarm, statusChanged, type StatusHost } from './status-alarm.ts'
@@ -9,6 +10,12 @@ import { TunnelHub, type TunnelStatus } from './tunnel-hub.ts'
 
 /** Agent sockets one cluster's tunnel accepts (agent replicas: one or two; reconnects overlap briefly). */
 export const MAX_AGENT_SOCKETS = 16
+
+/** Sessions and open streams of a hub, for the metrics. */
+function figures(hub: TunnelHub): { sessions: number; streams: number } {
+  const { sessions } = hub.status()
+  return { sessions: sessions.length, streams: sessions.reduce((n, s) => n + s.streams, 0) }
+}
 
 /** Storage key prefix (on `local`'s object) of the clusters whose status push waits for `local`'s agent. */
 const WAITING = 'waitingForLocal:'
@@ -47,7 +54,9 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
       this.clusterId = clusterId
     }
     if (!this.hub) {
-      this.hub = new TunnelHub(this.clusterId ?? 'unknown', { onChange: () => this.statusChanged() })
+      const hub = new TunnelHub(this.clusterId ?? 'unknown', { onChange: () => this.statusChanged(), onSent: (n) => recordTunnelBytes('out', n) })
+      this.hub = hub
+      registerTunnel(hub.clusterId, () => figures(hub))
       // Woken from hibernation: the agents' sockets are still open; a request may come before any message.
       for (const ws of this.ctx.getWebSockets()) this.hub.restore(ws)
     }
@@ -110,6 +119,7 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
   /** Agents came or went, or reported new facts: push the Cluster's status. */
   private statusChanged(): void {
     statusChanged(this.statusHost)
+    if (this.hub) recordTunnelChange(this.env.METRICS, this.hub.clusterId, figures(this.hub))
     // `local` got an agent: the other clusters' pushes that failed without one go now.
     if (this.clusterId === LOCAL_CLUSTER && this.hub?.connected) {
       const waiting = [...this.ctx.storage.kv.list<true>({ prefix: WAITING })].map(([k]) => k.slice(WAITING.length))
@@ -137,6 +147,7 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+    recordTunnelBytes('in', typeof message === 'string' ? message.length : message.byteLength)
     this.hubFor().message(ws, message)
   }
 

@@ -61,7 +61,7 @@ export class TunnelHub {
 
   constructor(
     readonly clusterId: string,
-    private opts: { clock?: Clock; limits?: Partial<Limits>; onChange?: () => void } = {},
+    private opts: { clock?: Clock; limits?: Partial<Limits>; onChange?: () => void; onSent?: (bytes: number) => void } = {},
   ) {}
 
   /** A new agent connection. */
@@ -148,7 +148,10 @@ export class TunnelHub {
     entry.session = new TunnelSession({
       role: 'edge',
       transport: {
-        send: (m) => socket.send(m),
+        send: (m) => {
+          this.opts.onSent?.(typeof m === 'string' ? m.length : m.byteLength)
+          socket.send(m)
+        },
         close: (code, reason) => socket.close(code, reason),
       },
       ...(this.opts.clock ? { clock: this.opts.clock } : {}),

@@ -1,3 +1,4 @@
+import { recordRevocationCheck } from '../../objects/metrics/edge-metrics.ts'
 import type { Bindings } from '../env.ts'
 
 /**
@@ -16,7 +17,7 @@ let epoch = 0
 /** Changes whenever this isolate revokes something (credential-cache.ts drops what it cached before). */
 export const revocationEpoch = (): number => epoch
 
-type Env = Pick<Bindings, 'TOKENS'>
+type Env = Pick<Bindings, 'TOKENS'> & Partial<Pick<Bindings, 'METRICS'>>
 
 /** What revocation looks at in a verified token. */
 export interface TokenRef {
@@ -50,7 +51,11 @@ export async function tokenUsableUntil(env: Env, token: TokenRef, idleMs: number
 
 async function tokenStateValid(env: Env, { name, issuedAtMs }: TokenRef, idleMs: number, now: number): Promise<{ at: number; valid: boolean }> {
   const hit = cache.get(name)
-  if (hit && hit.issuedAtMs === issuedAtMs && now - hit.at < REVOCATION_CACHE_MS) return hit
+  if (hit && hit.issuedAtMs === issuedAtMs && now - hit.at < REVOCATION_CACHE_MS) {
+    recordRevocationCheck(env.METRICS, 'cached')
+    return hit
+  }
+  recordRevocationCheck(env.METRICS, 'asked')
   const { valid } = await env.TOKENS.get(env.TOKENS.idFromName(name)).check(now, idleMs, issuedAtMs)
   const entry = { at: now, valid, issuedAtMs }
   if (cache.size >= MAX_ENTRIES) cache.clear()
