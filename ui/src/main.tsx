@@ -14,7 +14,7 @@ import { Placeholder } from './pages/Placeholder.tsx'
 import { accessRoutes } from './pages/access/routes.tsx'
 import { explorerRoutes } from './pages/explorer/routes.tsx'
 import { podRoutes } from './pages/pod/routes.tsx'
-import { navigate, path } from './router.tsx'
+import { Link, navigate, path } from './router.tsx'
 import { matchRoute } from './routes.ts'
 
 /** Each area's own routes (pages/<area>/routes.tsx) before the shell's fallbacks. */
@@ -34,7 +34,9 @@ function Page() {
       <section aria-labelledby="cluster-heading">
         <h1 id="cluster-heading">Cluster {id}</h1>
         <ClusterStatus id={id} showRegistration />
-        <Placeholder title="Explorer" what="Browsing this cluster’s workloads, logs, shells and kubeconfig" />
+        <p>
+          <Link href={`/c/${encodeURIComponent(id)}/explorer`} class="button primary">Explore this cluster</Link>
+        </p>
       </section>
     )
   }
