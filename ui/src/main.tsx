@@ -13,6 +13,7 @@ import { Login } from './pages/Login.tsx'
 import { Placeholder } from './pages/Placeholder.tsx'
 import { accessRoutes } from './pages/access/routes.tsx'
 import { explorerRoutes } from './pages/explorer/routes.tsx'
+import { KubeconfigAction } from './pages/pod/Kubeconfig.tsx'
 import { podRoutes } from './pages/pod/routes.tsx'
 import { Link, navigate, path } from './router.tsx'
 import { matchRoute } from './routes.ts'
@@ -34,6 +35,7 @@ function Page() {
       <section aria-labelledby="cluster-heading">
         <h1 id="cluster-heading">Cluster {id}</h1>
         <ClusterStatus id={id} showRegistration />
+        <KubeconfigAction clusterId={id} />
         <p>
           <Link href={`/c/${encodeURIComponent(id)}/explorer`} class="button primary">Explore this cluster</Link>
         </p>
