@@ -77,7 +77,9 @@ export function PodLogs(props: Props) {
       .catch((e: unknown) => {
         if (controller.signal.aborted) return
         setPhase('ended')
-        setError(refusalText(e, name))
+        // A refusal is the apiserver's; anything else is the connection breaking mid-stream.
+        if (e instanceof HttpError) setError(refusalText(e, name))
+        else setNote(`The log stream broke (${errorText(e)}). Resume to read on.`)
       })
   }
 
