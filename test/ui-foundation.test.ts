@@ -104,7 +104,7 @@ describe('the web UI, served by the edge', () => {
     await expect.poll(() => local.locator('[data-col="connected"]').textContent(), WAIT).toBe('Yes')
     expect(await local.locator('[data-col="version"]').textContent()).toMatch(/^v1\.\d+/)
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor(WAIT)
-    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Clusters', 'Import cluster', 'Kubeconfig', 'Users & access', 'Settings'])
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Clusters', 'Import cluster', 'Kubeconfig', 'Projects & members', 'Users & access', 'API keys', 'Settings'])
     await check(p, '03-clusters')
     // Search goes to the server: no row matches a name that no cluster has.
     await page.getByLabel('Search').fill('no-such-cluster')
@@ -189,9 +189,10 @@ describe('the web UI, served by the edge', () => {
     await page.getByRole('button', { name: 'Log in' }).click()
     await page.getByRole('heading', { name: 'Clusters' }).waitFor(WAIT)
     await page.getByText('You may not list clusters.').waitFor(WAIT)
-    // Rancher's built-in `user` role may create clusters and read settings, not list clusters or users.
+    // Rancher's built-in `user` role may create clusters and read settings, not list clusters or users;
+    // everyone has their own API keys.
     const nav = await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()
-    expect(nav).toEqual(['Import cluster', 'Kubeconfig', 'Settings'])
+    expect(nav).toEqual(['Import cluster', 'Kubeconfig', 'API keys', 'Settings'])
     expect(requests.filter((r) => r.startsWith('/v1/management.cattle.io') || r === '/v3/clusters')).toEqual([])
     await check(p, '08-standard-user')
   })

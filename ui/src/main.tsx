@@ -42,8 +42,6 @@ function Page() {
       </section>
     )
   }
-  if (p === '/users') return <Placeholder title="Users & access" what="Managing users, roles, members and API keys" />
-  if (p === '/settings') return <Placeholder title="Settings" what="Editing settings" />
   return (
     <section aria-labelledby="nf-heading">
       <h1 id="nf-heading">Not found</h1>

@@ -19,8 +19,6 @@ const NAV: NavEntry[] = [
   ...explorerNav,
   ...podNav,
   ...accessNav,
-  { href: '/users', label: 'Users & access', shown: () => may('management.cattle.io.user', 'GET') },
-  { href: '/settings', label: 'Settings', shown: () => may('management.cattle.io.setting', 'GET') },
 ]
 
 const LIVE_TEXT = { idle: '', connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' } as const
