@@ -17,10 +17,12 @@ const ROOT = join(import.meta.dirname, '..')
 const work = mkdtempSync(join(tmpdir(), 'drover-e2e-'))
 let stack: ChildProcess
 let output = ''
-let state: { url: string; adminUsername: string; adminPassword: string; adminToken: string; caFile: string }
+let state: { url: string; adminUsername: string; adminPassword: string; adminToken: string; caFile: string; metricsToken: string }
 let dispatcher: Agent
 let second: DevCluster
 let clusterId = ''
+/** The registration manifest's URL, whose token must not reach the audit log. */
+let manifestUrl = ''
 /** Every child this file starts, stopped in afterAll whatever a test left running. */
 const children: ChildProcess[] = []
 
@@ -112,6 +114,7 @@ describe('quick start, end to end', () => {
       const res = await api<{ data: { manifestUrl?: string; command?: string; insecureCommand?: string }[] }>('GET', `/v3/clusterregistrationtokens?clusterId=${clusterId}`, admin)
       return res.body.data[0]?.manifestUrl ? res.body.data[0] : undefined
     }, 30_000)
+    manifestUrl = crt.manifestUrl!
     expect(crt.command).toBe(`kubectl apply -f ${crt.manifestUrl}`)
     expect(crt.insecureCommand).toContain(crt.manifestUrl)
 
@@ -185,5 +188,25 @@ describe('quick start, end to end', () => {
     // A member cannot grant itself more.
     const escalate = await api('POST', '/v3/clusterroletemplatebindings', token, { clusterId, roleTemplateId: 'cluster-owner', userId: user.body.id })
     expect(escalate.status).toBe(403)
+  })
+
+  it('audits every request to .drover/logs/audit.log without a credential, and serves /metrics to its token', async () => {
+    const auditFile = join(work, '.drover', 'logs', 'audit.log')
+    const text = readFileSync(auditFile, 'utf8')
+    const lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { verb?: string; requestURI: string; cluster?: string; status: number; user?: { id: string } })
+    expect(lines.find((l) => l.verb === 'action:login')).toMatchObject({ status: 201 })
+    // kubectl as the admin (a u- user) through the edge, beside the runner's own requests.
+    expect(lines.some((l) => l.cluster === clusterId && l.requestURI.startsWith(`/k8s/clusters/${clusterId}/`) && l.status === 200 && /^u-/.test(l.user?.id ?? ''))).toBe(true)
+    expect(lines.some((l) => l.requestURI.startsWith('/v3/import/[redacted]_'))).toBe(true)
+    const importToken = /\/v3\/import\/([^_]+)_/.exec(manifestUrl)![1]!
+    for (const secret of [state.adminPassword, state.adminToken.split(':')[1]!, admin.split(':')[1]!, agentToken.split(':')[1]!, importToken, 'member-password-1234']) {
+      expect(text).not.toContain(secret)
+    }
+    const metrics = await fetch(new URL('/metrics', state.url), { dispatcher, headers: { authorization: `Bearer ${state.metricsToken}` } })
+    expect(metrics.status).toBe(200)
+    const body = await metrics.text()
+    expect(body).toMatch(/^drover_edge_tunnel_clusters_connected [2-9]/m)
+    expect(body).toMatch(/^drover_edge_requests_total\{route="k8s-proxy",status="200"\} [1-9]/m)
+    expect((await fetch(new URL('/metrics', state.url), { dispatcher })).status).toBe(401)
   })
 })

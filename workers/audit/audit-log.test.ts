@@ -96,7 +96,7 @@ describe('the audit log', () => {
 
   it('logs an import URL without its registration token', async () => {
     await app.request(`/v3/import/${SECRET}_c-abc12.yaml`, {}, env({ level: 1 }))
-    expect(lines[0]).toMatchObject({ requestURI: '/v3/import/[redacted]_c-abc12.yaml', cluster: 'c-abc12', resource: 'import' })
+    expect(lines[0]).toMatchObject({ requestURI: '/v3/import/[redacted]_c-abc12.yaml', cluster: 'c-abc12', resource: 'import', verb: 'get' })
   })
 
   it('still audits (metadata only) when the policy is invalid', async () => {

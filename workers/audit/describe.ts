@@ -71,7 +71,7 @@ export function describeRequest(method: string, url: URL): RequestFacts {
   // Agents' tunnels and registration manifests: the cluster is in the credential or the (redacted) file name.
   if (segs[0] === 'v3' && (segs[1] === 'connect' || segs[1] === 'import')) {
     const imported = segs[1] === 'import' ? /_([a-z0-9-]+)\.yaml$/.exec(url.pathname)?.[1] : undefined
-    return { verb: verbFor(method, false, q), resource: segs[1], ...(imported ? { cluster: imported } : {}) }
+    return { verb: segs[1] === 'connect' ? 'connect' : 'get', resource: segs[1], ...(imported ? { cluster: imported } : {}) }
   }
   // /v3/<type>[/<id>][?action=x], /v3-public/<provider>/<id>?action=login, /v1/<type>[/<ns>]/<name>
   const [, type, a, b] = segs
