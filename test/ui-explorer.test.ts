@@ -135,6 +135,7 @@ describe('the cluster explorer', () => {
     await page.getByText('Page 1 of 4').waitFor(WAIT)
     await page.getByRole('button', { name: 'Last' }).click()
     await page.getByText('Page 4 of 4').waitFor(WAIT)
+    await expect.poll(async () => (await names(admin))[0], WAIT).toBe(podName(1500))
     // Scrolled with the keyboard: the table's region is focusable, End takes it to the bottom.
     await page.getByRole('region', { name: 'Pods in local' }).focus()
     await page.keyboard.press('End')
@@ -241,8 +242,17 @@ describe('the cluster explorer', () => {
       metadata: { name: 'ui-member-read-only', namespace: projectId },
       projectName: `local:${projectId}`, roleTemplateName: 'read-only', userName: user.id,
     })
-    // Reaching /k8s/clusters/local needs `get` on the Cluster, which the runner's project access grants;
-    // wait until the edge lets the member in and the downstream RoleBinding lets them list team-a.
+    // Reaching /k8s/clusters/<id> needs `get` on the Cluster in the management cluster. Granted here by
+    // name, as a project membership grants it (the runner's project access), so this test of the UI does
+    // not hang on that; then wait until the downstream RoleBinding lets them list team-a.
+    await kubectl(['apply', '-f', '-'], {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'ui-member-get-local' }, rules: [{ apiGroups: ['management.cattle.io'], resources: ['clusters'], resourceNames: ['local'], verbs: ['get'] }] },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'ui-member-get-local' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ui-member-get-local' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user.id }] },
+      ],
+    })
     await eventually('the member to list team-a', async () => {
       const r = await stack.api(user.token).get<{ count?: number }>('/k8s/clusters/local/v1/configmaps/team-a')
       return r.status === 200 && (r.body.count ?? 0) > 0 ? true : undefined
