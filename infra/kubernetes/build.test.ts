@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { stagingReplaces } from './build.ts'
 import { findGo, MissingToolchainError } from './go-toolchain.ts'
-import { helmCacheDir, helmModule, kubernetesCacheDir, majorMinor, versions } from './versions.ts'
+import { helmCacheDir, helmModule, kubernetesCacheDir, majorMinor, toxiproxyCacheDir, versions } from './versions.ts'
 
 describe('the Kubernetes build recipe', () => {
   it('turns every ./staging replace of the upstream go.mod into a replace to the published module', () => {
@@ -35,6 +35,13 @@ describe('the Kubernetes build recipe', () => {
     expect(helmModule('v4.3.1')).toBe('helm.sh/helm/v4')
     expect(helmModule('v3.22.0')).toBe('helm.sh/helm/v3')
     expect(() => helmModule('v2.17.0')).toThrow(/v3\.X\.Y or v4\.X\.Y/)
+  })
+
+  it('gives toxiproxy its own cache entry, keyed by its pin only', () => {
+    const env = { DROVER_CACHE_DIR: '/c' }
+    expect(toxiproxyCacheDir(env)).toMatch(new RegExp(`^/c/toxiproxy/${versions.toxiproxy}-[0-9a-f]{12}$`))
+    expect(toxiproxyCacheDir(env, { ...versions, kubernetes: 'v1.36.0' })).toBe(toxiproxyCacheDir(env))
+    expect(toxiproxyCacheDir(env, { ...versions, toxiproxy: 'v2.11.0' })).not.toBe(toxiproxyCacheDir(env))
   })
 
   it('names a missing or too old Go and the fix', async () => {

@@ -10,6 +10,8 @@ export interface Versions {
   kwok: string
   /** helm.sh/helm/v4 (or /v3, by the major version): built from its module like the rest. */
   helm: string
+  /** github.com/Shopify/toxiproxy/v2: the fault tests' TCP proxy, built from its module like the rest. */
+  toxiproxy: string
 }
 
 export const versions: Versions = pinned
@@ -52,4 +54,13 @@ export function helmModule(version: string): string {
   const m = /^v(\d+)\.\d+\.\d+$/.exec(version)
   if (!m || Number(m[1]) < 3) throw new Error(`pinned helm version "${version}" is not of the form v3.X.Y or v4.X.Y`)
   return `helm.sh/helm/v${m[1]}`
+}
+
+/** Bumped when the way toxiproxy is built changes. */
+const TOXIPROXY_RECIPE = 1
+
+/** toxiproxy's own cache entry: only the fault tests need it, and its pin moves apart from Kubernetes'. */
+export function toxiproxyCacheDir(env: NodeJS.ProcessEnv = process.env, v: Versions = versions): string {
+  const key = createHash('sha256').update(JSON.stringify([TOXIPROXY_RECIPE, v.toxiproxy])).digest('hex').slice(0, 12)
+  return join(cacheRoot(env), 'toxiproxy', `${v.toxiproxy}-${key}`)
 }
