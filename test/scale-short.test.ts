@@ -1,0 +1,88 @@
+// Issue 16, the short version of bench:scale inside `npm test`: 50 simulated clusters (test/support/agent-sim.ts,
+// a scale-only stand-in: real tunnel sessions, canned apiserver answers) connect to a real edge in workerd with
+// credentials the edge checks against registration Secrets in a real management cluster; each answers through
+// /k8s/clusters/<id>, its Cluster is pushed connected, and after an edge restart every one is back by itself.
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mgmt, type KubeObject } from '../protocol/kube/index.ts'
+import { AgentSim, SIM_KUBERNETES_VERSION, type SimCluster } from './support/agent-sim.ts'
+import { scaleStack, type ScaleStack } from './support/scale-stack.ts'
+import { registerSimClusters, simClusterIds } from './support/sim-registration.ts'
+
+const N = 50
+
+describe('50 simulated clusters on one edge', () => {
+  let stack: ScaleStack
+  let sim: AgentSim
+  let clusters: SimCluster[]
+  let idle: SimCluster
+
+  /** Which of `ids` do not answer their own /version through the edge now. */
+  const unanswered = async (ids: string[]): Promise<string[]> => {
+    const out: string[] = []
+    await Promise.all(
+      ids.map(async (id) => {
+        const res = await stack.get(`/k8s/clusters/${id}/version`)
+        const ok = res.status === 200 && (JSON.parse(res.text) as { simulatedCluster?: string }).simulatedCluster === id
+        if (!ok) out.push(id)
+      }),
+    )
+    return out
+  }
+
+  beforeAll(async () => {
+    stack = await scaleStack('scale-short')
+    const registered = await registerSimClusters(stack.kube, simClusterIds('c-sim', N + 1), { clusters: true })
+    idle = registered[0]!
+    clusters = registered.slice(1)
+    sim = new AgentSim({ server: stack.edge.url.origin, caPem: stack.edge.caPem })
+    await sim.add(clusters, { timeoutMs: 60_000 })
+  }, 240_000)
+
+  afterAll(async () => {
+    await sim?.stop()
+    await stack?.[Symbol.asyncDispose]()
+  })
+
+  it('each cluster answers through the edge, from its own agent', async () => {
+    const ids = clusters.map((c) => c.id)
+    expect(await unanswered(ids)).toEqual([])
+    const ns = await stack.get(`/k8s/clusters/${ids[7]}/api/v1/namespaces`)
+    expect(ns.status).toBe(200)
+    expect((JSON.parse(ns.text) as { items: unknown[] }).items.length).toBe(3)
+    const version = JSON.parse((await stack.get(`/k8s/clusters/${ids[3]}/version`)).text) as { gitVersion: string }
+    expect(version.gitVersion).toBe(SIM_KUBERNETES_VERSION)
+    // A registered cluster with no agent is not reachable: the answers above came through the tunnels.
+    const none = await stack.get(`/k8s/clusters/${idle.id}/version`)
+    expect(none.status).toBe(503)
+  })
+
+  it('pushes every Cluster connected, with the facts its agent reported', async () => {
+    const want = new Set(clusters.map((c) => c.id))
+    let pending: string[] = []
+    for (let i = 0; i < 120; i++) {
+      const items = (await stack.kube.list<KubeObject & { status?: { connected?: boolean; version?: { gitVersion?: string } } }>(mgmt('Cluster'))).items
+      pending = items.filter((c) => want.has(c.metadata.name!) && !(c.status?.connected === true && c.status.version?.gitVersion === SIM_KUBERNETES_VERSION)).map((c) => c.metadata.name!)
+      if (pending.length === 0) break
+      await sleep(500)
+    }
+    expect(pending).toEqual([])
+  })
+
+  it('brings every cluster back by itself after an edge restart', async () => {
+    await stack.stopEdge()
+    // Every tunnel is gone with the edge.
+    for (let i = 0; i < 100 && sim.connectedCount() > 0; i++) await sleep(100)
+    expect(sim.connectedCount()).toBe(0)
+    await stack.startEdge()
+    const ids = clusters.map((c) => c.id)
+    let missing = ids
+    // The agents' backoff is capped at 30 s (a 401 while `local` is not back sends one there at once): 90 s bounds it.
+    for (let i = 0; i < 90 && missing.length > 0; i++) {
+      await sleep(1_000)
+      missing = await unanswered(missing)
+    }
+    expect(missing).toEqual([])
+    expect(sim.connectedCount()).toBe(N)
+  }, 150_000)
+})
