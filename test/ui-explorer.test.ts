@@ -224,7 +224,9 @@ describe('the cluster explorer', () => {
     await page.getByRole('button', { name: 'Delete', exact: true }).click()
     await page.getByRole('alertdialog').waitFor(WAIT)
     await check(admin, 'explorer-08-delete-confirm')
-    await page.getByRole('button', { name: 'Delete settings' }).click()
+    // The confirmation holds the focus: Enter answers it from the keyboard.
+    await expect.poll(() => page.evaluate('document.activeElement && document.activeElement.textContent'), WAIT).toBe('Delete settings')
+    await page.keyboard.press('Enter')
     await page.getByRole('heading', { name: 'Config maps' }).waitFor(WAIT)
     const gone = await stack.cluster.kubectl(['-n', 'team-b', 'get', 'configmap', 'settings'])
     expect(gone.stderr).toMatch(/NotFound/)

@@ -3,7 +3,7 @@
 // — a stale resourceVersion, an invalid field, RBAC — is shown as it says it), and delete behind a
 // confirmation. Edit and delete are offered only when the type's schema allows PUT or DELETE. The YAML
 // library is loaded on first use, so the initial bundle does not carry it.
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { errorText, get, request } from '../../api/http.ts'
 import { Link, navigate } from '../../router.tsx'
 import { canDelete, canUpdate, explorerPath, kubePath, type TypeSchema } from './cluster-api.ts'
@@ -31,6 +31,12 @@ export function ResourceDetail(props: { cluster: string; schema: TypeSchema; nam
   const [confirming, setConfirming] = useState(false)
   const [busy, setBusy] = useState(false)
   const [reloads, setReloads] = useState(0)
+  const confirmButton = useRef<HTMLButtonElement>(null)
+
+  // The confirmation takes the focus, so a keyboard user answers it next (Escape cancels).
+  useEffect(() => {
+    if (confirming) confirmButton.current?.focus()
+  }, [confirming])
 
   useEffect(() => {
     let current = true
@@ -104,11 +110,11 @@ export function ResourceDetail(props: { cluster: string; schema: TypeSchema; nam
         </div>
       </div>
       {confirming && (
-        <div role="alertdialog" aria-labelledby="confirm-text" class="confirm">
+        <div role="alertdialog" aria-labelledby="confirm-text" class="confirm" onKeyDown={(e) => e.key === 'Escape' && setConfirming(false)}>
           <p id="confirm-text">
             Delete {schema.attributes?.kind ?? schema.id} <strong>{title}</strong>? This cannot be undone.
           </p>
-          <button type="button" class="danger" disabled={busy} onClick={() => void remove()}>Delete {name}</button>
+          <button type="button" class="danger" ref={confirmButton} disabled={busy} onClick={() => void remove()}>Delete {name}</button>
           <button type="button" onClick={() => setConfirming(false)}>Cancel</button>
         </div>
       )}

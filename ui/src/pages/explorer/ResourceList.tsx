@@ -90,7 +90,8 @@ export function ResourceList(props: { cluster: string; schema: TypeSchema }) {
   const [page, setPage] = useState(1)
   const [pageSize, setPageSize] = useState(100)
   const [error, setError] = useState('')
-  const [loaded, setLoaded] = useState(false)
+  /** Another query is on its way (a live re-read of the same one does not count): said at once, as feedback. */
+  const [loading, setLoading] = useState(true)
   const [reloads, setReloads] = useState(0)
   const rows = useMemo(() => signal<Row[]>([]), [])
   const byId = useMemo(() => new Map<string, Row>(), [])
@@ -116,6 +117,7 @@ export function ResourceList(props: { cluster: string; schema: TypeSchema }) {
   useEffect(() => {
     let current = true
     const url = listUrl(cluster, type, { term, namespaces: nsFilter, sort, page, pageSize })
+    if (shown.current !== url) setLoading(true)
     get<Page>(url)
       .then((p) => {
         if (!current) return
@@ -129,9 +131,13 @@ export function ResourceList(props: { cluster: string; schema: TypeSchema }) {
         })
         total.value = { count: p.count ?? p.data.length, pages: Math.max(1, p.pages ?? 1) }
         setError('')
-        setLoaded(true)
+        setLoading(false)
       })
-      .catch((e) => current && setError(errorText(e)))
+      .catch((e) => {
+        if (!current) return
+        setError(errorText(e))
+        setLoading(false)
+      })
     return () => {
       current = false
     }
@@ -186,7 +192,7 @@ export function ResourceList(props: { cluster: string; schema: TypeSchema }) {
             ))}
           </select>
         </label>
-        <span role="status" class="count" data-count={loaded ? count : undefined}>{loaded ? `${count} ${count === 1 ? 'object' : 'objects'}` : 'Loading…'}</span>
+        <span role="status" class="count" data-count={loading ? undefined : count}>{loading ? 'Loading…' : `${count} ${count === 1 ? 'object' : 'objects'}`}</span>
       </div>
       {error && <p role="alert" class="error">{error}</p>}
       <VirtualTable
