@@ -68,7 +68,7 @@ export function GlobalRoles() {
           <h3 id="grb-new-heading">Give a global role</h3>
           <PrincipalPicker idPrefix="grb" onPick={setPrincipal} />
           <label>Global role
-            <select value={role} onChange={(e) => setRole(e.currentTarget.value)}>
+            <select id="grb-role" value={role} onChange={(e) => setRole(e.currentTarget.value)}>
               <option value="">Choose…</option>
               {(roles.data?.data ?? []).map((r) => <option key={r.id} value={r.id}>{r.displayName ?? r.id}</option>)}
             </select>
