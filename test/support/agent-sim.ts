@@ -13,7 +13,8 @@
  * Lives in test/support/ rather than bench/ because the short scale test inside `npm test` uses it too, and
  * test/support is where the other stand-ins (agent-edge.ts's FakeEdge) live; bench/ imports from here.
  */
-import pino from 'pino'
+import { createSecureContext, type SecureContext } from 'node:tls'
+import pino, { type Logger } from 'pino'
 import { Connector } from '../../agent/connection.ts'
 import { AGENT_VERSION, connectUrl, RECONNECT_BACKOFF } from '../../agent/dialer.ts'
 import { EdgeTrust } from '../../agent/edge-trust.ts'
@@ -65,15 +66,17 @@ function status(code: number, reason: string, message: string) {
  * through NODE_EXTRA_CA_CERTS after it started, and the local edge serves no `/cacerts` to pin from.
  */
 class GivenCaTrust extends EdgeTrust {
-  constructor(
-    cacertsUrl: URL,
-    private readonly caPem: string,
-  ) {
+  /** One TLS context for every connection: `ca` per connection would build one each (about 1 MiB apiece here). */
+  private readonly context: SecureContext
+
+  constructor(cacertsUrl: URL, caPem: string) {
     super({ mode: 'system-store' }, cacertsUrl)
+    this.context = createSecureContext({ ca: caPem })
   }
 
   override tlsOptions(): Promise<{ ca?: string[] }> {
-    return Promise.resolve({ ca: [this.caPem] })
+    // The connector spreads these into ws's options, which hands them to tls.connect.
+    return Promise.resolve({ secureContext: this.context } as { ca?: string[] })
   }
 }
 
@@ -82,6 +85,8 @@ export interface AgentSimOptions {
   server: string
   /** The edge CA's PEM, trusted by every connector (as `drover agent` trusts it through NODE_EXTRA_CA_CERTS). */
   caPem: string
+  /** Where the connectors log (default: silent, or DROVER_SIM_LOG's level to stderr). */
+  logger?: Logger
   /** How often each simulated agent re-reports facts; default 10 min (they go once on every connect anyway). */
   factsIntervalMs?: number
 }
@@ -95,11 +100,12 @@ export class AgentSim implements AsyncDisposable {
   private readonly connectors = new Map<string, Connector>()
   private readonly url: ReturnType<typeof connectUrl>
   private readonly trust: EdgeTrust
-  // DROVER_SIM_LOG=warn (or info) shows what the simulated agents' connectors log.
-  private readonly logger = pino({ level: process.env.DROVER_SIM_LOG ?? 'silent' })
+  private readonly logger: Logger
 
   constructor(private readonly o: AgentSimOptions) {
     this.url = connectUrl(o.server)
+    // DROVER_SIM_LOG=warn (or info) shows what the simulated agents' connectors log.
+    this.logger = o.logger ?? pino({ level: process.env.DROVER_SIM_LOG ?? 'silent' })
     this.trust = new GivenCaTrust(this.url.cacertsUrl, o.caPem)
   }
 
