@@ -2,7 +2,9 @@
 // a scale-only stand-in: real tunnel sessions, canned apiserver answers) connect to a real edge in workerd with
 // credentials the edge checks against registration Secrets in a real management cluster; each answers through
 // /k8s/clusters/<id>, its Cluster is pushed connected, and after an edge restart every one is back by itself.
+import { Writable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
+import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mgmt, type KubeObject } from '../protocol/kube/index.ts'
 import { AgentSim, SIM_KUBERNETES_VERSION, type SimCluster } from './support/agent-sim.ts'
@@ -16,6 +18,14 @@ describe('50 simulated clusters on one edge', () => {
   let sim: AgentSim
   let clusters: SimCluster[]
   let idle: SimCluster
+  /** What the simulated agents' connectors logged, one parsed line each. */
+  const logged: { msg: string; status?: number }[] = []
+  const logger = pino({ level: 'info' }, new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString().split('\n')) if (line) logged.push(JSON.parse(line) as { msg: string; status?: number })
+      cb()
+    },
+  }))
 
   /** Which of `ids` do not answer their own /version through the edge now. */
   const unanswered = async (ids: string[]): Promise<string[]> => {
@@ -35,7 +45,7 @@ describe('50 simulated clusters on one edge', () => {
     const registered = await registerSimClusters(stack.kube, simClusterIds('c-sim', N + 1), { clusters: true })
     idle = registered[0]!
     clusters = registered.slice(1)
-    sim = new AgentSim({ server: stack.edge.url.origin, caPem: stack.edge.caPem })
+    sim = new AgentSim({ server: stack.edge.url.origin, caPem: stack.edge.caPem, logger })
     await sim.add(clusters, { timeoutMs: 60_000 })
   }, 240_000)
 
@@ -74,15 +84,21 @@ describe('50 simulated clusters on one edge', () => {
     // Every tunnel is gone with the edge.
     for (let i = 0; i < 100 && sim.connectedCount() > 0; i++) await sleep(100)
     expect(sim.connectedCount()).toBe(0)
+    logged.length = 0
     await stack.startEdge()
     const ids = clusters.map((c) => c.id)
     let missing = ids
-    // The agents' backoff is capped at 30 s (a 401 while `local` is not back sends one there at once): 90 s bounds it.
+    // The agents' backoff is capped at 30 s: 90 s bounds their return whatever they were told.
     for (let i = 0; i < 90 && missing.length > 0; i++) {
       await sleep(1_000)
       missing = await unanswered(missing)
     }
     expect(missing).toEqual([])
     expect(sim.connectedCount()).toBe(N)
+    // Agents that came before `local`'s (whose tunnel the edge checks registrations through) were asked to
+    // come back (503, Retry-After), not refused as holding a bad token (401), which sends an agent to its
+    // longest backoff; those that tried then were refused the upgrade.
+    expect(logged.filter((l) => l.status === 401)).toEqual([])
+    expect(logged.filter((l) => l.msg === 'connected to the edge').length).toBe(N)
   }, 150_000)
 })

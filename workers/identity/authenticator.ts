@@ -21,7 +21,7 @@ export const USER_GROUPS = ['system:authenticated', 'system:cattle:authenticated
 export interface Authenticator {
   /** A user's credential (token value) → principal, or null when it is not valid. */
   user(token: string): Promise<Principal | null>
-  /** An agent's `X-API-Tunnel-Token` → the cluster it belongs to, or null. */
+  /** An agent's `X-API-Tunnel-Token` → the cluster it belongs to, or null; throws a 503 ApiError when it cannot be checked now. */
   agent(token: string): Promise<{ clusterId: string } | null>
 }
 

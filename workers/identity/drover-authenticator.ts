@@ -4,6 +4,7 @@ import { SECRET, type KubeClient } from '../../protocol/kube/index.ts'
 import type { Bindings } from '../env.ts'
 import type { KubeObject, Management } from '../mgmt/management.ts'
 import { minutesSetting } from '../mgmt/settings.ts'
+import { ApiError } from '../errors.ts'
 import { USER_GROUPS, type Authenticator, type Principal } from './authenticator.ts'
 import { secretsEqual } from './compare.ts'
 import { CredentialCache, credentialDigest } from './credential-cache.ts'
@@ -118,6 +119,21 @@ async function tokenPrincipal(env: Bindings, edge: KubeClient, name: string, sec
   return { principal, until: claims.expiresAt === undefined ? until : Math.min(until, claims.expiresAt * 1000) }
 }
 
+/** How soon an agent refused for want of the management cluster should try again. */
+export const AGENT_RETRY_AFTER_MS = 2_000
+
+/**
+ * The management cluster cannot be asked (most often the edge just restarted and `local`'s agent is not
+ * back yet). Not a refusal of the token: a 401 sends an agent to its longest backoff (30 s), which made
+ * every agent that came before `local` after an edge restart wait up to that long (bench:scale P7). A 503
+ * with Retry-After sheds the storm and brings it back soon; nothing is remembered.
+ */
+function managementUnreachable(): ApiError {
+  const e = new ApiError(503, 'the registration token cannot be checked now: the management cluster is not reachable; retry', 'ServiceUnavailable')
+  e.retryAfterMs = AGENT_RETRY_AFTER_MS
+  return e
+}
+
 /** The cluster's registration Secret, looked up by the cluster id, compared in constant time, TTL checked. */
 async function registrationValid(edge: KubeClient, clusterId: string, token: string, now = Date.now()): Promise<boolean> {
   const key = `${clusterId}:${token}`
@@ -128,7 +144,7 @@ async function registrationValid(edge: KubeClient, clusterId: string, token: str
     const secret = await edge.find<Secret>(SECRET, REGISTRATION_SECRET, clusterId)
     ok = secret ? await registrationMatches(secret.data ?? {}, token, now) : false
   } catch {
-    return false // the management cluster is unreachable: refuse now, do not remember
+    throw managementUnreachable()
   }
   if (agentCache.size > 10_000) agentCache.clear()
   agentCache.set(key, { at: now, ok })

@@ -50,6 +50,15 @@ describe('/v3/connect in workerd', () => {
     expect(wrong.status).toBe(401)
   })
 
+  it('asks an agent to come back (503, Retry-After) when its registration cannot be checked, rather than refusing it', async () => {
+    // No agent for `local` here: the management cluster, where registration Secrets live, cannot be asked,
+    // as after an edge restart until `local`'s agent is back. A 401 would send the agent to its longest backoff.
+    const res = await edge('/v3/connect', { headers: { ...wsHeaders, 'sec-websocket-protocol': 'drover.tunnel.v1', 'x-api-tunnel-token': 'c-one:a-registration-token' } })
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('2')
+    expect(await res.json()).toMatchObject({ code: 'ServiceUnavailable' })
+  })
+
   it('accepts an agent with a valid token into its cluster’s tunnel', async () => {
     const res = await edge('/v3/connect', { headers: { ...wsHeaders, 'sec-websocket-protocol': 'drover.tunnel.v1', 'x-api-tunnel-token': 'agent-token-one' } })
     expect(res.status).toBe(101)
