@@ -20,8 +20,9 @@ interface Grb extends Resource {
 
 const GRB = mgmtType('globalrolebindings')
 
+/** Whom a binding names: its principal (says the provider) before the user id drover made for it. */
 export const subjectOf = (b: Resource) =>
-  String(b.userId || b.userPrincipalId || b.groupPrincipalId || b.groupId || '—')
+  String(b.userPrincipalId || b.groupPrincipalId || b.userId || b.groupId || '—')
 
 export function GlobalRoles() {
   const roles = useLoad(() => list<GlobalRole>('globalroles', { limit: 1000 }), [])
