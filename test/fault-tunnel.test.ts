@@ -2,6 +2,8 @@
 // management cluster, and cluster c-fault's real agent dialling the edge through Toxiproxy — with faults
 // injected on that one link. One stack for every case; each case leaves the link clean for the next.
 // Bounds are the ones the code names (the agent's ping timeout, the status bound) plus generous slack.
+import { readFileSync } from 'node:fs'
+import { request } from 'node:https'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateEdgeSecrets, type EdgeSecrets } from '../infra/edge/secrets.ts'
@@ -18,6 +20,30 @@ const USER = 'token-ops:r'
 const CONNECTED_LOG = /connected to the edge/g
 /** The agent's reconnect backoff is capped at 30 s (agent/dialer.ts): one full wait plus slack. */
 const RECONNECT_BOUND_MS = 60_000
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) / 1024 : 0
+}
+
+/** The workerd process that runs the edge: a descendant of this test process. */
+function workerdPid(): number | undefined {
+  const walk = (pid: number): number[] => {
+    try {
+      const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+      return kids.flatMap((k) => [k, ...walk(k)])
+    } catch {
+      return []
+    }
+  }
+  return walk(process.pid).find((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('workerd')
+    } catch {
+      return false
+    }
+  })
+}
 
 describe('the tunnel survives faults on the agent link', () => {
   let mc: DevCluster
@@ -125,6 +151,73 @@ describe('the tunnel survives faults on the agent link', () => {
       expect(agent!.output().slice(outputAt)).not.toMatch(/PING_TIMEOUT|disconnected from the edge/)
     } finally {
       await link.remove(...slow)
+    }
+  })
+
+  it('answers small requests while a 50 MB list crawls over a 64 KB/s link, with bounded memory', { timeout: 240_000 }, async () => {
+    // 50 ConfigMaps of ~1 MB: a 50 MB list, which would take 13 minutes over this link (it is cut short).
+    const items = Array.from({ length: 50 }, (_, i) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `big-${i}`, namespace: 'default' }, data: { v: 'x'.repeat(1_000_000) } }))
+    for (let i = 0; i < items.length; i += 10) {
+      const r = await mc.kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: items.slice(i, i + 10) }) })
+      expect(r.code, r.stderr).toBe(0)
+    }
+    const agentPid = agent!.child.pid!
+    const edgePid = workerdPid()
+    expect(edgePid, 'the workerd process of the edge').toBeDefined()
+    const base = { agent: rssMiB(agentPid), edge: rssMiB(edgePid!) }
+    const peak = { ...base }
+    const sampler = setInterval(() => {
+      peak.agent = Math.max(peak.agent, rssMiB(agentPid))
+      peak.edge = Math.max(peak.edge, rssMiB(edgePid!))
+    }, 500)
+    const narrow = await link.add({ type: 'bandwidth', attributes: { rate: 64 } }, 'upstream')
+    let received = 0
+    let ended = false
+    let failed = false
+    const big = request(`${edge.url.origin}/k8s/clusters/${CLUSTER}/api/v1/namespaces/default/configmaps`, { ca: edge.caPem, headers: { authorization: `Bearer ${USER}` } })
+    try {
+      const status = new Promise<number>((resolve, reject) => {
+        big.on('response', (res) => {
+          resolve(res.statusCode!)
+          res.on('data', (d: Buffer) => (received += d.byteLength))
+          res.on('end', () => (ended = true))
+          res.on('error', () => (failed = true))
+          res.on('aborted', () => (failed = true))
+        })
+        big.on('error', reject)
+      })
+      big.end()
+      expect(await status).toBe(200)
+      await until('the big list to stream', () => received > 256 * 1024, 60_000)
+      // Small requests on the same tunnel meanwhile. They wait behind what the link already holds of the
+      // big list — at most its stream's flow-control window — never behind the rest of the 50 MB.
+      const at = received
+      const waitedBehind = await Promise.all(
+        [0, 1].map(async () => {
+          const res = await get('/version')
+          expect(res.status).toBe(200)
+          expect(((await res.json()) as { gitVersion: string }).gitVersion).toMatch(/^v1\./)
+          return received - at
+        }),
+      )
+      console.log(
+        `64 KB/s link: big-list bytes delivered while each small request waited: ${waitedBehind.join(', ')}; ` +
+          `RSS MiB agent ${base.agent.toFixed(0)} -> ${peak.agent.toFixed(0)}, edge ${base.edge.toFixed(0)} -> ${peak.edge.toFixed(0)}`,
+      )
+      // Still streaming, not ended or broken: the small ones did not wait for it.
+      expect(ended).toBe(false)
+      expect(failed).toBe(false)
+      // Seen here: up to ~4 MB (the big stream's window grows to maxStreamWindow while the edge keeps up, and
+      // all of it can sit in the slow link ahead of a small answer: about a minute at 64 KB/s).
+      for (const b of waitedBehind) expect(b).toBeLessThan(2 * defaultLimits.maxStreamWindow)
+      // The 50 MB the apiserver has ready is not pulled into memory: flow control holds agent and edge to a window or so.
+      expect(peak.agent - base.agent).toBeLessThan(48)
+      expect(peak.edge - base.edge).toBeLessThan(48)
+    } finally {
+      clearInterval(sampler)
+      big.destroy()
+      await link.remove(narrow)
+      await mc.kubectl(['delete', 'configmaps', '-n', 'default', '--wait=false', ...items.map((i) => i.metadata.name)])
     }
   })
 })
