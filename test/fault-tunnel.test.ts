@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
 import { generateEdgeSecrets, type EdgeSecrets } from '../infra/edge/secrets.ts'
 import { downstreamRbac, managementRbac } from '../infra/management/index.ts'
 import { STATUS_BOUND_MS } from '../objects/tunnel/cluster-status.ts'
@@ -96,6 +97,34 @@ describe('the tunnel survives faults on the agent link', () => {
     await toxi?.[Symbol.asyncDispose]()
     await edge?.dispose()
     await mc?.[Symbol.asyncDispose]()
+  })
+
+  it('relays a refused upgrade (exec into a missing pod) with its status and body, and the tunnel carries on', async () => {
+    const before = connects()
+    const refused = () =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const url = `wss://${edge.url.host}/k8s/clusters/${CLUSTER}/api/v1/namespaces/default/pods/ghost/exec?command=ls&stdout=true`
+        const ws = new WebSocket(url, ['v5.channel.k8s.io'], { ca: edge.caPem, headers: { authorization: `Bearer ${USER}` } })
+        ws.on('unexpected-response', (req, res) => {
+          let body = ''
+          res.on('data', (d: Buffer) => (body += d.toString()))
+          res.on('end', () => {
+            req.destroy()
+            resolve({ status: res.statusCode!, body })
+          })
+        })
+        ws.on('open', () => reject(new Error('the upgrade to a missing pod succeeded')))
+        ws.on('error', reject)
+      })
+    // Several at once: each ends on its own, none holds the tunnel or its neighbours.
+    for (const r of await Promise.all([refused(), refused(), refused()])) {
+      expect(r.status).toBe(404)
+      expect(r.body).toContain('pods \\"ghost\\" not found')
+    }
+    const ns = await get('/api/v1/namespaces/default')
+    expect(ns.status).toBe(200)
+    await ns.text()
+    expect(connects()).toBe(before)
   })
 
   it('fails the request in flight when the agent socket is reset, then reconnects and serves', async () => {
