@@ -160,6 +160,23 @@ describe('the tunnel survives faults on the agent link', () => {
     await until('c-fault connected again', async () => (await connected()) === 'true' && (await serving()), STATUS_BOUND_MS + 10_000)
   })
 
+  it('fails a request to a frozen agent (SIGSTOP) within the ping timeout, says disconnected, and takes it back once it runs', async () => {
+    const before = connects()
+    agent!.child.kill('SIGSTOP')
+    try {
+      // An idle edge does not ping (it may hibernate); a waiting request starts its keepalive, whose
+      // timeout fails the request and drops the frozen session (seen here: 504 after 30 s).
+      const res = await get('/version')
+      expect([502, 503, 504]).toContain(res.status)
+      expect(await res.json()).toMatchObject({ type: 'error', status: res.status })
+      await until('c-fault disconnected', async () => (await connected()) === 'false', STATUS_BOUND_MS + 10_000)
+    } finally {
+      agent!.child.kill('SIGCONT')
+    }
+    await until('the agent to reconnect', () => connects() > before, RECONNECT_BOUND_MS)
+    await until('c-fault connected again', async () => (await connected()) === 'true' && (await serving()), STATUS_BOUND_MS + 10_000)
+  })
+
   it('keeps the tunnel through 1.5 s ± 0.8 s of latency each way: no false disconnect, slow requests succeed', async () => {
     const before = connects()
     const outputAt = agent!.output().length
