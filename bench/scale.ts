@@ -15,7 +15,7 @@
  *
  * `--only P6,P7,M26,P8` picks phases. Loops are bounded in count and time; progress goes to stderr.
  */
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -54,6 +54,13 @@ const mib = (x: number) => `${x.toFixed(0)} MiB`
 const workerdPids = () => descendants(process.pid).filter((p) => commandLine(p).includes('workerd'))
 const edgeRss = () => workerdPids().reduce((s, p) => s + rssMiB(p), 0)
 const edgeCpu = () => workerdPids().reduce((s, p) => s + cpuMicros(p), 0)
+/** Open file descriptors of workerd, and its limit: each tunnel object holds its SQLite files open. */
+function edgeFds(): string {
+  const pid = workerdPids()[0]
+  if (!pid) return 'no workerd'
+  const limit = /Max open files\s+(\d+)/.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))?.[1]
+  return `${readdirSync(`/proc/${pid}/fd`).length} open files (limit ${limit})`
+}
 
 /** The simulated agents' log lines counted by message (and HTTP status): what they saw of the edge. */
 function countingLogger(): { logger: pino.Logger; counts: Map<string, number>; reset: () => void } {
@@ -141,7 +148,7 @@ async function p6(stack: ScaleStack, clusters: SimCluster[], sim: AgentSim): Pro
   log(`P6: connecting ${clusters.length} simulated agents (200 dials in flight at most)`)
   const rssBefore = edgeRss()
   const started = performance.now()
-  await sim.add(clusters, { concurrency: 200, timeoutMs: 900_000, onProgress: (n) => log(`P6: ${n}/${clusters.length} connected, edge RSS ${mib(edgeRss())}`) })
+  await sim.add(clusters, { concurrency: 200, timeoutMs: 900_000, onProgress: (n) => log(`P6: ${n}/${clusters.length} connected, edge RSS ${mib(edgeRss())}, ${edgeFds()}`) })
   const connectMs = performance.now() - started
   out(`P6 connect: ${clusters.length} agents in ${secs(connectMs)} = ${(clusters.length / (connectMs / 1000)).toFixed(0)} connects/s (each: TLS, upgrade, registration Secret checked through local's tunnel)`)
   log('P6: every cluster asked for /version through the edge')
@@ -156,7 +163,7 @@ async function p6(stack: ScaleStack, clusters: SimCluster[], sim: AgentSim): Pro
   await sleep(20_000)
   const cores = (edgeCpu() - cpu0) / ((performance.now() - w0) * 1000)
   const rss = edgeRss()
-  out(`P6 edge at rest with ${sim.connectedCount()} agents: RSS ${mib(rss)} (goal ≤ 2048 MiB; ${mib(rssBefore)} with none) = ${(((rss - rssBefore) * 1024) / clusters.length).toFixed(1)} KiB per agent; CPU ${(cores * 100).toFixed(1)} % of a core (status watchdog alarms and agent keepalives)`)
+  out(`P6 edge at rest with ${sim.connectedCount()} agents: RSS ${mib(rss)} (goal ≤ 2048 MiB; ${mib(rssBefore)} with none) = ${(((rss - rssBefore) * 1024) / clusters.length).toFixed(1)} KiB per agent; CPU ${(cores * 100).toFixed(1)} % of a core (status watchdog alarms and agent keepalives); ${edgeFds()}`)
   out(`P6 simulator process (bench + ${sim.size} agents): RSS ${mib(process.memoryUsage().rss / 2 ** 20)}`)
 }
 
