@@ -92,7 +92,6 @@ export function ResourceList(props: { cluster: string; schema: TypeSchema }) {
   const [error, setError] = useState('')
   /** Another query is on its way (a live re-read of the same one does not count): said at once, as feedback. */
   const [loading, setLoading] = useState(true)
-  const [reloads, setReloads] = useState(0)
   const rows = useMemo(() => signal<Row[]>([]), [])
   const byId = useMemo(() => new Map<string, Row>(), [])
   const total = useMemo(() => signal({ count: 0, pages: 1 }), [])
@@ -114,15 +113,22 @@ export function ResourceList(props: { cluster: string; schema: TypeSchema }) {
     return () => clearTimeout(t)
   }, [search])
 
-  useEffect(() => {
-    let current = true
-    const url = listUrl(cluster, type, { term, namespaces: nsFilter, sort, page, pageSize })
-    if (shown.current !== url) setLoading(true)
-    get<Page>(url)
+  const url = listUrl(cluster, type, { term, namespaces: nsFilter, sort, page, pageSize })
+  /** The query asked for; answers to any other are dropped. */
+  const wanted = useRef('')
+  /** A read of `wanted` is on its way; a live change meanwhile sets `again` for one more read after it. */
+  const busy = useRef(false)
+  const again = useRef(false)
+
+  // One read at a time per query: under churn, re-reads are coalesced rather than each cancelling the
+  // one before (a page the server takes longer than the throttle to answer would never be shown).
+  const read = (u: string) => {
+    busy.current = true
+    get<Page>(u)
       .then((p) => {
-        if (!current) return
-        if (shown.current !== url) section.current?.querySelector('.table-scroll')?.scrollTo({ top: 0 })
-        shown.current = url
+        if (wanted.current !== u) return
+        if (shown.current !== u) section.current?.querySelector('.table-scroll')?.scrollTo({ top: 0 })
+        shown.current = u
         byId.clear()
         rows.value = p.data.map((r) => {
           const s = signal(r)
@@ -134,21 +140,39 @@ export function ResourceList(props: { cluster: string; schema: TypeSchema }) {
         setLoading(false)
       })
       .catch((e) => {
-        if (!current) return
+        if (wanted.current !== u) return
         setError(errorText(e))
         setLoading(false)
       })
+      .finally(() => {
+        if (wanted.current !== u) return
+        busy.current = false
+        if (again.current) {
+          again.current = false
+          read(u)
+        }
+      })
+  }
+
+  // Another query is read at once, whatever is on its way for the last one.
+  useEffect(() => {
+    wanted.current = url
+    again.current = false
+    setLoading(true)
+    read(url)
     return () => {
-      current = false
+      wanted.current = ''
     }
-  }, [cluster, type, term, nsFilter, sort, page, pageSize, reloads])
+  }, [url])
 
   useEffect(() => {
     let pending: ReturnType<typeof setTimeout> | undefined
     const reload = () => {
       pending ??= setTimeout(() => {
         pending = undefined
-        setReloads((n) => n + 1)
+        if (!wanted.current) return
+        if (busy.current) again.current = true
+        else read(wanted.current)
       }, RELOAD_MS)
     }
     const stop = clusterLive(cluster).watch(
