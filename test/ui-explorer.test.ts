@@ -128,6 +128,9 @@ describe('the cluster explorer', () => {
     await page.getByRole('heading', { name: 'Pods' }).waitFor(WAIT)
     await expect.poll(() => count(admin), WAIT).toBe(String(PODS))
     expect((await names(admin))[0]).toBe(podName(0))
+    // Each pod row links to its log and shell pages (the pod area's).
+    expect(await page.getByRole('link', { name: `Logs of ${podName(0)}` }).getAttribute('href')).toBe(`/c/local/pods/load/${podName(0)}/logs`)
+    expect(await page.getByRole('link', { name: `Shell in ${podName(0)}` }).getAttribute('href')).toBe(`/c/local/pods/load/${podName(0)}/shell`)
     await check(admin, 'explorer-03-pods')
 
     // Paging to the last page, then scrolling the table to its end.
@@ -159,7 +162,7 @@ describe('the cluster explorer', () => {
     await page.evaluate('window.sameDocument = true')
     const created = await pods.call('POST', '/api/v1/namespaces/load/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'live-pod-1', namespace: 'load' }, spec: { containers: [{ name: 'main', image: 'registry.example/live:1' }] } })
     expect(created.status, created.text).toBe(201)
-    await page.getByRole('link', { name: 'live-pod-1' }).waitFor(WAIT)
+    await page.getByRole('link', { name: 'live-pod-1', exact: true }).waitFor(WAIT)
     expect(await count(admin)).toBe('1')
     expect(await page.evaluate('window.sameDocument')).toBe(true)
     await page.getByLabel('Filter').fill('')

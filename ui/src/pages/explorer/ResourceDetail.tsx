@@ -6,6 +6,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { errorText, get, request } from '../../api/http.ts'
 import { Link, navigate } from '../../router.tsx'
+import { PodActions } from '../pod/PodActions.tsx'
 import { canDelete, canUpdate, explorerPath, kubePath, type TypeSchema } from './cluster-api.ts'
 import { typeLabel } from './TypeNav.tsx'
 
@@ -101,6 +102,7 @@ export function ResourceDetail(props: { cluster: string; schema: TypeSchema; nam
           {schema.attributes?.kind ?? schema.id} {title}
         </h1>
         <div class="actions">
+          {schema.id === 'pod' && namespace && <PodActions cluster={cluster} namespace={namespace} name={name} />}
           {canUpdate(schema) && draft === undefined && text !== undefined && (
             <button type="button" onClick={() => { setDraft(text); setNotice(''); setError('') }}>Edit YAML</button>
           )}

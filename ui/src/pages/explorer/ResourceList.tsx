@@ -10,6 +10,7 @@ import { clusterLive } from '../../api/cluster-live.ts'
 import { errorText, get } from '../../api/http.ts'
 import { VirtualTable, type Column, type Sort } from '../../components/VirtualTable.tsx'
 import { Link } from '../../router.tsx'
+import { PodActions } from '../pod/PodActions.tsx'
 import { explorerPath, namespaceFilter, v1Base, type TypeSchema } from './cluster-api.ts'
 import { typeLabel } from './TypeNav.tsx'
 
@@ -56,6 +57,9 @@ function columnsFor(cluster: string, schema: TypeSchema): Column<Row>[] {
     if (index === undefined || c.priority > 0 || c.name === 'Name' || c.name === 'Namespace') continue
     const i = Number(index)
     cols.push({ id: `f${i}`, label: c.name, sortField: `metadata.fields[${i}]`, className: c.type === 'integer' || c.type === 'number' ? 'num' : undefined, cell: (r) => cellText(meta(r.value).fields?.[i]) })
+  }
+  if (schema.id === 'pod') {
+    cols.push({ id: 'actions', label: 'Actions', cell: (r) => <PodActions cluster={cluster} namespace={meta(r.value).namespace ?? ''} name={meta(r.value).name ?? ''} /> })
   }
   return cols
 }
