@@ -46,8 +46,10 @@ export const post = <T = unknown>(path: string, body: unknown = {}, opts?: { qui
 
 /** A path on this origin from a URL the edge wrote (it writes absolute ones): the page never follows another origin. */
 export function sameOriginPath(url: string): string {
-  const u = new URL(url, location.origin)
-  if (u.origin !== location.origin) throw new Error(`refusing to call ${u.origin}: not this server`)
+  // Through globalThis: unit tests in Node type-check this file without the DOM's globals.
+  const here = (globalThis as unknown as { location: { origin: string } }).location.origin
+  const u = new URL(url, here)
+  if (u.origin !== here) throw new Error(`refusing to call ${u.origin}: not this server`)
   return `${u.pathname}${u.search}`
 }
 
