@@ -11,7 +11,7 @@ import { errorText, get } from '../../api/http.ts'
 import { VirtualTable, type Column, type Sort } from '../../components/VirtualTable.tsx'
 import { Link } from '../../router.tsx'
 import { PodActions } from '../pod/PodActions.tsx'
-import { explorerPath, namespaceFilter, v1Base, type TypeSchema } from './cluster-api.ts'
+import { explorerPath, namespaceFilter, projectNames, v1Base, type TypeSchema } from './cluster-api.ts'
 import { typeLabel } from './TypeNav.tsx'
 
 type Row = Signal<SteveResource>
@@ -34,6 +34,15 @@ function StateBadge(props: { r: SteveResource }) {
   return <span class={`badge tone-${tone}`} title={s.message || undefined}>{s.name}</span>
 }
 
+const PROJECT_LABEL = 'field.cattle.io/projectId'
+const PROJECT_FIELD = `metadata.labels[${PROJECT_LABEL}]`
+
+function ProjectName(props: { cluster: string; id: string | undefined }) {
+  if (!props.id) return <span class="muted">—</span>
+  const known = projectNames.value.cluster === props.cluster ? projectNames.value.names.get(props.id) : undefined
+  return <span title={props.id}>{known ?? props.id}</span>
+}
+
 function cellText(v: unknown): string {
   if (v === undefined || v === null || v === '') return '—'
   return typeof v === 'object' ? JSON.stringify(v) : String(v)
@@ -51,7 +60,7 @@ function columnsFor(cluster: string, schema: TypeSchema): Column<Row>[] {
     },
   ]
   if (namespaced) cols.push({ id: 'namespace', label: 'Namespace', sortField: 'metadata.namespace', cell: (r) => meta(r.value).namespace })
-  if (schema.id === 'namespace') cols.push({ id: 'project', label: 'Project', cell: (r) => meta(r.value).labels?.['field.cattle.io/projectId'] ?? '—' })
+  if (schema.id === 'namespace') cols.push({ id: 'project', label: 'Project', sortField: PROJECT_FIELD, cell: (r) => <ProjectName cluster={cluster} id={meta(r.value).labels?.[PROJECT_LABEL]} /> })
   for (const c of schema.attributes?.columns ?? []) {
     const index = /^\$\.metadata\.fields\[(\d+)\]$/.exec(c.field)?.[1]
     if (index === undefined || c.priority > 0 || c.name === 'Name' || c.name === 'Namespace') continue
@@ -90,7 +99,8 @@ export function ResourceList(props: { cluster: string; schema: TypeSchema }) {
   const namespaced = schema.attributes?.namespaced ?? false
   const [search, setSearch] = useState('')
   const [term, setTerm] = useState('')
-  const [sort, setSort] = useState<Sort>({ field: 'metadata.name', descending: false })
+  // Namespaces come grouped by project (then by name), as Rancher shows them.
+  const [sort, setSort] = useState<Sort>({ field: type === 'namespace' ? PROJECT_FIELD : 'metadata.name', descending: false })
   const [page, setPage] = useState(1)
   const [pageSize, setPageSize] = useState(100)
   const [error, setError] = useState('')

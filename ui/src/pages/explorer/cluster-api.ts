@@ -77,6 +77,9 @@ interface Listed {
   data?: { id: string; metadata?: { name?: string; labels?: Record<string, string> }; spec?: { displayName?: string } }[]
 }
 
+/** Project display names by id (`p-…`) for the cluster the filter last read, when the caller may list Projects. */
+export const projectNames = signal<{ cluster: string; names: ReadonlyMap<string, string> }>({ cluster: '', names: new Map() })
+
 /** How many namespaces the filter offers at most: past this, type a namespace's name into the name filter. */
 const MAX_NAMESPACES = 1000
 
@@ -90,6 +93,7 @@ export async function namespaceGroups(cluster: string, mayListProjects: boolean)
     mayListProjects ? get<Listed>(`/v1/management.cattle.io.projects/${encodeURIComponent(cluster)}?pagesize=1000`).catch(() => ({ data: [] }) as Listed) : Promise.resolve({ data: [] } as Listed),
   ])
   const names = new Map((projects.data ?? []).map((p) => [p.metadata?.name ?? '', p.spec?.displayName || p.metadata?.name || '']))
+  projectNames.value = { cluster, names }
   const groups = new Map<string, NamespaceGroup>()
   for (const ns of namespaces.data ?? []) {
     const project = ns.metadata?.labels?.['field.cattle.io/projectId'] ?? ''
