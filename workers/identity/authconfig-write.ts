@@ -13,6 +13,9 @@ import { PROVIDER_LABEL, removeTokens, tokensWhere } from './tokens.ts'
 
 const AUTH_CONFIG = mgmt('AuthConfig')
 
+/** AuthConfig writes made by this isolate; a short cache's entry from before the latest one is not used. */
+let writes = 0
+
 export interface AuthConfigDraft {
   existing: AuthConfigObject | undefined
   next: AuthConfigObject
@@ -48,17 +51,25 @@ export async function saveAuthConfig(c: V3Context, d: Pick<AuthConfigDraft, 'exi
     await write(true)
     await beforeSave()
   }
-  return write(false)
+  const saved = await write(false)
+  // What this isolate cached of any provider's settings is now older than the write: ask again.
+  writes++
+  return saved
 }
 
-/** Values shared by an isolate for `ttlMs` per key; a failed load is not kept. */
+
+/**
+ * Values shared by an isolate for `ttlMs` per key; a failed load is not kept, nor anything read before this
+ * isolate's last AuthConfig write (so the public provider list follows a save at once here, and within
+ * `ttlMs` in other isolates).
+ */
 export function shortCache<T>(ttlMs: number): (edge: KubeClient, key: string, load: (edge: KubeClient) => Promise<T>, now?: number) => Promise<T> {
-  const entries = new Map<string, { at: number; value: Promise<T> }>()
+  const entries = new Map<string, { at: number; writes: number; value: Promise<T> }>()
   return (edge, key, load, now = Date.now()) => {
     const hit = entries.get(key)
-    if (hit && now - hit.at <= ttlMs) return hit.value
+    if (hit && now - hit.at <= ttlMs && hit.writes === writes) return hit.value
     const value = load(edge)
-    entries.set(key, { at: now, value })
+    entries.set(key, { at: now, writes, value })
     value.catch(() => entries.delete(key))
     return value
   }
