@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../env.ts'
+import { readAtMost } from '../read-limited.ts'
 import { describeRequest } from './describe.ts'
 import { audited, auditPolicy, type AuditPolicy } from './policy.ts'
 import { redactBody, redactHeaders, redactUri } from './redact.ts'
@@ -30,20 +31,9 @@ async function bodyOf(headers: Headers, body: ReadableStream<Uint8Array> | null,
     // Only JSON can be redacted field by field: anything else (YAML, protobuf, streams) is left out.
     return `[${headers.get('content-type') ?? 'untyped'} body not logged]`
   }
-  const reader = body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel().catch(() => {})
-      return `[body over ${MAX_BODY_BYTES} bytes not logged]`
-    }
-    chunks.push(value)
-  }
-  const text = new TextDecoder().decode(await new Blob(chunks).arrayBuffer())
+  const bytes = await readAtMost(body, MAX_BODY_BYTES)
+  if (!bytes) return `[body over ${MAX_BODY_BYTES} bytes not logged]`
+  const text = new TextDecoder().decode(bytes)
   try {
     return redactBody(JSON.parse(text), policy.redactPaths)
   } catch {

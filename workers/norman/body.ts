@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import { ApiError } from '../errors.ts'
+import { readAtMost } from '../read-limited.ts'
 
 export const MAX_BODY_BYTES = 1 << 20
 /** Deeper JSON than any drover resource needs is refused before parsing: it only costs stack and CPU. */
@@ -10,25 +11,8 @@ export async function readLimited(req: Request, max: number): Promise<string> {
   const declared = Number(req.headers.get('content-length') ?? NaN)
   if (declared > max) throw new ApiError(413, `request body is larger than ${max} bytes`)
   if (!req.body) return ''
-  const reader = req.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > max) {
-      await reader.cancel().catch(() => {})
-      throw new ApiError(413, `request body is larger than ${max} bytes`)
-    }
-    chunks.push(value)
-  }
-  const all = new Uint8Array(size)
-  let at = 0
-  for (const c of chunks) {
-    all.set(c, at)
-    at += c.byteLength
-  }
+  const all = await readAtMost(req.body, max)
+  if (!all) throw new ApiError(413, `request body is larger than ${max} bytes`)
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(all)
   } catch {

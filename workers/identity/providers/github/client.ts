@@ -5,6 +5,7 @@
 // production Workers' 6 simultaneous outbound connections per request.
 import * as v from 'valibot'
 import { ApiError } from '../../../errors.ts'
+import { readAtMost } from '../../../read-limited.ts'
 import { endpoints, PROVIDER, type GithubSettings } from './config.ts'
 
 const TIMEOUT_MS = 10_000
@@ -48,22 +49,11 @@ async function readJson<S extends v.GenericSchema>(res: Response, schema: S, ste
     await res.body?.cancel()
     throw unreachable(step)
   }
-  const reader = res.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel().catch(() => {})
-      throw unreachable(step)
-    }
-    chunks.push(value)
-  }
+  const body = await readAtMost(res.body, MAX_BODY_BYTES)
+  if (!body) throw unreachable(step)
   let parsed: unknown
   try {
-    parsed = JSON.parse(new TextDecoder().decode(await new Blob(chunks).arrayBuffer()))
+    parsed = JSON.parse(new TextDecoder().decode(body))
   } catch {
     throw unreachable(step)
   }
