@@ -20,7 +20,7 @@ function handler(replica: string, hold?: Promise<void>): StreamHandler {
 }
 
 /** An agent session joined to the hub through a socket that behaves like a hibernatable WebSocket. */
-function connectAgent(hub: TunnelHub, replicaId: string, h: StreamHandler) {
+function connectAgent(hub: TunnelHub, replicaId: string, h: StreamHandler, opts: { deferHello?: boolean } = {}) {
   let attachment: unknown = null
   const closes: number[] = []
   let agent!: TunnelSession
@@ -52,8 +52,9 @@ function connectAgent(hub: TunnelHub, replicaId: string, h: StreamHandler) {
     },
   })
   const hubOf = { current: hub }
-  agent.sendHello({ agentVersion: '1.0.0', sessionId: `s-${replicaId}-${Math.random()}`, replicaId })
-  return { socket, agent, closes, hubOf, drop: () => ((open = false), hubOf.current.closed(socket, 'socket closed')) }
+  const hello = () => agent.sendHello({ agentVersion: '1.0.0', sessionId: `s-${replicaId}-${Math.random()}`, replicaId })
+  if (!opts.deferHello) hello()
+  return { socket, agent, closes, hubOf, hello, drop: () => ((open = false), hubOf.current.closed(socket, 'socket closed')) }
 }
 
 describe('TunnelHub (the ClusterTunnel object’s logic) in workerd', () => {
@@ -114,6 +115,29 @@ describe('TunnelHub (the ClusterTunnel object’s logic) in workerd', () => {
     expect(old.closes).toEqual([closeCodeFor('SUPERSEDED')])
     const res = await hub.pick()!.fetch(get('/x'), null)
     expect(utf8(await readAll(res.body))).toBe('r1-new /x')
+  })
+
+  it('keeps the newer connection of a replica when the older one says hello late (stale session fenced)', async () => {
+    const hub = new TunnelHub('c-late')
+    // The agent dialled, its hello got stuck on the slow link, it gave up and dialled again.
+    const stale = connectAgent(hub, 'r1', handler('r1-stale'), { deferHello: true })
+    const live = connectAgent(hub, 'r1', handler('r1-live'))
+    await until(() => hub.connected)
+    const [liveSession] = hub.status().sessions
+    stale.hello()
+    await until(() => stale.closes.length > 0)
+    expect(stale.closes).toEqual([closeCodeFor('SUPERSEDED')])
+    expect(live.closes).toEqual([])
+    expect(hub.status().sessions).toEqual([liveSession])
+    const res = await hub.pick()!.fetch(get('/x'), null)
+    expect(utf8(await readAll(res.body))).toBe('r1-live /x')
+    // After hibernation the order holds: a connection made then is newer than the restored one.
+    const after = new TunnelHub('c-late')
+    after.restore(live.socket)
+    const newest = connectAgent(after, 'r1', handler('r1-newest'))
+    await until(() => live.closes.length > 0)
+    expect(live.closes).toEqual([closeCodeFor('SUPERSEDED')])
+    expect(newest.closes).toEqual([])
   })
 
   it('resumes after hibernation: a new hub serves the same socket without reusing stream ids', async () => {

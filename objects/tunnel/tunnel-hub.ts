@@ -20,6 +20,8 @@ export interface AgentSocket {
 /** Per-socket data that must survive hibernation (kept in the socket attachment, ≤ 2 KiB). */
 interface Attachment {
   connectedAt: number
+  /** Order of acceptance in this object: a later connection of a replica is its newer one, whatever said hello first. */
+  seq?: number
   hello?: Hello
   facts?: ClusterFacts
   /** Stream ids below this may have been used on this socket; a session resumed after hibernation starts here. */
@@ -58,6 +60,8 @@ interface Entry {
  */
 export class TunnelHub {
   private entries = new Map<AgentSocket, Entry>()
+  /** Next `seq`; above every restored socket's, so order holds across hibernation (a reset closes them all). */
+  private nextSeq = 1
 
   constructor(
     readonly clusterId: string,
@@ -66,7 +70,7 @@ export class TunnelHub {
 
   /** A new agent connection. */
   attach(socket: AgentSocket, connectedAt: number): void {
-    const attachment: Attachment = { connectedAt }
+    const attachment: Attachment = { connectedAt, seq: this.nextSeq++ }
     socket.serializeAttachment(attachment)
     this.entryFor(socket)
   }
@@ -144,6 +148,7 @@ export class TunnelHub {
     const known = this.entries.get(socket)
     if (known) return known
     const attachment = (socket.deserializeAttachment() as Attachment | null) ?? { connectedAt: (this.opts.clock ?? systemClock).now() }
+    this.nextSeq = Math.max(this.nextSeq, (attachment.seq ?? 0) + 1)
     const entry: Entry = { socket, attachment, session: undefined as unknown as TunnelSession }
     entry.session = new TunnelSession({
       role: 'edge',
@@ -174,12 +179,19 @@ export class TunnelHub {
   }
 
   private hello(entry: Entry, hello: Hello): void {
+    const seq = entry.attachment.seq ?? 0
     for (const other of this.entries.values()) {
-      if (other !== entry && other.attachment.hello?.replicaId === hello.replicaId) {
-        // Closing the session closes its socket with the SUPERSEDED close code.
-        other.session.close('SUPERSEDED', `replica ${hello.replicaId} reconnected`)
-        this.entries.delete(other.socket)
+      if (other === entry || other.attachment.hello?.replicaId !== hello.replicaId) continue
+      if ((other.attachment.seq ?? 0) > seq) {
+        // A hello that comes late on an older connection (held up on a slow link while the agent gave up on
+        // it and dialled again) is the stale one: it must not take the replica's place from the live session.
+        entry.session.close('SUPERSEDED', `replica ${hello.replicaId} has a newer connection`)
+        this.entries.delete(entry.socket)
+        return
       }
+      // Closing the session closes its socket with the SUPERSEDED close code.
+      other.session.close('SUPERSEDED', `replica ${hello.replicaId} reconnected`)
+      this.entries.delete(other.socket)
     }
     entry.attachment.hello = hello
     entry.socket.serializeAttachment(entry.attachment)
