@@ -12,6 +12,21 @@ function isIdentityHeader(name: string): boolean {
   return n === 'authorization' || n === 'cookie' || n.startsWith('impersonate-') || n.startsWith('x-remote-')
 }
 
+/**
+ * The tunnel object's answer. The object answers its own failures (no agent, a dropped session) itself;
+ * a throw means the object went away with the request in it — reset by a code update or `abort()`, or
+ * broken — which is the same to the client as a dropped tunnel: 503, try again (its agent dials back).
+ */
+async function tunnelFetch(stub: { fetch(req: Request): Promise<Response> }, envelope: Request, id: string): Promise<Response> {
+  try {
+    return await stub.fetch(envelope)
+  } catch {
+    const err = new ApiError(503, `cluster ${id}: its tunnel object was reset or failed with the request in flight; retry`, 'ClusterUnavailable')
+    err.retryAfterMs = 1_000
+    throw err
+  }
+}
+
 export const CLUSTER_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 
 /** `/k8s/clusters/:id/*`: any method, streamed both ways, WebSocket upgrades included. */
@@ -39,7 +54,7 @@ export const k8sProxy = new Hono<AppEnv>().all('/:id/*', async (c) => {
   const envelope = proxyEnvelope(c.req.raw, { cluster: id, identity, identityJson, path: `${path}${url.search}`, drop: isIdentityHeader })
   const stub = c.env.TUNNEL.get(c.env.TUNNEL.idFromName(id))
   // Watches, logs -f and exec/attach/port-forward last: they end when the token is revoked.
-  const res = guardProxied(await stub.fetch(envelope), c.req.raw, c.var.principal, c.var.authenticator)
+  const res = guardProxied(await tunnelFetch(stub, envelope, id), c.req.raw, c.var.principal, c.var.authenticator)
   // services/pods/nodes …/proxy serve workloads' pages on our origin: sandboxed, no cookies (response-headers.ts).
   return proxiedResponse(path, res)
 })
