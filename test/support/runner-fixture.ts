@@ -32,18 +32,28 @@ export interface RunnerTimings {
   retryPeriod: number
 }
 
+export interface TestRunnerOptions {
+  leaseName: string
+  timings: RunnerTimings
+  namespace?: string
+  /** Another way to the same cluster (through Toxiproxy); default the cluster's own kubeconfig. */
+  kubeconfigPath?: string
+  /** Added to the environment (a skewed clock: test/support/faketime.ts). */
+  env?: NodeJS.ProcessEnv
+}
+
 /**
  * A runner process with the test controller (test/support/runner-test-main.ts), against `cluster`,
  * with metrics on a free loopback port.
  */
-export function startTestRunner(cluster: DevCluster, opts: { leaseName: string; timings: RunnerTimings; namespace?: string }): RunnerProcess {
+export function startTestRunner(cluster: DevCluster, opts: TestRunnerOptions): RunnerProcess {
   const t = opts.timings
   const args = [
     '--import',
     'tsx',
     join(ROOT, 'test', 'support', 'runner-test-main.ts'),
     '--kubeconfig',
-    cluster.kubeconfigPath,
+    opts.kubeconfigPath ?? cluster.kubeconfigPath,
     '--namespace',
     opts.namespace ?? 'cattle-system',
     '--lease-name',
@@ -57,7 +67,7 @@ export function startTestRunner(cluster: DevCluster, opts: { leaseName: string; 
     '--metrics-addr',
     '127.0.0.1:0',
   ]
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, DROVER_LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, DROVER_LOG_LEVEL: 'debug', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let partial = ''
   const lines: LogLine[] = []
