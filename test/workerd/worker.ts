@@ -1,7 +1,7 @@
 // The edge as the workerd tests and the test stacks (test/support/proxy-fixture.ts) run it: production's
 // app and Durable Objects, plus the fixed test tokens of the `DROVER_STATIC_TOKENS` binding, which the
 // deployed worker (workers/index.ts) has no code path for.
-import { ClusterIndex as ProductionClusterIndex } from '../../objects/index.ts'
+import { ClusterIndex as ProductionClusterIndex, ClusterTunnel as ProductionClusterTunnel } from '../../objects/index.ts'
 import type { TunnelTarget } from '../../objects/tunnel/envelope.ts'
 import { LOCAL_CLUSTER } from '../../protocol/api/identities.ts'
 import { createApp } from '../../workers/app.ts'
@@ -9,7 +9,18 @@ import { droverAuthenticator } from '../../workers/identity/drover-authenticator
 import type { Bindings } from '../../workers/env.ts'
 import { withStaticTokens } from './static-tokens.ts'
 
-export { ClusterTunnel, LoginThrottle, ReplayGuard, TokenState } from '../../objects/index.ts'
+export { LoginThrottle, ReplayGuard, TokenState } from '../../objects/index.ts'
+
+/**
+ * The tunnel object with one call production's has not: a reset of the object, as workerd resets one on a
+ * code update or when it breaks (its agent sockets dropped, its memory gone, its storage kept). The fault
+ * tests (test/fault-reconnect.test.ts) call it through Miniflare while the rest of the edge runs on.
+ */
+export class ClusterTunnel extends ProductionClusterTunnel {
+  resetForTest(reason: string): void {
+    this.ctx.abort(reason)
+  }
+}
 
 /**
  * The list index with cluster `local` sent to the MANAGEMENT relay (a real apiserver) when the test
