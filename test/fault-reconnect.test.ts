@@ -159,7 +159,7 @@ describe('agents come back: tunnel object reset, two replicas on one credential,
     expect(out.match(CONNECTED_LOG)).toHaveLength(2)
     for (let i = 0; i < 5; i++) expect(await serves(real.id)).toBe(true)
     expect(await sessions(real.id)).toEqual([expect.objectContaining({ sessionId: after[0]!.sessionId })])
-  })
+  }, 180_000)
 
   it('two agents with one credential: both listed, either serves, one dying leaves the other serving', async () => {
     const [first] = agents
@@ -177,7 +177,7 @@ describe('agents come back: tunnel object reset, two replicas on one credential,
     expect((await sessions(real.id))[0]).toMatchObject({ streams: 1 })
     for (let i = 0; i < 10; i++) expect(await serves(real.id)).toBe(true)
     for (const w of watches) w.abort()
-  })
+  }, 180_000)
 
   it('refuses agent sockets beyond the cap with 429 and a message; an agent refused so gets in once one frees', async () => {
     const live = (await sessions(real.id)).length
@@ -222,7 +222,7 @@ describe('agents come back: tunnel object reset, two replicas on one credential,
     } finally {
       for (const ws of open) ws.close(1000, 'done')
     }
-  })
+  }, 180_000)
 
   it(`brings ${SIMS} agents back by themselves after their link was down for ${OFFLINE_MS / 1000} s, without an error cascade`, async () => {
     const ids = sims.map((c) => c.id)
