@@ -100,6 +100,11 @@ export class Connector {
     this.connect()
   }
 
+  /** Something the facts include changed: the current session's reporter sends them now if they differ. */
+  refreshFacts(): void {
+    this.facts?.refresh()
+  }
+
   stop(): Promise<void> {
     this.stopped = true
     this.o.clock.clearTimeout(this.retryTimer)

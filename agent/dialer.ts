@@ -10,6 +10,7 @@ import { UpstreamCredentials } from '../node/kube/credentials.ts'
 import { loadKubeConfig } from '../node/kube/kubeconfig.ts'
 import { EdgeTrust, edgeTrustSettings } from './edge-trust.ts'
 import { kubeFacts, type CollectFacts } from './facts.ts'
+import { ApiServerHealth, readyzProbe } from './apiserver-health.ts'
 import { credentialsTransport } from '../node/kube/http-transport.ts'
 import { KubeClient } from '../protocol/kube/index.ts'
 import { errorText } from '../node/log.ts'
@@ -79,11 +80,15 @@ export function runAgent(opts: AgentOptions): RunningAgent {
   })
   if (kc.getCurrentCluster()?.proxyUrl) logger.warn('the kubeconfig names a proxy-url; the agent connects to the kube-apiserver directly')
   logger.info({ apiserver: kc.getCurrentCluster()?.server }, 'serving the kube-apiserver of this cluster')
+  const transport = credentialsTransport(credentials)
+  const health = new ApiServerHealth({ probe: readyzProbe(transport), clock: opts.clock ?? systemClock, logger })
   const dialer = startDialer({
     ...opts,
-    handler: opts.handler ?? createUpstreamHandler({ credentials, logger }),
-    collectFacts: opts.collectFacts ?? kubeFacts(new KubeClient(credentialsTransport(credentials)), logger),
+    handler: opts.handler ?? createUpstreamHandler({ credentials, logger, health }),
+    collectFacts: opts.collectFacts ?? kubeFacts(new KubeClient(transport), logger, health),
   })
+  health.subscribe(() => dialer.refreshFacts())
+  health.start()
   return {
     get connected() {
       return dialer.connected
@@ -93,6 +98,7 @@ export function runAgent(opts: AgentOptions): RunningAgent {
     },
     counters: () => dialer.counters(),
     async stop() {
+      health.stop()
       await dialer.stop()
       credentials.close()
     },
@@ -100,7 +106,7 @@ export function runAgent(opts: AgentOptions): RunningAgent {
 }
 
 /** Throws EdgeTrustError, before dialing anything, when the trust configuration cannot work. */
-export function startDialer(opts: DialerOptions): RunningAgent {
+export function startDialer(opts: DialerOptions): RunningAgent & { refreshFacts(): void } {
   const { url, proxyLookupUrl, cacertsUrl } = connectUrl(opts.server)
   const trust = new EdgeTrust(edgeTrustSettings(url, opts), cacertsUrl)
   const proxy = describeProxy(proxyLookupUrl)
@@ -135,6 +141,7 @@ export function startDialer(opts: DialerOptions): RunningAgent {
     },
     counters: () => connector.counters(),
     stop: () => connector.stop(),
+    refreshFacts: () => connector.refreshFacts(),
   }
 }
 

@@ -7,6 +7,7 @@ import { TunnelError, type RequestHead, type StreamHandler, type TunnelSocket } 
 import { errorText } from '../node/log.ts'
 import { joinPath, type UpstreamCredentials, type UpstreamTarget } from '../node/kube/credentials.ts'
 import { flatHeaders, responseHeaders, upstreamHeaders } from './headers.ts'
+import { notReadyResponse, refuseNow, unreadyGate, type HealthView } from './apiserver-gate.ts'
 import { RefusedError, statusResponse, type UpstreamResponse } from './status.ts'
 import { dialSpdyTunnel, SPDY_OVER_WEBSOCKET } from './upstream-spdy.ts'
 import { dialWebSocket } from './upstream-ws.ts'
@@ -18,6 +19,8 @@ export interface UpstreamOptions {
   logger: Logger
   /** Limit on establishing the TCP/TLS connection; a response may take as long as it likes (watches). */
   connectTimeoutMs?: number
+  /** The apiserver's readiness: told of failed requests, and consulted before sending (apiserver-gate.ts). */
+  health?: HealthView
 }
 
 /**
@@ -30,21 +33,31 @@ export function createUpstreamHandler(opts: UpstreamOptions): StreamHandler {
   const pools = new UpstreamPools(connectTimeoutMs)
   return {
     async http(head, body, signal) {
+      const { health } = opts
+      let gate: ReturnType<typeof unreadyGate> | undefined
       try {
         const path = checkPath(head)
+        if (refuseNow(health, path)) return notReadyResponse(health?.state)
+        gate = unreadyGate(health, head.method, path, signal)
         const headers = upstreamHeaders(head, { upgrade: false })
         const target = await opts.credentials.current()
         const pool = pools.for(target)
-        const attempt = () => send(pool, target, head.method, path, headers, body, signal)
+        const attempt = () => send(pool, target, head.method, path, headers, body, gate!.signal)
         const res = await attempt().catch((e: unknown) => {
           // The apiserver closed an idle keep-alive connection just as it was reused; nothing was processed.
           const again = e instanceof UpstreamFailure && e.closedUnder && body === null && RETRYABLE_METHODS.has(head.method.toUpperCase())
-          if (again && !signal.aborted) return attempt()
+          if (again && !gate!.signal.aborted) return attempt()
           throw e
         })
+        gate.release()
         if (res.status === 401) opts.credentials.invalidate()
+        // 503 and 504 are what an apiserver without etcd answers once its own timeout runs out.
+        if (res.status === 503 || res.status === 504) health?.suspect()
         return { head: { status: res.status, headers: responseHeaders(flatHeaders(res.headers)) }, body: res.body }
       } catch (e) {
+        gate?.release()
+        if (gate?.gaveUp()) return notReadyResponse(health?.state)
+        if (!(e instanceof RefusedError)) health?.suspect()
         return failure(e, head, signal, opts.logger)
       }
     },
@@ -52,6 +65,7 @@ export function createUpstreamHandler(opts: UpstreamOptions): StreamHandler {
     async websocket(head: RequestHead, socket: TunnelSocket, signal: AbortSignal) {
       try {
         const path = checkPath(head)
+        if (refuseNow(opts.health, path)) return notReadyResponse(opts.health?.state)
         if (head.method.toUpperCase() !== 'GET') throw new RefusedError(400, 'BadRequest', 'WebSocket upgrades must use GET')
         const headers = upstreamHeaders(head, { upgrade: true })
         const target = await opts.credentials.current()

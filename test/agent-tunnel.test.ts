@@ -33,9 +33,16 @@ describe('agent end to end through the tunnel', () => {
     const res = await session.fetch(getHead('/version'), null)
     expect(res.head.status).toBe(200)
     const { gitVersion } = await readJson<{ gitVersion: string }>(res.body)
-    await until(() => edge.facts.length > 0)
+    // The apiserver's readiness comes with the first facts or right after them (its probe runs on its own).
+    await until(() => edge.facts.some((f) => f.apiServer))
     // A lite cluster has no nodes: the sums are zero, not missing.
-    expect(edge.facts[0]).toEqual({ kubernetesVersion: gitVersion, nodeCount: 0, capacity: { cpu: '0', memory: '0', pods: '0' }, allocatable: { cpu: '0', memory: '0', pods: '0' } })
+    expect(edge.facts.at(-1)).toEqual({
+      kubernetesVersion: gitVersion,
+      nodeCount: 0,
+      capacity: { cpu: '0', memory: '0', pods: '0' },
+      allocatable: { cpu: '0', memory: '0', pods: '0' },
+      apiServer: { ready: true },
+    })
   })
 
   it('counts tunnel messages, frames and bytes the way the edge sees them, and serves them as metrics', async () => {

@@ -2,7 +2,7 @@
 // TunnelError(PROTOCOL_ERROR) naming the offending field, and returns a fresh object holding only the
 // known fields, so nothing else (extra keys, prototypes) passes into the rest of the code.
 import { TunnelError } from './errors.ts'
-import type { ClusterFacts, Hello, Identity, RequestHead, ResponseHead } from './types.ts'
+import type { ApiServerFacts, ClusterFacts, Hello, Identity, RequestHead, ResponseHead } from './types.ts'
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // RFC 6455 wants subprotocols to be tokens, but Kubernetes' WebSocket port-forward is named
@@ -140,5 +140,15 @@ export function parseFacts(v: unknown): ClusterFacts {
   }
   if (o.capacity !== undefined) facts.capacity = stringMap(o.capacity, 'facts.capacity')
   if (o.allocatable !== undefined) facts.allocatable = stringMap(o.allocatable, 'facts.allocatable')
+  if (o.apiServer !== undefined) facts.apiServer = apiServerFacts(o.apiServer)
   return facts
+}
+
+export const MAX_API_SERVER_MESSAGE = 1024
+
+function apiServerFacts(v: unknown): ApiServerFacts {
+  const o = record(v, 'facts.apiServer')
+  if (typeof o.ready !== 'boolean') fail('facts.apiServer.ready', 'a boolean')
+  const message = o.message === undefined ? undefined : string(o.message, 'facts.apiServer.message', false, MAX_API_SERVER_MESSAGE)
+  return { ready: o.ready, ...(message ? { message } : {}) }
 }

@@ -51,6 +51,17 @@ export interface ClusterFacts {
   nodeCount?: number
   capacity?: Record<string, string>
   allocatable?: Record<string, string>
+  /**
+   * What the agent's last probe of its kube-apiserver's `/readyz` said. Absent from older agents and while
+   * the agent cannot tell (no probe answered yet, or `/readyz` refused it); an older edge ignores it.
+   */
+  apiServer?: ApiServerFacts
+}
+
+export interface ApiServerFacts {
+  ready: boolean
+  /** Why it is not ready (the failing checks, or why `/readyz` did not answer); at most 1,024 characters. */
+  message?: string
 }
 
 /** The one WebSocket a session runs over. Both calls may throw once it is gone; the session copes. */
