@@ -138,14 +138,9 @@ export class ClusterReconciler implements Reconciler {
   private async updateConditions(cluster: Cluster): Promise<void> {
     const s = cluster.status ?? {}
     const connected = s.connected === true
-    const facts = Boolean(s.version?.gitVersion)
     const want: ConditionInput[] = [
       connected ? { type: 'Connected', status: 'True', reason: 'AgentConnected' } : { type: 'Connected', status: 'False', reason: 'Disconnected', message: 'no agent of this cluster is connected to the edge' },
-      !connected
-        ? { type: 'Ready', status: 'False', reason: 'Disconnected', message: 'the cluster agent is not connected' }
-        : facts
-          ? { type: 'Ready', status: 'True', reason: 'Ready' }
-          : { type: 'Ready', status: 'False', reason: 'WaitingForFacts', message: 'waiting for the agent to report the cluster' },
+      readyCondition(s),
     ]
     const next = setConditions(s.conditions, want, rfc3339(this.deps.clock.now()))
     if (semanticEqual(next, s.conditions)) return
@@ -186,4 +181,20 @@ export class ClusterReconciler implements Reconciler {
     await removeFinalizer(client, CLUSTER, cluster, FINALIZERS.cluster)
     return {}
   }
+}
+
+/**
+ * Ready: the agent is connected, has reported the cluster, and its kube-apiserver passes /readyz (an
+ * agent that reports no readiness, an older one, is taken at its facts). A connected agent whose apiserver
+ * is not ready makes the cluster APIUnavailable, not Disconnected: the tunnel is fine, the cluster is not.
+ */
+export function readyCondition(s: NonNullable<Cluster['status']>): ConditionInput {
+  if (s.connected !== true) return { type: 'Ready', status: 'False', reason: 'Disconnected', message: 'the cluster agent is not connected' }
+  const healthy = s.componentStatuses?.find((c) => c.name === 'kube-apiserver')?.conditions?.find((c) => c.type === 'Healthy')
+  if (healthy?.status === 'False') {
+    const why = healthy.message ? `: ${healthy.message}` : ''
+    return { type: 'Ready', status: 'False', reason: 'APIUnavailable', message: `the agent is connected but the cluster's kube-apiserver is not ready${why}` }
+  }
+  if (!s.version?.gitVersion) return { type: 'Ready', status: 'False', reason: 'WaitingForFacts', message: 'waiting for the agent to report the cluster' }
+  return { type: 'Ready', status: 'True', reason: 'Ready' }
 }

@@ -2,7 +2,7 @@
 // manifests and protocol/crds from this file. Field names follow Rancher's v3 (Norman) types so that
 // Rancher clients and tools read and write the same JSON; Rancher's user-level kinds keep their fields at
 // the top level, not under spec.
-import { age, bool, boolMap, enumOf, int64, list, obj, str, stringMap, strings, timestamp } from './schema.ts'
+import { age, bool, boolMap, enumOf, int64, list, named, obj, str, stringMap, strings, timestamp } from './schema.ts'
 import type { CrdDefinition, PrinterColumn } from './schema.ts'
 import {
   bindingStatus, conditions, conditionsStatus, envVar, metaCondition, policyRules, principal, resources, versionInfo,
@@ -15,6 +15,16 @@ const conditionColumn = (type: string): PrinterColumn =>
   column(type, `.status.conditions[?(@.type=="${type}")].status`)
 
 const displayName = column('Display Name', '.displayName')
+
+/**
+ * Rancher's ClusterComponentStatus: a component of the cluster's control plane and its Healthy condition
+ * (Rancher fills it from the downstream's componentstatuses; drover's agent reports `kube-apiserver` from
+ * its `/readyz`).
+ */
+const componentStatus = named('ClusterComponentStatus', obj({
+  name: str(),
+  conditions: list(named('ComponentCondition', obj({ type: str(), status: str(), message: str(), error: str() }))),
+}))
 
 const cluster: CrdDefinition = {
   kind: 'Cluster',
@@ -48,6 +58,7 @@ const cluster: CrdDefinition = {
       agentImage: str(),
       agentFeatures: boolMap(),
       connected: bool('Whether an agent of this cluster holds a tunnel to the edge.'),
+      componentStatuses: list(componentStatus, 'Control-plane components as the connected agent last saw them; `kube-apiserver` says whether its /readyz passes.'),
       apiEndpoint: str(),
       caCert: str('Base64 PEM of the cluster CA.'),
     }),

@@ -6,8 +6,25 @@ const facts = { kubernetesVersion: 'v1.37.2', nodeCount: 2, capacity: { cpu: '4'
 describe('cluster status pushed by the tunnel object', () => {
   it('carries connected and the facts while an agent is connected', () => {
     expect(statusPatch({ clusterId: 'c-1', connected: true, sessions: [], facts })).toEqual({
-      status: { connected: true, version: { gitVersion: 'v1.37.2' }, nodeCount: 2, capacity: { cpu: '4' }, allocatable: { cpu: '3' } },
+      status: { connected: true, version: { gitVersion: 'v1.37.2' }, nodeCount: 2, capacity: { cpu: '4' }, allocatable: { cpu: '3' }, componentStatuses: null },
     })
+  })
+
+  it("carries the apiserver's readiness as Rancher's kube-apiserver component status", () => {
+    const down = { ...facts, apiServer: { ready: false, message: '/readyz: etcd failed' } }
+    expect(statusPatch({ clusterId: 'c-1', connected: true, sessions: [], facts: down }).status.componentStatuses).toEqual([
+      { name: 'kube-apiserver', conditions: [{ type: 'Healthy', status: 'False', message: '/readyz: etcd failed' }] },
+    ])
+    const up = { ...facts, apiServer: { ready: true } }
+    expect(statusPatch({ clusterId: 'c-1', connected: true, sessions: [], facts: up }).status.componentStatuses).toEqual([
+      { name: 'kube-apiserver', conditions: [{ type: 'Healthy', status: 'True' }] },
+    ])
+  })
+
+  it('clears the readiness for an agent that reports none, and leaves it alone before any facts or once disconnected', () => {
+    expect(statusPatch({ clusterId: 'c-1', connected: true, sessions: [], facts }).status).toHaveProperty('componentStatuses', null)
+    expect(statusPatch({ clusterId: 'c-1', connected: true, sessions: [] }).status).not.toHaveProperty('componentStatuses')
+    expect(statusPatch({ clusterId: 'c-1', connected: false, sessions: [], facts: { apiServer: { ready: false } } }).status).not.toHaveProperty('componentStatuses')
   })
 
   it('only says disconnected when the last agent drops, leaving the facts as they were', () => {

@@ -1,5 +1,6 @@
 import { EDGE_IDENTITY, LOCAL_CLUSTER } from '../../protocol/api/identities.ts'
 import { isNotFound, KubeClient, mgmt } from '../../protocol/kube/index.ts'
+import type { ApiServerFacts } from '../../protocol/tunnel/index.ts'
 import { tunnelTransport, type TunnelTarget } from './envelope.ts'
 import type { TunnelStatus } from './tunnel-hub.ts'
 
@@ -15,7 +16,22 @@ export function statusPatch(status: TunnelStatus): { status: Record<string, unkn
   if (f?.nodeCount !== undefined) out.nodeCount = f.nodeCount
   if (f?.capacity) out.capacity = f.capacity
   if (f?.allocatable) out.allocatable = f.allocatable
+  // A merge patch replaces the list whole; null removes it, so an agent that stopped reporting readiness
+  // (an older one took over) leaves no stale verdict behind.
+  if (f) out.componentStatuses = f.apiServer ? [apiServerComponent(f.apiServer)] : null
   return { status: out }
+}
+
+export const API_SERVER_COMPONENT = 'kube-apiserver'
+
+/**
+ * The apiserver's readiness in the shape Rancher gives a cluster's control-plane health: an entry of
+ * `status.componentStatuses` (Rancher's ClusterComponentStatus, which its health syncer fills from the
+ * downstream's componentstatuses) with a `Healthy` condition. Rancher clients already read that list, and
+ * it leaves room for more components without another field of our own.
+ */
+export function apiServerComponent(a: ApiServerFacts): { name: string; conditions: { type: string; status: string; message?: string }[] } {
+  return { name: API_SERVER_COMPONENT, conditions: [{ type: 'Healthy', status: a.ready ? 'True' : 'False', ...(a.message ? { message: a.message } : {}) }] }
 }
 
 /**

@@ -56,6 +56,10 @@ export interface Cluster {
      * Whether an agent of this cluster holds a tunnel to the edge.
      */
     connected?: boolean
+    /**
+     * Control-plane components as the connected agent last saw them; `kube-apiserver` says whether its /readyz passes.
+     */
+    componentStatuses?: ClusterComponentStatus[]
     apiEndpoint?: string
     /**
      * Base64 PEM of the cluster CA.
@@ -489,6 +493,18 @@ export interface BindingStatus {
   summaryRemote?: string
   localConditions?: MetaCondition[]
   remoteConditions?: MetaCondition[]
+}
+
+export interface ClusterComponentStatus {
+  name?: string
+  conditions?: ComponentCondition[]
+}
+
+export interface ComponentCondition {
+  type?: string
+  status?: string
+  message?: string
+  error?: string
 }
 
 export interface Condition {

@@ -4,6 +4,7 @@ import type { SteveResource } from '../../../protocol/api/steve/format.ts'
 interface Condition {
   type?: string
   status?: string
+  reason?: string
   message?: string
 }
 

@@ -23,7 +23,9 @@ const PAGE_SIZES = [25, 100, 500, 1000]
 function ConditionCell(props: { c: ClusterResource; type: string }) {
   const cond = condition(props.c, props.type)
   const text = cond?.status === 'True' ? 'Yes' : cond?.status === 'False' ? 'No' : 'Unknown'
-  return <span class={`cond cond-${text.toLowerCase()}`} title={cond?.message}>{text}</span>
+  // A connected cluster whose apiserver fails /readyz says so, rather than a bare "No" that reads like a lost agent.
+  const label = text === 'No' && cond?.reason === 'APIUnavailable' ? 'API unavailable' : text
+  return <span class={`cond cond-${text.toLowerCase()}`} title={cond?.message}>{label}</span>
 }
 
 const COLUMNS: Column<Row>[] = [
