@@ -32,6 +32,20 @@ describe('the /readyz probe', () => {
 })
 
 describe('ApiServerHealth', () => {
+  it('takes "not ready" only when a second probe, sent at once, agrees', async () => {
+    const clock = new ManualClock()
+    const answers: ApiServerFacts[] = [{ ready: true }, { ready: false, message: 'slow' }, { ready: true }, { ready: false, message: 'a' }, { ready: false, message: 'b' }]
+    let probes = 0
+    const health = new ApiServerHealth({ probe: async () => answers[Math.min(probes++, answers.length - 1)], clock, logger: silentLogger, intervalMs: 5_000 })
+    health.start()
+    await flush()
+    await clock.advance(5_000)
+    expect([probes, health.state]).toEqual([3, { ready: true }])
+    await clock.advance(5_000)
+    expect([probes, health.state]).toEqual([5, { ready: false, message: 'b' }])
+    health.stop()
+  })
+
   it('probes every period, tells subscribers of changes only, and probes at once when a request failed', async () => {
     const clock = new ManualClock()
     const answers: ApiServerFacts[] = [{ ready: true }, { ready: true }, { ready: false, message: 'm' }]
@@ -47,7 +61,7 @@ describe('ApiServerHealth', () => {
     expect(seen).toEqual([{ ready: true }])
     health.suspect()
     await flush()
-    expect(probes).toBe(3)
+    expect(probes).toBe(4) // the failing one and its confirmation
     expect(health.unready).toBe(true)
     expect(seen).toEqual([{ ready: true }, { ready: false, message: 'm' }])
     health.stop()

@@ -61,6 +61,7 @@ export class ApiServerHealth {
   private timer: unknown
   private probing = false
   private again = false
+  private confirming = false
   private stopped = true
 
   constructor(private readonly o: ApiServerHealthOptions) {}
@@ -112,6 +113,13 @@ export class ApiServerHealth {
     }
     this.probing = false
     if (this.stopped) return
+    // Turning unready fails every request at once (apiserver-gate.ts): a single slow or failed probe on a
+    // loaded machine must not do that, so the verdict is taken only when the next probe, sent at once, agrees.
+    if (next?.ready === false && !this.unready && !this.confirming) {
+      this.confirming = true
+      return void this.run()
+    }
+    this.confirming = false
     if (JSON.stringify(next) !== JSON.stringify(this.current)) {
       const level = next?.ready === false ? 'warn' : 'info'
       this.o.logger[level]({ apiServer: next }, next?.ready === false ? 'the kube-apiserver is not ready' : 'the kube-apiserver is ready')
