@@ -76,7 +76,7 @@ export function startAgent(edge: TestEdge, token: string, kubeconfig: string, ar
 
 /** A kubeconfig that reaches `clusterId` through the edge with a user token. */
 export async function edgeKubeconfig(dir: string, edge: LocalEdge, clusterId: string, token: string): Promise<string> {
-  const file = join(dir, `edge-${clusterId}-${token.replace(/[^a-z0-9-]/gi, '')}.kubeconfig`)
+  const file = join(dir, `edge-${clusterId}-${token.replace(/[^a-z0-9-]/gi, '').slice(0, 40)}.kubeconfig`)
   await writeFile(
     file,
     stringify({

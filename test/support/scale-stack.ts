@@ -42,7 +42,7 @@ async function apply(mc: DevCluster, objects: unknown[]): Promise<void> {
   if (r.code !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`)
 }
 
-export async function scaleStack(name: string, opts: { runner?: boolean; log?: (s: string) => void } = {}): Promise<ScaleStack> {
+export async function scaleStack(name: string, opts: { runner?: boolean; log?: (s: string) => void; bindings?: Record<string, string> } = {}): Promise<ScaleStack> {
   const log = opts.log ?? (() => {})
   const mc = await devCluster(name, { mode: 'lite' })
   const cleanup: (() => Promise<unknown>)[] = [async () => mc[Symbol.asyncDispose]()]
@@ -62,8 +62,9 @@ export async function scaleStack(name: string, opts: { runner?: boolean; log?: (
     }
     const [secrets, tls, port]: [EdgeSecrets, EdgeTls, number] = await Promise.all([generateEdgeSecrets(), generateEdgeTls(), freePort()])
     let edge: TestEdge | undefined
+    // `opts.bindings` hold for every start (bench:soak's metrics token); a restart's own come on top.
     const start = async (bindings: Record<string, string> = {}) => {
-      edge = await startEdge([], {}, { ...secrets, ...bindings }, { persistDir, tls, port })
+      edge = await startEdge([], {}, { ...secrets, ...opts.bindings, ...bindings }, { persistDir, tls, port })
       return edge
     }
     const stop = async () => {
