@@ -111,7 +111,12 @@ describe('a downstream cluster whose etcd stops under a live tunnel', () => {
     const before = connects()
     process.kill(etcdPid!, 'SIGSTOP')
     stoppedAt = Date.now()
+    // Sent before the agent can know: a read the apiserver holds (it reads etcd) is given up once it does.
+    const early = kubectl(['get', '--raw', '/api/v1/namespaces/default'])
     await until('Ready=False with reason APIUnavailable', summary, (s) => s.includes('"reason":"APIUnavailable"'), DETECT_BOUND_MS)
+    const held = await early
+    expect(held.code, `the read sent as etcd stopped succeeded: ${held.stdout}`).not.toBe(0)
+    expect(held.stderr).toMatch(/kube-apiserver is not ready \(\/readyz/)
     const c = await cluster()
     expect(c.status?.connected).toBe(true)
     expect(condition(c, 'Connected')?.status).toBe('True')
