@@ -44,7 +44,10 @@ export function proxyEnvelope(req: Request, to: ProxyTarget): Request {
   headers.set(HEADER.action, 'proxy')
   headers.set(HEADER.cluster, to.cluster)
   headers.set(HEADER.identity, to.identityJson ?? JSON.stringify(to.identity))
-  const init: RequestInit = { method: req.method, headers, signal: req.signal }
+  // `manual`: a redirect the cluster answers goes back to the client as it is. The runtime would otherwise
+  // follow it through the same stub, sending the request again, as the same identity, to whatever path
+  // the workload named (DESIGN.md: redirects from a downstream server are never followed).
+  const init: RequestInit = { method: req.method, headers, signal: req.signal, redirect: 'manual' }
   if (req.body !== null) init.body = req.body
   return new Request(`${TUNNEL_ORIGIN}${to.path ?? apiPathOf(req)}`, init)
 }
