@@ -5,11 +5,11 @@ import * as oauth from 'oauth4webapi'
 import { ApiError } from '../../../errors.ts'
 import { insecureAllowed, PROVIDER, type OidcSettings } from './config.ts'
 import type { Flow } from './flow-cookie.ts'
+import { jwksFetch } from './jwks.ts'
 
 /** An isolate re-reads the provider's metadata at most this often. */
 const DISCOVERY_TTL_MS = 5 * 60_000
 const discovered = new Map<string, { at: number; as: Promise<oauth.AuthorizationServer> }>()
-const jwksCaches = new Map<string, oauth.JWKSCacheInput>()
 
 /** Claims the edge takes from the provider: the ID token's, completed by UserInfo. */
 export type Claims = Record<string, unknown> & { sub: string }
@@ -83,11 +83,9 @@ export async function completeLogin(settings: OidcSettings, as: oauth.Authorizat
     const callback = oauth.validateAuthResponse(as, client, params, flow.state)
     const res = await oauth.authorizationCodeGrantRequest(as, client, clientAuth(as, clientSecret), callback, flow.redirectUri, flow.verifier, opts)
     const result = await oauth.processAuthorizationCodeResponse(as, client, res, { expectedNonce: flow.nonce, requireIdToken: true })
-    if (as.jwks_uri) {
-      const cache = jwksCaches.get(settings.issuer) ?? {}
-      jwksCaches.set(settings.issuer, cache)
-      await oauth.validateApplicationLevelSignature(as, res, { ...opts, [oauth.jwksCache]: cache })
-    }
+    // The keys come through jwks.ts, which bounds how often the provider is asked and keeps the last good
+    // ones while it is down.
+    if (as.jwks_uri) await oauth.validateApplicationLevelSignature(as, res, { ...opts, [oauth.customFetch]: jwksFetch(as.jwks_uri) })
     const idClaims = oauth.getValidatedIdTokenClaims(result)
     if (!idClaims) throw new ApiError(401, `${PROVIDER} login failed: the provider returned no ID token`, 'Unauthorized')
     let info: Record<string, unknown> = {}
