@@ -10,7 +10,7 @@ import { kubeConfigTransport } from '../../node/kube/index.ts'
 import { KubeClient } from '../../protocol/kube/index.ts'
 import { builtinGlobalRoles, builtinRoleTemplates, downstreamRbac, managementRbac } from '../../infra/management/index.ts'
 import { devCluster, type DevCluster } from './dev-cluster.ts'
-import { startAgent, startEdge, type AgentProcess, type TestEdge } from './proxy-fixture.ts'
+import { startAgent, startEdge, type AgentProcess, type TestEdge, type UserToken } from './proxy-fixture.ts'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 
@@ -73,10 +73,17 @@ export interface StackOptions {
   /** Run the controller runner (`drover runner`); without it the admin is bound to cluster-admin directly. */
   runner?: boolean
   adminPassword?: string
+  /** `full` for pods that run (kwok: logs, exec); default `lite`. */
+  mode?: 'lite' | 'full'
+  /** Extra edge bindings (e.g. DROVER_METRICS_TOKEN) and fixed test tokens. */
+  bindings?: Record<string, string>
+  users?: UserToken[]
+  /** Extra `drover agent` flags for the local agent (e.g. --metrics-addr). */
+  agentArgs?: string[]
 }
 
 export async function mgmtStack(name: string, opts: StackOptions = {}): Promise<MgmtStack> {
-  const cluster = await devCluster(name, { mode: 'lite' })
+  const cluster = await devCluster(name, { mode: opts.mode ?? 'lite' })
   const disposers: (() => PromiseLike<unknown>)[] = [() => cluster[Symbol.asyncDispose]()]
   try {
     await applyObjects(cluster, [
@@ -85,9 +92,9 @@ export async function mgmtStack(name: string, opts: StackOptions = {}): Promise<
       ...downstreamRbac(),
     ])
     const secrets = await generateEdgeSecrets()
-    const edge = await startEdge([], {}, { ...secrets })
+    const edge = await startEdge(opts.users ?? [], {}, { ...opts.bindings, ...secrets })
     disposers.unshift(() => edge[Symbol.asyncDispose]())
-    const agent = startAgent(edge, secrets.DROVER_LOCAL_AGENT_TOKEN, cluster.kubeconfigPath)
+    const agent = startAgent(edge, secrets.DROVER_LOCAL_AGENT_TOKEN, cluster.kubeconfigPath, opts.agentArgs)
     disposers.unshift(() => agent[Symbol.asyncDispose]())
     let runner: ChildProcess | undefined
     if (opts.runner) {
