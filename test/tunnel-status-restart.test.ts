@@ -13,13 +13,16 @@ import { generateEdgeTls, type EdgeTls } from '../infra/edge/local-edge.ts'
 import { generateEdgeSecrets, type EdgeSecrets } from '../infra/edge/secrets.ts'
 import { freePort } from '../infra/dev-cluster/ports.ts'
 import { downstreamRbac, managementRbac } from '../infra/management/index.ts'
-import { STATUS_BOUND_MS, WATCHDOG_MS } from '../objects/tunnel/cluster-status.ts'
+import { STATUS_BOUND_MS } from '../objects/tunnel/cluster-status.ts'
+import { defaultLimits } from '../protocol/tunnel/index.ts'
 import { devCluster, type DevCluster } from './support/dev-cluster.ts'
 import { startAgent, startEdge, type AgentProcess, type TestEdge } from './support/proxy-fixture.ts'
 
 const DOWN = 'c-down'
 const DOWN_TOKEN = 'c-down-agent-token-0123456789'
 const CONNECTED_LOG = /connected to the edge/g
+/** The tunnel objects' watchdog here (TUNNEL_WATCHDOG_SECONDS); production's is 120 s. */
+const WATCHDOG_S = 10
 
 describe('a tunnel object restarted without its agent', () => {
   let mc: DevCluster
@@ -31,7 +34,7 @@ describe('a tunnel object restarted without its agent', () => {
   let port: number
   const persistDir = mkdtempSync(join(tmpdir(), 'drover-edge-persist-'))
 
-  const start = () => startEdge([], { [DOWN_TOKEN]: DOWN }, { ...secrets }, { persistDir, tls, port })
+  const start = () => startEdge([], { [DOWN_TOKEN]: DOWN }, { ...secrets, TUNNEL_WATCHDOG_SECONDS: String(WATCHDOG_S) }, { persistDir, tls, port })
   const connected = async (): Promise<string> => (await mc.kubectl(['get', 'clusters.management.cattle.io', DOWN, '-o', 'jsonpath={.status.connected}'])).stdout
   const until = async (what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number): Promise<number> => {
     const t0 = Date.now()
@@ -64,11 +67,25 @@ describe('a tunnel object restarted without its agent', () => {
     rmSync(persistDir, { recursive: true, force: true })
   })
 
-  it('is connected while the agent is, across watchdog periods', async () => {
+  it('is connected while the agent is, across watchdog periods longer than the ping timeout', async () => {
     await until('c-down connected', async () => (await connected()) === 'true', 60_000)
-    // The watchdog wakes the object twice meanwhile; a live (hibernated) socket keeps the status.
-    await sleep(2 * WATCHDOG_MS + 500)
+    // The watchdog wakes the object several times meanwhile, past the ping timeout since the agent's last
+    // message: a live (hibernated) socket whose keepalives the runtime answers keeps the status.
+    await sleep(defaultLimits.pingTimeoutMs + 2 * WATCHDOG_S * 1000)
     expect(await connected()).toBe('true')
+  })
+
+  it('says disconnected when the agent freezes with no request waiting (the watchdog ends the silent socket), and connected once it runs', async () => {
+    const bound = WATCHDOG_S * 1000 + defaultLimits.pingTimeoutMs + STATUS_BOUND_MS + 10_000
+    down!.child.kill('SIGSTOP')
+    try {
+      const took = await until('c-down disconnected while its agent is frozen', async () => (await connected()) === 'false', bound)
+      console.log(`c-down disconnected ${took} ms after its agent froze`)
+    } finally {
+      down!.child.kill('SIGCONT')
+    }
+    // The agent finds its socket closed (or its own ping timeout) and dials again.
+    await until('c-down connected after its agent runs again', async () => (await connected()) === 'true', 90_000)
   })
 
   it('says disconnected within the bound once the edge is back, when the agent died while it was down', async () => {

@@ -58,13 +58,29 @@ export async function pushStatus(local: TunnelTarget, clusterId: string, patch: 
 export const STATUS_BOUND_MS = 5_000
 
 /**
- * While its Cluster is pushed as connected, the tunnel object wakes this often to check that an agent
- * socket is really there. Nothing else would wake it when the runtime restarted (a deploy, a crash, a
- * local edge stopped) and its agents died meanwhile: no close event reaches the new instance. An overdue
- * alarm fires as soon as the object can run again, so the bound holds whatever happened while it was away.
- * One alarm per connected cluster per period; it reads storage only, and hibernation resumes after it.
+ * While its Cluster is pushed as connected, the tunnel object wakes this often as a backstop: it closes
+ * agent sockets that have shown no sign of life (no keepalive answered, no message) for the ping timeout,
+ * and checks that an agent socket is really there. It is long so that idle objects hibernate and are
+ * evicted between checks (a 4 s period kept every object of a 10,000-cluster edge resident, with its
+ * storage files open). What it backs up: the socket's close event, which reaches a live object at once, and
+ * the sweep from `local`'s object when `local`'s agent comes back after the runtime restarted
+ * (`WAKE_GRACE_MS`), which covers agents that died while the edge was down. Operators can change it with
+ * the `TUNNEL_WATCHDOG_SECONDS` variable.
  */
-export const WATCHDOG_MS = 4_000
+export const WATCHDOG_MS = 120_000
+
+/**
+ * A new instance (after a restart) that finds its Cluster pushed as connected and no agent socket looks
+ * again this much later: agents that lost the edge with it are usually dialling back already, and the
+ * status should not flap for them. Within STATUS_BOUND_MS of being woken either way.
+ */
+export const WAKE_GRACE_MS = 2_500
+
+/** The watchdog period from the optional `TUNNEL_WATCHDOG_SECONDS` variable (10 s to 1 h), else WATCHDOG_MS. */
+export function watchdogMs(seconds: string | undefined): number {
+  const n = Number(seconds)
+  return seconds && Number.isFinite(n) && n >= 10 && n <= 3600 ? n * 1000 : WATCHDOG_MS
+}
 
 /** Whether a pushed (or pending) status patch says connected. */
 export function saysConnected(patch: string | undefined): boolean {

@@ -1,10 +1,11 @@
 import { DurableObject } from 'cloudflare:workers'
 import type { ObjectBindings } from '../env.ts'
-import { FEATURE_BATCH, TUNNEL_FEATURES_HEADER, TUNNEL_SUBPROTOCOL, type Identity } from '../../protocol/tunnel/index.ts'
+import { defaultLimits, FEATURE_BATCH, TUNNEL_FEATURES_HEADER, TUNNEL_SUBPROTOCOL, type Identity } from '../../protocol/tunnel/index.ts'
 import { LOCAL_CLUSTER } from '../../protocol/api/identities.ts'
 import { recordTunnelBytes, recordTunnelChange, registerTunnel } from '../metrics/edge-metrics.ts'
 import { isEnvelopeHeader, openEnvelope, type OpenedEnvelope } from './envelope.ts'
 import { errorResponse, proxyHttp, proxyUpgrade, requestHead } from './proxy.ts'
+import { watchdogMs } from './cluster-status.ts'
 import { checkOnWake, retryNow, statusAlarm, statusChanged, type StatusHost } from './status-alarm.ts'
 import { TunnelHub, type TunnelStatus } from './tunnel-hub.ts'
 
@@ -19,6 +20,10 @@ function figures(hub: TunnelHub): { sessions: number; streams: number } {
 
 /** Storage key prefix (on `local`'s object) of the clusters whose status push waits for `local`'s agent. */
 const WAITING = 'waitingForLocal:'
+/** Storage key prefix (on `local`'s object) of the clusters last pushed as connected. */
+const CONNECTED = 'pushedConnected:'
+/** Objects `local` wakes at once in its sweep. */
+const SWEEP_CONCURRENCY = 16
 
 /**
  * One per cluster (`idFromName(clusterId)`): holds that cluster's agent WebSockets through the
@@ -29,6 +34,8 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
   private hub?: TunnelHub
   /** The cluster this object serves, once known (kept in storage too, for alarms after eviction). */
   private clusterId?: string
+  /** (On `local`) this instance has woken the clusters pushed as connected since its agent came. */
+  private swept = false
 
   constructor(ctx: DurableObjectState, env: ObjectBindings) {
     super(ctx, env)
@@ -41,6 +48,7 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
   private readonly statusHost: StatusHost = {
     kv: this.ctx.storage.kv,
     setAlarm: (at) => void this.ctx.storage.setAlarm(at),
+    watchdogMs: watchdogMs((this.env as { TUNNEL_WATCHDOG_SECONDS?: string }).TUNNEL_WATCHDOG_SECONDS),
     status: () => this.hubFor().status(),
     // The management cluster's own status goes through this very object.
     local: () => (this.clusterId === LOCAL_CLUSTER ? this : this.env.TUNNEL.get(this.env.TUNNEL.idFromName(LOCAL_CLUSTER))),
@@ -127,7 +135,42 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
         this.ctx.storage.kv.delete(WAITING + id)
         if (id !== LOCAL_CLUSTER) void this.env.TUNNEL.get(this.env.TUNNEL.idFromName(id)).retryStatusPush().catch(() => {})
       }
+      if (!this.swept) {
+        this.swept = true
+        void this.sweep()
+      }
     }
+  }
+
+  /**
+   * (On `local`, once per instance, when its agent is there) wakes every cluster last pushed as connected.
+   * After the runtime restarted (a deploy, a crash, a local edge stopped), an object whose agent died
+   * meanwhile gets no close event and nothing else would wake it before its watchdog; woken, it finds no
+   * socket and says disconnected after WAKE_GRACE_MS. `local` is the one object sure to wake soon: every
+   * status push needs its agent.
+   */
+  private async sweep(): Promise<void> {
+    const ids = [...this.ctx.storage.kv.list<true>({ prefix: CONNECTED })].map(([k]) => k.slice(CONNECTED.length))
+    const next = ids[Symbol.iterator]()
+    const worker = async (): Promise<void> => {
+      for (let r = next.next(); !r.done; r = next.next()) {
+        await this.env.TUNNEL.get(this.env.TUNNEL.idFromName(r.value)).checkAgents().catch(() => {})
+      }
+    }
+    await Promise.all(Array.from({ length: SWEEP_CONCURRENCY }, worker))
+  }
+
+  /** (On `local`) cluster `clusterId`'s status was pushed as connected, or no longer is. */
+  async noteConnected(clusterId: string, connected: boolean): Promise<void> {
+    if (clusterId === LOCAL_CLUSTER) return
+    if (connected) this.ctx.storage.kv.put(CONNECTED + clusterId, true)
+    else this.ctx.storage.kv.delete(CONNECTED + clusterId)
+  }
+
+  /** Woken by `local`'s sweep: a pushed "connected" with no socket behind it is checked after a grace. */
+  checkAgents(): void {
+    this.hubFor()
+    checkOnWake(this.statusHost, this.ctx.getWebSockets().length)
   }
 
   /** (On `local`) a push of cluster `clusterId` failed: it is told when `local` next has an agent. */
@@ -142,7 +185,8 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
   }
 
   override async alarm(): Promise<void> {
-    this.hubFor()
+    const hub = this.hubFor()
+    hub.expireSilent(Date.now(), defaultLimits.pingTimeoutMs, (ws) => this.ctx.getWebSocketAutoResponseTimestamp(ws as WebSocket)?.getTime())
     if (this.clusterId) await statusAlarm(this.statusHost, this.clusterId)
   }
 

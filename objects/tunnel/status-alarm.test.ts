@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { WATCHDOG_MS } from './cluster-status.ts'
+import { WAKE_GRACE_MS, WATCHDOG_MS } from './cluster-status.ts'
 import { checkOnWake, statusAlarm, type StatusHost } from './status-alarm.ts'
 import type { TunnelStatus } from './tunnel-hub.ts'
 
@@ -9,16 +9,19 @@ function host(connected: boolean, code = 200) {
   const alarms: number[] = []
   const pushes: unknown[] = []
   const waiting: string[] = []
+  const notes: [string, boolean][] = []
   const h: StatusHost = {
+    watchdogMs: WATCHDOG_MS,
     kv: { get: <T>(k: string) => kv.get(k) as T | undefined, put: (k, v) => void kv.set(k, v), delete: (k) => kv.delete(k) },
     setAlarm: (at) => void alarms.push(at - Date.now()),
     status: (): TunnelStatus => ({ clusterId: 'c-1', connected, sessions: [] }),
     local: () => ({
       fetch: async (req: Request) => (pushes.push(await req.json()), Response.json(code === 200 ? {} : { type: 'error', status: code }, { status: code })),
       wakeOnAgent: async (id: string) => void waiting.push(id),
+      noteConnected: async (id: string, connected: boolean) => void notes.push([id, connected]),
     }),
   }
-  return { h, kv, alarms, pushes, waiting }
+  return { h, kv, alarms, pushes, waiting, notes }
 }
 
 describe('the tunnel object status alarm', () => {
@@ -36,6 +39,9 @@ describe('the tunnel object status alarm', () => {
     t.kv.set('pushedStatus', JSON.stringify({ status: { connected: true } }))
     checkOnWake(t.h, 0)
     expect(t.alarms).toHaveLength(1)
+    // A grace for agents dialling back after a restart, inside the status bound.
+    expect(t.alarms[0]).toBeGreaterThan(WAKE_GRACE_MS - 100)
+    expect(t.alarms[0]).toBeLessThanOrEqual(WAKE_GRACE_MS)
     await statusAlarm(t.h, 'c-1')
     expect(t.pushes).toEqual([{ status: { connected: false } }])
     expect(t.kv.get('pushedStatus')).toBe(JSON.stringify({ status: { connected: false } }))
@@ -57,5 +63,17 @@ describe('the tunnel object status alarm', () => {
     expect(t.waiting).toEqual(['c-1'])
     expect(t.alarms).toHaveLength(1)
     expect(t.kv.get('pendingStatus')).toBe(JSON.stringify({ status: { connected: false } }))
+  })
+
+  it('tells local once when the pushed status turns connected and once when it no longer is, for its sweep', async () => {
+    const t = host(true)
+    await statusAlarm(t.h, 'c-1')
+    await statusAlarm(t.h, 'c-1')
+    expect(t.notes).toEqual([['c-1', true]])
+    t.h.status = () => ({ clusterId: 'c-1', connected: false, sessions: [] })
+    await statusAlarm(t.h, 'c-1')
+    expect(t.notes).toEqual([['c-1', true], ['c-1', false]])
+    // Disconnected: no watchdog left armed.
+    expect(t.alarms).toHaveLength(2)
   })
 })

@@ -1,4 +1,4 @@
-import { pushStatus, retryDelayMs, saysConnected, statusPatch, WATCHDOG_MS } from './cluster-status.ts'
+import { pushStatus, retryDelayMs, saysConnected, statusPatch, WAKE_GRACE_MS } from './cluster-status.ts'
 import type { TunnelTarget } from './envelope.ts'
 import type { TunnelStatus } from './tunnel-hub.ts'
 
@@ -6,10 +6,15 @@ import type { TunnelStatus } from './tunnel-hub.ts'
 export interface StatusHost {
   kv: Pick<SyncKvStorage, 'get' | 'put' | 'delete'>
   setAlarm(at: number): void
+  /** The watchdog period (cluster-status.ts WATCHDOG_MS unless the operator set another). */
+  watchdogMs: number
   /** What the object's live sockets say now. */
   status(): TunnelStatus
-  /** Cluster `local`'s tunnel, through which pushes go, and where a failed push waits for its agent. */
-  local(): TunnelTarget & { wakeOnAgent?(clusterId: string): Promise<void> }
+  /**
+   * Cluster `local`'s tunnel, through which pushes go, where a failed push waits for its agent, and which
+   * keeps the list of clusters pushed as connected (to wake them when its agent is back after a restart).
+   */
+  local(): TunnelTarget & { wakeOnAgent?(clusterId: string): Promise<void>; noteConnected?(clusterId: string, connected: boolean): Promise<void> }
 }
 
 // Storage keys (the object's SQLite KV): the last status the management cluster accepted, the one still
@@ -17,6 +22,8 @@ export interface StatusHost {
 const PUSHED = 'pushedStatus'
 const PENDING = 'pendingStatus'
 const ATTEMPT = 'pushAttempt'
+/** Whether `local` was last told this cluster is pushed as connected ('true' / 'false'). */
+const NOTED = 'notedConnected'
 
 /** Agents came or went, or reported new facts: queue the new status and push it at once (from the alarm, so it is retried). */
 export function statusChanged(host: StatusHost): void {
@@ -27,13 +34,17 @@ export function statusChanged(host: StatusHost): void {
   host.setAlarm(Date.now())
 }
 
-/** A new instance that finds its Cluster said connected and no socket: check at once rather than at the next watchdog. */
+/**
+ * A new instance that finds its Cluster said connected and no socket: check again after a short grace
+ * (its agent may be dialling back) rather than at the next watchdog.
+ */
 export function checkOnWake(host: StatusHost, openSockets: number): void {
-  if (openSockets === 0 && saysConnected(host.kv.get<string>(PUSHED))) host.setAlarm(Date.now())
+  if (openSockets === 0 && saysConnected(host.kv.get<string>(PUSHED))) host.setAlarm(Date.now() + WAKE_GRACE_MS)
 }
 
 /**
- * The object's one alarm: the status push and its retries, and the watchdog. What the sockets say now is
+ * The object's one alarm: the status push and its retries, and the watchdog (the caller first closes
+ * sockets gone silent). What the sockets say now is
  * compared with what was pushed first, so a status that went stale while the object was away (its agents
  * died while the runtime was down) is corrected by the next alarm, which an overdue alarm makes immediate.
  */
@@ -59,7 +70,14 @@ export async function statusAlarm(host: StatusHost, clusterId: string): Promise<
     kv.put(PUSHED, patch)
     if (kv.get(PENDING) === patch) kv.delete(PENDING)
   }
-  if (saysConnected(kv.get<string>(PUSHED))) host.setAlarm(Date.now() + WATCHDOG_MS)
+  const connected = saysConnected(kv.get<string>(PUSHED))
+  if (kv.get(NOTED) !== String(connected)) {
+    // Best effort: a lost 'true' is sent again at the next watchdog; a lost 'false' costs `local` one
+    // needless wake of this object at its next sweep.
+    const noted = await host.local().noteConnected?.(clusterId, connected).then(() => true, () => false)
+    if (noted) kv.put(NOTED, String(connected))
+  }
+  if (connected) host.setAlarm(Date.now() + host.watchdogMs)
 }
 
 /** `local` got an agent: the pushes that failed for want of one are retried now. */

@@ -140,6 +140,28 @@ describe('TunnelHub (the ClusterTunnel object’s logic) in workerd', () => {
     expect(newest.closes).toEqual([])
   })
 
+  it('closes a session silent past the ping timeout, judged by the runtime keepalive answers and messages', async () => {
+    const hub = new TunnelHub('c-silent')
+    const a = connectAgent(hub, 'r1', handler('r1'))
+    await until(() => hub.connected)
+    const t0 = Date.now()
+    // Keepalives answered by the runtime a moment ago: alive, even with its connect time long past.
+    expect(hub.expireSilent(t0 + 120_000, 30_000, () => t0 + 100_000)).toBe(0)
+    expect(hub.connected).toBe(true)
+    // A message this instance heard counts too.
+    expect(hub.expireSilent(t0 + 20_000, 30_000, () => undefined)).toBe(0)
+    // Nothing for longer than the timeout: closed with the ping-timeout code, and the hub says disconnected.
+    expect(hub.expireSilent(t0 + 60_000, 30_000, () => t0 + 10_000)).toBe(1)
+    expect(a.closes).toEqual([closeCodeFor('PING_TIMEOUT')])
+    expect(hub.connected).toBe(false)
+    // A session restored after hibernation is not kept alive by its restore time alone.
+    const b = connectAgent(hub, 'r2', handler('r2'))
+    await until(() => hub.connected)
+    const after = new TunnelHub('c-silent')
+    after.restore(b.socket)
+    expect(after.expireSilent(Date.now() + 60_000, 30_000, () => undefined)).toBe(1)
+  })
+
   it('resumes after hibernation: a new hub serves the same socket without reusing stream ids', async () => {
     const before = new TunnelHub('c-five')
     const a = connectAgent(before, 'r1', handler('r1'))

@@ -51,6 +51,8 @@ interface Entry {
   socket: AgentSocket
   session: TunnelSession
   attachment: Attachment
+  /** A message came in this object instance (a restored session's lastReceivedAt is only its restore time). */
+  heard?: boolean
 }
 
 /**
@@ -82,7 +84,28 @@ export class TunnelHub {
 
   /** Every message from an agent socket; recreates the session after hibernation. */
   message(socket: AgentSocket, data: string | ArrayBuffer): void {
-    this.entryFor(socket).session.receive(data)
+    const e = this.entryFor(socket)
+    e.heard = true
+    e.session.receive(data)
+  }
+
+  /**
+   * Closes the sessions that have shown no sign of life for `timeoutMs` — no keepalive answered for them
+   * (`lastPing`, the runtime's auto-response time: agents ping every 10 s whatever they do) and no message
+   * since this instance started — the way an agent gives up on a silent edge. A frozen agent or a half-open
+   * link with no request waiting has no other way to end. Returns how many were closed.
+   */
+  expireSilent(now: number, timeoutMs: number, lastPing: (socket: AgentSocket) => number | undefined): number {
+    let closed = 0
+    for (const e of [...this.entries.values()]) {
+      const last = Math.max(e.attachment.connectedAt, lastPing(e.socket) ?? 0, e.heard ? e.session.lastReceivedAt : 0)
+      if (now - last <= timeoutMs) continue
+      const reason = `no keepalive from the agent for ${Math.round((now - last) / 1000)} s`
+      if (!e.session.closed) e.session.close('PING_TIMEOUT', reason)
+      this.closed(e.socket, reason)
+      closed++
+    }
+    return closed
   }
 
   /** The socket closed or errored: fail its streams at once. */
