@@ -13,4 +13,6 @@ export interface ObjectBindings {
   REPLAY: DurableObjectNamespace<ReplayGuard>
   /** Workers Analytics Engine dataset for the edge's figures (production; objects/metrics/edge-metrics.ts). */
   METRICS?: AnalyticsEngineDataset
+  /** Seconds between a connected tunnel object's watchdog checks (objects/tunnel/cluster-status.ts; default 120). */
+  TUNNEL_WATCHDOG_SECONDS?: string
 }

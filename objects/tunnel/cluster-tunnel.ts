@@ -48,7 +48,7 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
   private readonly statusHost: StatusHost = {
     kv: this.ctx.storage.kv,
     setAlarm: (at) => void this.ctx.storage.setAlarm(at),
-    watchdogMs: watchdogMs((this.env as { TUNNEL_WATCHDOG_SECONDS?: string }).TUNNEL_WATCHDOG_SECONDS),
+    watchdogMs: watchdogMs(this.env.TUNNEL_WATCHDOG_SECONDS),
     status: () => this.hubFor().status(),
     // The management cluster's own status goes through this very object.
     local: () => (this.clusterId === LOCAL_CLUSTER ? this : this.env.TUNNEL.get(this.env.TUNNEL.idFromName(LOCAL_CLUSTER))),
