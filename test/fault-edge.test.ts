@@ -296,12 +296,13 @@ describe('the edge survives faults around it', () => {
       expect(trapped).toBe(0)
     })
 
-    it('relays a relative 302 (which the apiserver points back into the pod proxy) as-is, and does not follow it', async () => {
+    it('relays a relative 302 (which the apiserver points back into the pod proxy) under the cluster path, and does not follow it', async () => {
       seen.length = 0
       const res = await k8s(`/api/v1/namespaces/default/pods/redirector:${port}/proxy/inside`, { redirect: 'manual' })
       const body = await res.text()
       expect(res.status, body).toBe(302)
-      expect(res.headers.get('location')).toBe(`/api/v1/namespaces/default/pods/redirector:${port}/proxy/elsewhere/inside`)
+      // Under /k8s/clusters/<id>, where a client following it reaches the same pod proxy through the edge.
+      expect(res.headers.get('location')).toBe(`/k8s/clusters/local/api/v1/namespaces/default/pods/redirector:${port}/proxy/elsewhere/inside`)
       expect(body).toBe('moved inside')
       expect(seen).toEqual(['/inside'])
       expect(trapped).toBe(0)

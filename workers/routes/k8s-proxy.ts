@@ -27,6 +27,19 @@ async function tunnelFetch(stub: { fetch(req: Request): Promise<Response> }, env
   }
 }
 
+/**
+ * A redirect to a path on the cluster's apiserver (the apiserver rewrites a workload's relative `Location`
+ * into its own …/proxy/… path) points back under `/k8s/clusters/<id>`, where the client can follow it, as
+ * `kubectl proxy` does for its clients; absolute URLs and other statuses pass unchanged.
+ */
+export function clusterLocation(res: Response, id: string): Response {
+  const location = res.headers.get('location')
+  if (res.status < 300 || res.status > 399 || !location?.startsWith('/') || location.startsWith('//')) return res
+  const headers = new Headers(res.headers)
+  headers.set('location', `/k8s/clusters/${id}${location}`)
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers })
+}
+
 export const CLUSTER_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 
 /** `/k8s/clusters/:id/*`: any method, streamed both ways, WebSocket upgrades included. */
@@ -54,7 +67,7 @@ export const k8sProxy = new Hono<AppEnv>().all('/:id/*', async (c) => {
   const envelope = proxyEnvelope(c.req.raw, { cluster: id, identity, identityJson, path: `${path}${url.search}`, drop: isIdentityHeader })
   const stub = c.env.TUNNEL.get(c.env.TUNNEL.idFromName(id))
   // Watches, logs -f and exec/attach/port-forward last: they end when the token is revoked.
-  const res = guardProxied(await tunnelFetch(stub, envelope, id), c.req.raw, c.var.principal, c.var.authenticator)
+  const res = guardProxied(clusterLocation(await tunnelFetch(stub, envelope, id), id), c.req.raw, c.var.principal, c.var.authenticator)
   // services/pods/nodes …/proxy serve workloads' pages on our origin: sandboxed, no cookies (response-headers.ts).
   return proxiedResponse(path, res)
 })
