@@ -22,7 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { Faults, flapSchedule } from '../test/support/soak-faults.ts'
 import { soakStack } from '../test/support/soak-stack.ts'
-import { openStreams, Traffic, type Op, type Result } from '../test/support/soak-traffic.ts'
+import { openStreams, settleStreams, Traffic, type Op, type Result } from '../test/support/soak-traffic.ts'
 import { commandLine, descendants, rssMiB } from './proc-cpu.ts'
 
 process.env.DROVER_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'drover-bench-'))
@@ -67,6 +67,13 @@ const pct = (xs: number[], p: number) => {
 async function main(): Promise<void> {
   out(`bench:soak — ${AGENTS} agents (1 real, ${AGENTS - 1} simulated), ${MINUTES} min of mixed traffic, links flapping every ${num('flap-minutes')} min`)
   await using s = await soakStack('bench-soak', { agents: AGENTS, log })
+  // Interrupted: stop the clusters, processes and proxies before leaving, as the normal end does.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the stack`)
+      void Promise.resolve(s[Symbol.asyncDispose]()).finally(() => process.exit(130))
+    })
+  }
   const procs = () => {
     const mine = descendants(process.pid)
     return {
@@ -107,16 +114,11 @@ async function main(): Promise<void> {
     clearInterval(sampler)
     clearInterval(progress)
   }
-  // Streams drain asynchronously (a killed kubectl's stream closes when the edge sees it): bounded wait.
-  let streams = await openStreams(s)
-  for (let i = 0; i < 60 && (streams.edge > baseline.edge || streams.agent > baseline.agent); i++) {
-    await sleep(1_000)
-    streams = await openStreams(s)
-  }
+  const streams = await settleStreams(s, baseline)
   report(traffic.results, faults, flaps, samples, streams, baseline)
 }
 
-function report(results: Result[], faults: Faults, flaps: number, samples: { t: number; edge: number; agent: number; runner: number }[], streams: { edge: number; agent: number }, baseline: { edge: number; agent: number }): void {
+function report(results: Result[], faults: Faults, flaps: number, samples: { t: number; edge: number; agent: number; runner: number }[], streams: Awaited<ReturnType<typeof settleStreams>>, baseline: { edge: number; agent: number }): void {
   const failed = results.filter((r) => !r.ok)
   const unexpected = failed.filter((r) => !faults.injected(r))
   out('')
@@ -126,7 +128,8 @@ function report(results: Result[], faults: Faults, flaps: number, samples: { t: 
   out(`| link cuts | ${faults.windows.length} in ${flaps} flaps (${faults.windows.filter((w) => w.kind === 'down').length} down, ${faults.windows.filter((w) => w.kind === 'reset').length} reset); links not back: ${faults.stuck.length} | all back |`)
   out(`| failed, injected | ${failed.length - unexpected.length} | — |`)
   out(`| **failed, not injected** | **${unexpected.length}** | **0** |`)
-  out(`| open streams after (edge, real agent) | ${streams.edge}, ${streams.agent} (at rest before: ${baseline.edge}, ${baseline.agent}) | back to before |`)
+  out(`| open streams after (edge, real agent) | ${streams.nudged.edge}, ${streams.nudged.agent} (at rest before: ${baseline.edge}, ${baseline.agent}) | back to before |`)
+  out(`| … before the pod printed again | ${streams.idle.edge}, ${streams.idle.agent} (abandoned logs -f of a quiet pod: workerd sees the client gone only on a write) | — |`)
   const warm = num('warmup-minutes') * 60_000
   const after = samples.filter((x) => x.t >= warm)
   for (const k of ['edge', 'agent', 'runner'] as const) {

@@ -49,7 +49,7 @@ export class Faults {
       if (!link.connected()) {
         this.stuck.push(link.cluster)
         this.log(`link ${link.cluster} not back ${RECONNECT_BOUND_MS / 1000} s after the ${kind} cut ended`)
-      }
+      } else if (link.real) this.log(`real link back ${((Date.now() - restored) / 1000).toFixed(1)} s after the ${kind} cut ended`)
       w.end = Date.now() + SETTLE_MS
     })()
     this.pending.add(p)

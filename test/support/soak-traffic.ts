@@ -182,3 +182,25 @@ export async function openStreams(s: SoakStack): Promise<{ edge: number; agent: 
   const agentText = await agent.text()
   return { edge: value(edgeText, 'drover_edge_tunnel_streams_open'), agent: value(agentText, 'drover_agent_tunnel_streams') }
 }
+
+/**
+ * Open streams once traffic has stopped: `idle`, after up to 20 s for them to drain by themselves, and
+ * `nudged`, after one more line in the pod's log (up to 30 s more). The second exists because workerd sees
+ * that the client of a streamed response has gone only when it writes to it: a `logs -f` whose kubectl was
+ * killed while its pod printed nothing holds its tunnel stream (and the agent's request upstream) until the
+ * pod prints again. Seen locally both through Miniflare's TLS entry and on workerd's direct socket, with
+ * and without the `enable_request_signal` flag.
+ */
+export async function settleStreams(s: SoakStack, baseline: { edge: number; agent: number }): Promise<{ idle: { edge: number; agent: number }; nudged: { edge: number; agent: number } }> {
+  const wait = async (seconds: number) => {
+    let now = await openStreams(s)
+    for (let i = 0; i < seconds && (now.edge !== baseline.edge || now.agent !== baseline.agent); i++) {
+      await sleep(1_000)
+      now = await openStreams(s)
+    }
+    return now
+  }
+  const idle = await wait(20)
+  await appendPodLog(s.down.record.dir, 'soak-nudge')
+  return { idle, nudged: await wait(30) }
+}
