@@ -38,6 +38,8 @@ const { values: args } = parseArgs({
     'restart-agents': { type: 'string', default: '1000' },
     create: { type: 'string', default: '1000' },
     only: { type: 'string', default: 'P6,P7,M26,P8' },
+    // Idle tunnel objects hibernate and are evicted once their last request's timers are done (≤ 30 s).
+    rest: { type: 'string', default: '45' },
   },
 })
 const P6_N = Number(args.clusters)
@@ -156,8 +158,12 @@ async function p6(stack: ScaleStack, clusters: SimCluster[], sim: AgentSim): Pro
   const failed = await sweep(stack, clusters.map((c) => c.id), (n) => log(`P6: ${n}/${clusters.length} asked`))
   const sweepMs = performance.now() - sweepStart
   out(`P6 reachable: ${clusters.length - failed.length}/${clusters.length} answered /k8s/clusters/<id>/version (goal: all) in ${secs(sweepMs)}, ${(clusters.length / (sweepMs / 1000)).toFixed(0)} req/s at ${SWEEP_CONCURRENCY} in flight${failed.length ? `; first failures: ${failed.slice(0, 5).join(', ')}` : ''}`)
-  log('P6: letting the edge come to rest (20 s), then measuring 20 s')
-  await sleep(20_000)
+  const restS = Number(args.rest)
+  for (let waited = 0; waited < restS; waited += 15) {
+    log(`P6: letting the edge come to rest (${waited}/${restS} s): RSS ${mib(edgeRss())}, ${edgeFds()}`)
+    await sleep(Math.min(15, restS - waited) * 1000)
+  }
+  log('P6: measuring at rest for 20 s')
   const cpu0 = edgeCpu()
   const w0 = performance.now()
   await sleep(20_000)

@@ -34,6 +34,11 @@ export function statusChanged(host: StatusHost): void {
   host.setAlarm(Date.now())
 }
 
+/** Whether the Cluster's status was last pushed as connected (its agents may be dialling back). */
+export function pushedConnected(kv: StatusHost['kv']): boolean {
+  return saysConnected(kv.get<string>(PUSHED))
+}
+
 /**
  * A new instance that finds its Cluster said connected and no socket: check again after a short grace
  * (its agent may be dialling back) rather than at the next watchdog.
@@ -77,7 +82,8 @@ export async function statusAlarm(host: StatusHost, clusterId: string): Promise<
     const noted = await host.local().noteConnected?.(clusterId, connected).then(() => true, () => false)
     if (noted) kv.put(NOTED, String(connected))
   }
-  if (connected) host.setAlarm(Date.now() + host.watchdogMs)
+  // Spread ±25 %: objects whose agents connected together would otherwise all wake together, for ever.
+  if (connected) host.setAlarm(Date.now() + Math.round(host.watchdogMs * (0.75 + Math.random() / 2)))
 }
 
 /** `local` got an agent: the pushes that failed for want of one are retried now. */

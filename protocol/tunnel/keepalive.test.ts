@@ -75,27 +75,31 @@ describe('keepalive', () => {
     expect(clock.pending()).toBe(0)
   })
 
-  it('keeps its timers while streams come and go, and lets them lapse within one ping interval once idle', async () => {
+  it('clears its timers the moment its last stream ends, so an idle edge object can hibernate', async () => {
     const clock = new ManualClock()
     const { session } = edgeSession(clock)
     const one = new AbortController()
     const first = session.fetch(head, null, one.signal).catch(() => {})
     const armed = clock.pending()
     expect(armed).toBeGreaterThan(0)
-    one.abort()
-    await first
-    expect(session.streamCount).toBe(0)
-    // Neither cleared when the stream ended nor set again for the next one.
-    expect(clock.pending()).toBe(armed)
     const two = new AbortController()
     const second = session.fetch(head, null, two.signal).catch(() => {})
+    // A second stream adds no timers.
+    expect(clock.pending()).toBe(armed)
+    one.abort()
+    await first
+    // One stream still open: still watched.
     expect(clock.pending()).toBe(armed)
     two.abort()
     await second
-    clock.tick(10_000)
-    // The ping timer found nothing to watch and took the silence timer with it; sync ends at its turn.
-    expect(session.closed).toBe(false)
-    clock.tick(20_000)
+    expect(session.streamCount).toBe(0)
+    expect(clock.pending()).toBe(0)
+    // The next stream arms them again, its silence measured from then.
+    const three = new AbortController()
+    const third = session.fetch(head, null, three.signal).catch(() => {})
+    expect(clock.pending()).toBe(armed)
+    three.abort()
+    await third
     expect(clock.pending()).toBe(0)
     expect(session.closed).toBe(false)
   })
