@@ -6,7 +6,8 @@ import { recordTunnelBytes, recordTunnelChange, registerTunnel } from '../metric
 import { isEnvelopeHeader, openEnvelope, type OpenedEnvelope } from './envelope.ts'
 import { errorResponse, proxyHttp, proxyUpgrade, requestHead } from './proxy.ts'
 import { watchdogMs } from './cluster-status.ts'
-import { checkOnWake, retryNow, statusAlarm, statusChanged, type StatusHost } from './status-alarm.ts'
+import { AgentWait } from './agent-wait.ts'
+import { checkOnWake, pushedConnected, retryNow, statusAlarm, statusChanged, type StatusHost } from './status-alarm.ts'
 import { TunnelHub, type TunnelStatus } from './tunnel-hub.ts'
 
 /** Agent sockets one cluster's tunnel accepts (agent replicas: one or two; reconnects overlap briefly). */
@@ -34,6 +35,8 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
   private hub?: TunnelHub
   /** The cluster this object serves, once known (kept in storage too, for alarms after eviction). */
   private clusterId?: string
+  /** Requests held while a cluster last pushed as connected has no agent session yet. */
+  private readonly agentWait = new AgentWait()
   /** (On `local`) this instance has woken the clusters pushed as connected since its agent came. */
   private swept = false
 
@@ -100,7 +103,9 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
   }
 
   private async proxy(hub: TunnelHub, req: Request, envelope: OpenedEnvelope): Promise<Response> {
-    const session = hub.pick()
+    let session = hub.pick()
+    // Its agents are likely dialling back (a restart, a blip): wait for one rather than fail at once.
+    if (!session && pushedConnected(this.ctx.storage.kv) && (await this.agentWait.wait())) session = hub.pick()
     if (!session) return errorResponse(503, 'ClusterUnavailable', `cluster ${hub.clusterId} is not connected: no agent session`)
     let identity: Identity
     try {
@@ -126,6 +131,7 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
 
   /** Agents came or went, or reported new facts: push the Cluster's status. */
   private statusChanged(): void {
+    if (this.hub?.connected) this.agentWait.arrived()
     statusChanged(this.statusHost)
     if (this.hub) recordTunnelChange(this.env.METRICS, this.hub.clusterId, figures(this.hub))
     // `local` got an agent: the other clusters' pushes that failed without one go now.
