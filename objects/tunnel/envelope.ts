@@ -59,7 +59,18 @@ export function connectEnvelope(cluster: string): Request {
 
 /** The one client's transport to a cluster through its tunnel, as one identity. */
 export function tunnelTransport(target: TunnelTarget, cluster: string, identity: Identity): Transport {
-  return (req) => target.fetch(proxyEnvelope(req, { cluster, identity }))
+  return async (req) => {
+    try {
+      return await target.fetch(proxyEnvelope(req, { cluster, identity }))
+    } catch {
+      // The tunnel object went away with the request in it (reset by a code update or abort, or broken):
+      // to the caller that is a dropped tunnel, a 503 to retry, not an internal error.
+      return Response.json(
+        { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'ServiceUnavailable', code: 503, message: `cluster ${cluster}: its tunnel object was reset or failed with the request in flight; retry` },
+        { status: 503, headers: { 'retry-after': '1' } },
+      )
+    }
+  }
 }
 
 export interface OpenedEnvelope {
