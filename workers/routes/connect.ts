@@ -23,7 +23,14 @@ connect.get('/', async (c) => {
   if (!agent) throw new ApiError(401, 'invalid or missing X-API-Tunnel-Token')
   const hint = locationHint(c.req.raw)
   const stub = c.env.TUNNEL.get(c.env.TUNNEL.idFromName(agent.clusterId), hint ? { locationHint: hint } : undefined)
-  return stub.fetch(connectEnvelope(agent.clusterId))
+  try {
+    return await stub.fetch(connectEnvelope(agent.clusterId))
+  } catch {
+    // The object is being reset (a code update, abort): the agent dials again after Retry-After.
+    const err = new ApiError(503, `cluster ${agent.clusterId}: its tunnel object is restarting; dial again`, 'ClusterUnavailable')
+    err.retryAfterMs = 1_000
+    throw err
+  }
 })
 
 /**
