@@ -12,7 +12,8 @@ describe('the edge metrics', () => {
     const dataset = { writeDataPoint: (p?: AnalyticsEngineDataPoint) => void points.push(p!) } as AnalyticsEngineDataset
     recordRequest(dataset, { path: '/v3/users', method: 'GET', status: 401, latencyMs: 30, bytesIn: 0, bytesOut: 10 })
     recordRevocationCheck(dataset, 'asked')
-    registerTunnel('c-metrics', () => ({ sessions: 2, streams: 3 }))
+    const hub = { sessions: 2, streams: 3 }
+    registerTunnel('c-metrics', hub, (h) => ({ sessions: h.sessions, streams: h.streams }))
     const text = prometheusText()
     expect(text).toContain('drover_edge_requests_total{route="v3",status="401"} 1')
     expect(text).toContain('drover_edge_request_duration_seconds_bucket{route="v3",status="401",le="0.05"} 1')

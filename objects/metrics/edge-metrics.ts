@@ -44,7 +44,17 @@ const authFailures = new Map<string, number>()
 const revocationChecks = new Map<string, number>()
 const tunnelBytes = { in: 0, out: 0 }
 const requestBytes = { in: 0, out: 0 }
-const tunnels = new Map<string, () => TunnelFigures>()
+/**
+ * Each cluster's tunnel object instance, held weakly: a hibernated object's hub must be free to go (a
+ * strong reference here kept every evicted object's hub, sessions and sockets in memory). Once it is gone,
+ * its sessions as last known stand in (its sockets outlive it) with no streams open.
+ */
+interface TunnelEntry {
+  owner: WeakRef<object>
+  read: (owner: object) => TunnelFigures
+  lastSessions: number
+}
+const tunnels = new Map<string, TunnelEntry>()
 
 const key = (labels: Record<string, string>) => JSON.stringify(labels)
 const bump = (m: Map<string, number>, labels: Record<string, string>, by = 1) => m.set(key(labels), (m.get(key(labels)) ?? 0) + by)
@@ -77,13 +87,26 @@ export function recordTunnelBytes(direction: 'in' | 'out', bytes: number): void 
   tunnelBytes[direction] += bytes
 }
 
-/** A tunnel object's current instance; the latest one of a cluster replaces an earlier (hibernated) one. */
-export function registerTunnel(clusterId: string, figures: () => TunnelFigures): void {
-  tunnels.set(clusterId, figures)
+/**
+ * A tunnel object's current instance (`owner`, read with `read`, which must not hold `owner` itself); the
+ * latest one of a cluster replaces an earlier (hibernated) one.
+ */
+export function registerTunnel<T extends object>(clusterId: string, owner: T, read: (owner: T) => TunnelFigures): void {
+  tunnels.set(clusterId, { owner: new WeakRef(owner), read: read as (owner: object) => TunnelFigures, lastSessions: tunnels.get(clusterId)?.lastSessions ?? 0 })
+}
+
+function tunnelFigures(e: TunnelEntry): TunnelFigures {
+  const owner = e.owner.deref()
+  if (!owner) return { sessions: e.lastSessions, streams: 0 }
+  const f = e.read(owner)
+  e.lastSessions = f.sessions
+  return f
 }
 
 /** Agents came or went: a point for Analytics Engine (the Prometheus side reads the hubs at scrape time). */
 export function recordTunnelChange(dataset: AnalyticsEngineDataset | undefined, clusterId: string, f: TunnelFigures): void {
+  const e = tunnels.get(clusterId)
+  if (e) e.lastSessions = f.sessions
   dataset?.writeDataPoint({ blobs: ['tunnel', clusterId, f.sessions > 0 ? 'connected' : 'disconnected'], doubles: [f.sessions, f.streams], indexes: [clusterId] })
 }
 
@@ -101,7 +124,7 @@ export function prometheusText(): string {
     for (const [labels, v] of samples) out.push(`${name}${labelText(labels)} ${v}`)
   }
   const parsed = (m: Map<string, number>) => [...m].map(([k, v]) => [JSON.parse(k) as Record<string, string>, v] as [Record<string, string>, number])
-  const live = [...tunnels].map(([cluster, f]) => [cluster, f()] as const)
+  const live = [...tunnels].map(([cluster, e]) => [cluster, tunnelFigures(e)] as const)
   family('drover_edge_tunnel_agents_connected', 'gauge', 'Agent sessions connected to this edge, all clusters.', [[{}, live.reduce((n, [, f]) => n + f.sessions, 0)]])
   family('drover_edge_tunnel_clusters_connected', 'gauge', 'Clusters with at least one agent session.', [[{}, live.filter(([, f]) => f.sessions > 0).length]])
   family('drover_edge_tunnel_sessions', 'gauge', 'Agent sessions per cluster.', live.map(([cluster, f]) => [{ cluster }, f.sessions]))

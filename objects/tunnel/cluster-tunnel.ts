@@ -67,7 +67,7 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
     if (!this.hub) {
       const hub = new TunnelHub(this.clusterId ?? 'unknown', { onChange: () => this.statusChanged(), onSent: (n) => recordTunnelBytes('out', n) })
       this.hub = hub
-      if (this.clusterId) registerTunnel(this.clusterId, () => figures(hub))
+      if (this.clusterId) registerTunnel(this.clusterId, hub, figures)
       // Woken from hibernation: the agents' sockets are still open; a request may come before any message.
       for (const ws of this.ctx.getWebSockets()) this.hub.restore(ws)
     }
