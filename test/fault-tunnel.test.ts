@@ -14,6 +14,7 @@ import { defaultLimits } from '../protocol/tunnel/index.ts'
 import { devCluster, type DevCluster } from './support/dev-cluster.ts'
 import { grantClusterAdmin, startAgent, startEdge, type AgentProcess, type TestEdge } from './support/proxy-fixture.ts'
 import { ToxiproxyServer, type ToxiProxy } from './support/toxiproxy.ts'
+import { workerdPid } from './support/workerd-proc.ts'
 
 const CLUSTER = 'c-fault'
 const AGENT_TOKEN = 'c-fault-agent-token-0123456789'
@@ -25,25 +26,6 @@ const RECONNECT_BOUND_MS = 60_000
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m ? Number(m[1]) / 1024 : 0
-}
-
-/** The workerd process that runs the edge: a descendant of this test process. */
-function workerdPid(): number | undefined {
-  const walk = (pid: number): number[] => {
-    try {
-      const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
-      return kids.flatMap((k) => [k, ...walk(k)])
-    } catch {
-      return []
-    }
-  }
-  return walk(process.pid).find((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('workerd')
-    } catch {
-      return false
-    }
-  })
 }
 
 describe('the tunnel survives faults on the agent link', () => {
