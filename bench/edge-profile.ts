@@ -23,8 +23,8 @@ interface Profile {
   timeDeltas?: number[]
 }
 
-/** One inspector connection to one workerd worker, speaking just enough CDP to take a CPU profile. */
-class Inspector {
+/** One inspector connection to one workerd worker, speaking just enough CDP for profiles and heap figures. */
+export class Inspector {
   private next = 1
   private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
   readonly scripts = new Map<string, string>()
@@ -38,6 +38,11 @@ class Inspector {
       this.pending.delete(msg.id)
       if (msg.error) p?.reject(new Error(msg.error.message))
       else p?.resolve(msg.result)
+    })
+    // A second client on the same worker ends this session (workerd 1.2026): its calls must not hang.
+    ws.on('close', () => {
+      for (const p of this.pending.values()) p.reject(new Error('the inspector session closed (another client took it?)'))
+      this.pending.clear()
     })
   }
 

@@ -13,6 +13,9 @@
  * port-forward); the others are simulated (test/support/agent-sim.ts, a scale-only stand-in: GET and LIST).
  * Every agent dials through its own Toxiproxy proxy; every `--flap-minutes` (3) the real link and a tenth of
  * the simulated ones are cut, down and reset in turn. Traffic: `--workers` (8) at most `--rate` (10) ops/s.
+ * `--heap`: the edge's JavaScript heap after full collections too (through its V8 inspector), once after
+ * warm-up and once when traffic stops, next to workerd's RSS then: a leak in the edge's code grows the heap;
+ * a flat heap under a rising RSS is memory workerd holds below JavaScript.
  * Loopback only; loops are bounded in count and time; progress goes to stderr.
  */
 import { mkdtempSync } from 'node:fs'
@@ -20,9 +23,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
+import { freePort } from '../infra/dev-cluster/ports.ts'
 import { Faults, flapSchedule } from '../test/support/soak-faults.ts'
 import { soakStack } from '../test/support/soak-stack.ts'
 import { openStreams, settleStreams, Traffic, type Op, type Result } from '../test/support/soak-traffic.ts'
+import { EdgeHeap } from './edge-heap.ts'
 import { commandLine, descendants, rssMiB } from './proc-cpu.ts'
 
 process.env.DROVER_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'drover-bench-'))
@@ -35,6 +40,7 @@ const { values: args } = parseArgs({
     'sample-seconds': { type: 'string', default: '10' },
     workers: { type: 'string', default: '8' },
     rate: { type: 'string', default: '10' },
+    heap: { type: 'boolean', default: false },
   },
 })
 const num = (k: keyof typeof args) => {
@@ -66,7 +72,10 @@ const pct = (xs: number[], p: number) => {
 
 async function main(): Promise<void> {
   out(`bench:soak — ${AGENTS} agents (1 real, ${AGENTS - 1} simulated), ${MINUTES} min of mixed traffic, links flapping every ${num('flap-minutes')} min`)
+  // The scale stack opens the edge's inspector when this names a port.
+  if (args.heap) process.env.DROVER_EDGE_INSPECTOR_PORT = String(await freePort())
   await using s = await soakStack('bench-soak', { agents: AGENTS, log })
+  const heap = args.heap ? await EdgeHeap.open(Number(process.env.DROVER_EDGE_INSPECTOR_PORT)) : undefined
   // Interrupted: stop the clusters, processes and proxies before leaving, as the normal end does.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -95,6 +104,16 @@ async function main(): Promise<void> {
     const sum = (pids: number[]) => pids.reduce((a, pid) => a + rssMiB(pid), 0)
     samples.push({ t: Date.now() - start, edge: sum(p.edge), agent: sum(p.agent), runner: sum(p.runner) })
   }, num('sample-seconds') * 1000)
+  const heapPoints: HeapPoint[] = []
+  const heapPoint = async (at: string) => {
+    if (!heap) return
+    const h = await heap.afterGc().catch((e: Error) => void log(`edge heap (${at}): ${e.message}`))
+    if (!h) return
+    const point = { at, heapMiB: h.usedBytes / 2 ** 20, rssMiB: p.edge.reduce((a, pid) => a + rssMiB(pid), 0) }
+    heapPoints.push(point)
+    log(`edge JS heap after GC ${point.heapMiB.toFixed(1)} MiB, RSS ${point.rssMiB.toFixed(0)} MiB (${at})`)
+  }
+  const warmHeap = setTimeout(() => void heapPoint('after warm-up'), num('warmup-minutes') * 60_000)
   const traffic = new Traffic(s)
   const faults = new Faults(log)
   const progress = setInterval(() => {
@@ -109,16 +128,25 @@ async function main(): Promise<void> {
       traffic.run(num('workers'), num('rate'), until),
     ])
     log('traffic stopped; waiting for the last cuts to heal')
+    await heapPoint('traffic stopped')
     await faults.settle()
   } finally {
     clearInterval(sampler)
     clearInterval(progress)
+    clearTimeout(warmHeap)
+    heap?.close()
   }
   const streams = await settleStreams(s, baseline)
-  report(traffic.results, faults, flaps, samples, streams, baseline)
+  report(traffic.results, faults, flaps, samples, streams, baseline, heapPoints)
 }
 
-function report(results: Result[], faults: Faults, flaps: number, samples: { t: number; edge: number; agent: number; runner: number }[], streams: Awaited<ReturnType<typeof settleStreams>>, baseline: { edge: number; agent: number }): void {
+interface HeapPoint {
+  at: string
+  heapMiB: number
+  rssMiB: number
+}
+
+function report(results: Result[], faults: Faults, flaps: number, samples: { t: number; edge: number; agent: number; runner: number }[], streams: Awaited<ReturnType<typeof settleStreams>>, baseline: { edge: number; agent: number }, heapPoints: HeapPoint[]): void {
   const failed = results.filter((r) => !r.ok)
   const unexpected = failed.filter((r) => !faults.injected(r))
   out('')
@@ -135,6 +163,9 @@ function report(results: Result[], faults: Faults, flaps: number, samples: { t: 
   for (const k of ['edge', 'agent', 'runner'] as const) {
     const slope = slopePerHour(after.map((x) => [x.t, x[k]]))
     out(`| RSS slope ${k} | ${slope.toFixed(1)} MiB/h (${samples[0]?.[k].toFixed(0)} → ${samples.at(-1)?.[k].toFixed(0)} MiB, ${after.length} samples after ${num('warmup-minutes')} min) | ~0 |`)
+  }
+  if (heapPoints.length) {
+    out(`| edge JS heap after full GC | ${heapPoints.map((h) => `${h.heapMiB.toFixed(1)} MiB ${h.at}`).join(' → ')} (workerd RSS then ${heapPoints.map((h) => h.rssMiB.toFixed(0)).join(' → ')} MiB) | flat |`)
   }
   for (const op of ['get', 'list'] as Op[]) {
     const ok = results.filter((r) => r.op === op && r.ok && r.directMs !== undefined)

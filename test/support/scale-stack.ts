@@ -62,9 +62,12 @@ export async function scaleStack(name: string, opts: { runner?: boolean; log?: (
     }
     const [secrets, tls, port]: [EdgeSecrets, EdgeTls, number] = await Promise.all([generateEdgeSecrets(), generateEdgeTls(), freePort()])
     let edge: TestEdge | undefined
+    // DROVER_EDGE_INSPECTOR_PORT opens the edge's V8 inspector on that loopback port (heap figures for bench:soak).
+    const inspectorPort = Number(process.env.DROVER_EDGE_INSPECTOR_PORT)
+    const inspector = Number.isInteger(inspectorPort) && inspectorPort > 0 ? { inspectorPort } : {}
     // `opts.bindings` hold for every start (bench:soak's metrics token); a restart's own come on top.
     const start = async (bindings: Record<string, string> = {}) => {
-      edge = await startEdge([], {}, { ...secrets, ...opts.bindings, ...bindings }, { persistDir, tls, port })
+      edge = await startEdge([], {}, { ...secrets, ...opts.bindings, ...bindings }, { persistDir, tls, port, ...inspector })
       return edge
     }
     const stop = async () => {
@@ -111,7 +114,9 @@ export async function scaleStack(name: string, opts: { runner?: boolean; log?: (
       const body = res ? ((await res.json().catch(() => ({}))) as { token?: string }) : {}
       if (body.token) {
         adminToken = body.token
-        if ((await get('/v3/clusters')).status === 200) break
+        // With the runner, the admin may create only once it has written the admin's role binding.
+        const roleReady = !opts.runner || (await mc.kubectl(['get', 'clusterrole', 'cattle-globalrole-admin', '-o', 'name'])).code === 0
+        if (roleReady && (await get('/v3/clusters')).status === 200) break
       }
       if (Date.now() > deadline) throw new Error(`the admin could not log in through the edge (last ${res?.status})`)
       await sleep(500)
