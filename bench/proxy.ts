@@ -21,7 +21,10 @@ import { buildRemoteDialer, type RemoteDialer, startRemoteDialer } from './remot
 /**
  * DROVER_BENCH_ONLY=P3,P4 runs just those phases (P1 includes P2 and P5). `profile` is the edge's JS profile;
  * only with it does workerd run with its inspector open (measured: within run-to-run noise, a few % of edge CPU).
- * `perf` samples workerd natively with Linux perf under P2's load.
+ * `perf` samples workerd natively with Linux perf under P2's load. The edge runs without the web UI's static
+ * assets: Miniflare puts its assets router worker in front of the edge's on every request (measured: about
+ * 180 µs of edge CPU per GET, P2), where Cloudflare routes assets outside the worker; DROVER_BENCH_ASSETS=1
+ * keeps it, for comparison.
  */
 const phases = new Set((process.env.DROVER_BENCH_ONLY ?? 'P1,profile,perf,P3,P4').split(',').map((p) => p.trim()))
 process.env.DROVER_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'drover-bench-'))
@@ -114,7 +117,7 @@ async function main() {
   await using cluster = await devCluster('bench', { mode: 'lite' })
   await grantClusterAdmin(cluster, 'ops')
   const inspectorPort = await freePort()
-  await using edge = await startEdge([{ token: TOKEN, identity: { ...IDENTITY, extra: {} }, clusters: '*' }], { 'agent-bench': 'c-bench' }, {}, { ...(phases.has('profile') ? { inspectorPort } : {}), directSocket: true })
+  await using edge = await startEdge([{ token: TOKEN, identity: { ...IDENTITY, extra: {} }, clusters: '*' }], { 'agent-bench': 'c-bench' }, {}, { ...(phases.has('profile') ? { inspectorPort } : {}), directSocket: true, staticAssets: process.env.DROVER_BENCH_ASSETS === '1' })
   // The agent as the image runs it (the esbuild bundle); DROVER_BENCH_PROGRAM=source runs it through tsx.
   const program = process.env.DROVER_BENCH_PROGRAM === 'source' ? 'source' : 'bundle'
   if (program === 'bundle') await ensurePrograms({ log: (l) => log(`[programs] ${l}`) })

@@ -30,6 +30,12 @@ export interface LocalEdgeOptions {
    * to this file instead of the process's stdout, which keeps everything else the worker logs.
    */
   auditLog?: string
+  /**
+   * Serve the web UI as static assets (default true). Miniflare runs the assets router worker in front of
+   * the edge's on every request, where Cloudflare routes assets outside the worker's CPU: benchmarks of
+   * the data path turn it off, as they bypass Miniflare's entry worker.
+   */
+  staticAssets?: boolean
 }
 
 export interface EdgeTls {
@@ -125,7 +131,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions = {}): Promise<Local
       },
       bindings: opts.bindings ?? {},
       // The web UI as Workers static assets, configured as wrangler.toml's [assets] (infra/edge/ui-assets.ts).
-      assets: uiAssets(),
+      ...(opts.staticAssets === false ? {} : { assets: uiAssets() }),
       // The placeholder `Request.cf`: Miniflare would otherwise fetch one from the internet at start.
       cf: false,
       ...(process.env.DROVER_EDGE_LOG ? { log: new Log(LogLevel.DEBUG) } : {}),

@@ -33,7 +33,7 @@ export async function startEdge(
   users: UserToken[],
   agents: Record<string, string>,
   bindings: Record<string, string> = {},
-  edgeOptions: Pick<LocalEdgeOptions, 'inspectorPort' | 'directSocket' | 'persistDir' | 'tls' | 'port' | 'auditLog'> = {},
+  edgeOptions: Pick<LocalEdgeOptions, 'inspectorPort' | 'directSocket' | 'persistDir' | 'tls' | 'port' | 'auditLog' | 'staticAssets'> = {},
 ): Promise<TestEdge> {
   const tokens = {
     users: Object.fromEntries(users.map((u) => [u.token, { identity: u.identity, clusters: u.clusters }])),
