@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { devCluster, type DevCluster } from './support/dev-cluster.ts'
 import { skewedClockEnv } from './support/faketime.ts'
-import { leaderGauge, startTestRunner, type LogLine, type RunnerProcess, type TestRunnerOptions } from './support/runner-fixture.ts'
+import { leaderGauge, startTestRunner, type LogLine, type RunnerProcess, type TestRunnerOptions, configMapAnnotations, setAnnotatedValue } from './support/runner-fixture.ts'
 import { ToxiproxyServer, type ToxiProxy } from './support/toxiproxy.ts'
 
 // leaseDuration − renewDeadline is the gap between a deposed leader's stop and the earliest takeover;
@@ -66,15 +66,8 @@ describe('drover runner: leader election under a slow apiserver and skewed clock
   const saw = (r: RunnerProcess, leader: string, from = 0) => r.logs().slice(from).some((l) => l.msg === 'new leader observed' && l.leader === leader)
   const led = (r: RunnerProcess, from = 0) => r.logs().slice(from).some((l) => l.msg === 'became leader')
   const metrics = async (r: RunnerProcess) => (await r.ready).metricsUrl
-  const annotations = async (name: string): Promise<Record<string, string>> => {
-    const r = await cluster.kubectl(['get', 'configmap', name, '-o', 'jsonpath={.metadata.annotations}'])
-    return r.code === 0 && r.stdout ? (JSON.parse(r.stdout) as Record<string, string>) : {}
-  }
-  const setValue = async (name: string, value: string, extra: Record<string, string> = {}) => {
-    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', labels: { 'drover.test/annotate': 'true' } }, data: { value, ...extra } }
-    const r = await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(cm) })
-    expect(r.code, r.stderr).toBe(0)
-  }
+  const annotations = (name: string) => configMapAnnotations(cluster, name)
+  const setValue = (name: string, value: string, extra: Record<string, string> = {}) => setAnnotatedValue(cluster, name, value, extra)
   const written = (name: string, value: string, by: string) =>
     waitFor(`${name} annotated with ${value} by ${by}`, () => annotations(name), (a) => a[COPIED] === value && a[WRITER] === by, 40_000)
   /** The runner's own clock, read off its first log line: proves libfaketime took hold before we rely on it. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { devCluster, type DevCluster } from './support/dev-cluster.ts'
-import { leaderGauge, leaseHolder, startTestRunner, type RunnerProcess } from './support/runner-fixture.ts'
+import { leaderGauge, leaseHolder, startTestRunner, type RunnerProcess, configMapAnnotations, setAnnotatedValue } from './support/runner-fixture.ts'
 import { until } from './support/streams.ts'
 
 // Short timings so the test runs in seconds; assertions use generous deadlines, never tight timings.
@@ -20,15 +20,8 @@ describe('drover runner: leader election, failover and stale writes', () => {
   }
   const alive = () => runners.filter((r) => r.alive())
   const holder = () => leaseHolder(cluster, NS, LEASE)
-  const annotations = async (name: string): Promise<Record<string, string>> => {
-    const r = await cluster.kubectl(['get', 'configmap', name, '-o', 'jsonpath={.metadata.annotations}'])
-    return r.code === 0 && r.stdout ? (JSON.parse(r.stdout) as Record<string, string>) : {}
-  }
-  const setValue = async (name: string, value: string, extra: Record<string, string> = {}) => {
-    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', labels: { 'drover.test/annotate': 'true' } }, data: { value, ...extra } }
-    const r = await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(cm) })
-    expect(r.code, r.stderr).toBe(0)
-  }
+  const annotations = (name: string) => configMapAnnotations(cluster, name)
+  const setValue = (name: string, value: string, extra: Record<string, string> = {}) => setAnnotatedValue(cluster, name, value, extra)
   const waitFor = async <T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> => {
     const deadline = Date.now() + timeoutMs
     let last: T

@@ -126,3 +126,16 @@ export async function leaseHolder(cluster: DevCluster, namespace: string, name: 
   const r = await cluster.kubectl(['get', 'lease', '-n', namespace, name, '-o', 'jsonpath={.spec.holderIdentity}'])
   return r.code === 0 ? r.stdout.trim() : ''
 }
+
+/** The annotations of ConfigMap `name` in `default` (what the test runner's annotator writes); {} when none. */
+export async function configMapAnnotations(cluster: DevCluster, name: string): Promise<Record<string, string>> {
+  const r = await cluster.kubectl(['get', 'configmap', name, '-o', 'jsonpath={.metadata.annotations}'])
+  return r.code === 0 && r.stdout ? (JSON.parse(r.stdout) as Record<string, string>) : {}
+}
+
+/** Applies ConfigMap `name` in `default` with `value`, labelled for the test runner's annotator to sign. */
+export async function setAnnotatedValue(cluster: DevCluster, name: string, value: string, extra: Record<string, string> = {}): Promise<void> {
+  const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', labels: { 'drover.test/annotate': 'true' } }, data: { value, ...extra } }
+  const r = await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(cm) })
+  if (r.code !== 0) throw new Error(`applying ConfigMap ${name}: ${r.stderr}`)
+}
