@@ -70,6 +70,8 @@ export class ClusterTunnel extends DurableObject<ObjectBindings> {
       if (this.clusterId) registerTunnel(this.clusterId, hub, figures)
       // Woken from hibernation: the agents' sockets are still open; a request may come before any message.
       for (const ws of this.ctx.getWebSockets()) this.hub.restore(ws)
+      // `local` woken from hibernation with its agent still there: no restart happened, nothing to sweep.
+      if (this.hub.connected) this.swept = true
     }
     return this.hub
   }
