@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { WAKE_GRACE_MS, WATCHDOG_MS } from './cluster-status.ts'
-import { checkOnWake, statusAlarm, type StatusHost } from './status-alarm.ts'
+import { checkOnWake, statusAlarm, statusChanged, type StatusHost } from './status-alarm.ts'
 import type { TunnelStatus } from './tunnel-hub.ts'
 
 /** A host over a Map, with `local` answering `code` to every push. */
@@ -76,5 +76,25 @@ describe('the tunnel object status alarm', () => {
     expect(t.notes).toEqual([['c-1', true], ['c-1', false]])
     // Disconnected: no watchdog left armed.
     expect(t.alarms).toHaveLength(2)
+  })
+
+  it('pushes a change that came while it was pushing at once, not at the next watchdog', async () => {
+    const t = host(true)
+    const first = t.h.local
+    // The agent's facts arrive while the hello's push is on its way.
+    t.h.local = () => ({
+      ...first(),
+      fetch: async (req: Request) => {
+        const res = await first().fetch(req)
+        t.h.status = () => ({ clusterId: 'c-1', connected: true, sessions: [], facts: { nodeCount: 3 } })
+        statusChanged(t.h)
+        return res
+      },
+    })
+    await statusAlarm(t.h, 'c-1')
+    expect(t.alarms.at(-1)).toBeLessThanOrEqual(0)
+    await statusAlarm(t.h, 'c-1')
+    expect(t.pushes).toEqual([{ status: { connected: true } }, { status: { connected: true, nodeCount: 3, componentStatuses: null } }])
+    expect(t.alarms.at(-1)).toBeGreaterThan(0.75 * WATCHDOG_MS - 100)
   })
 })

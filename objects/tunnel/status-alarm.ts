@@ -82,8 +82,10 @@ export async function statusAlarm(host: StatusHost, clusterId: string): Promise<
     const noted = await host.local().noteConnected?.(clusterId, connected).then(() => true, () => false)
     if (noted) kv.put(NOTED, String(connected))
   }
+  // A change that came while this alarm ran (facts right after the hello) is pushed now, not at the watchdog.
+  if (kv.get(PENDING)) host.setAlarm(Date.now())
   // Spread ±25 %: objects whose agents connected together would otherwise all wake together, for ever.
-  if (connected) host.setAlarm(Date.now() + Math.round(host.watchdogMs * (0.75 + Math.random() / 2)))
+  else if (connected) host.setAlarm(Date.now() + Math.round(host.watchdogMs * (0.75 + Math.random() / 2)))
 }
 
 /** `local` got an agent: the pushes that failed for want of one are retried now. */
